@@ -1,0 +1,83 @@
+/**
+ * Postgres access for a function isolate: one postgres.js pool per isolate, created on first use
+ * and kept at module scope so concurrent requests share its few connections.
+ *
+ * `prepare: false` because Supavisor in transaction mode (port 6543) cannot keep prepared
+ * statements across transactions.
+ *
+ * @module
+ */
+import postgres from "postgres";
+import { z } from "zod";
+import { databaseUrl, type EnvSource, intVar, processEnv, readEnv } from "./env.ts";
+
+/** A postgres.js client (tagged-template function plus pool controls). */
+export type Sql = postgres.Sql;
+
+/** Pool options; each has an environment variable and a default. */
+export interface PoolOptions {
+  /** Connection string. @default DB_POOLER_URL, else SUPABASE_DB_URL */
+  url: string;
+  /** Most connections the isolate opens. @default 3 (DB_POOL_MAX) */
+  max: number;
+  /** Server-side statement timeout in ms. @default 5000 (DB_STATEMENT_TIMEOUT_MS) */
+  statementTimeoutMs: number;
+  /** Close a connection idle this many seconds. @default 20 (DB_IDLE_TIMEOUT_S) */
+  idleTimeoutS: number;
+  /** Give up connecting after this many seconds. @default 10 (DB_CONNECT_TIMEOUT_S) */
+  connectTimeoutS: number;
+  /** application_name shown in pg_stat_activity. */
+  applicationName: string;
+}
+
+/** Reads {@link PoolOptions} from the environment. @throws {ConfigError} */
+export function poolOptions(applicationName: string, source: EnvSource = processEnv()): PoolOptions {
+  const env = readEnv(
+    z.object({
+      DB_POOL_MAX: intVar(3, { max: 100 }),
+      DB_STATEMENT_TIMEOUT_MS: intVar(5000, { max: 600_000 }),
+      DB_IDLE_TIMEOUT_S: intVar(20, { max: 3600 }),
+      DB_CONNECT_TIMEOUT_S: intVar(10, { max: 300 }),
+    }),
+    source,
+  );
+  return {
+    url: databaseUrl(source),
+    max: env.DB_POOL_MAX,
+    statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+    idleTimeoutS: env.DB_IDLE_TIMEOUT_S,
+    connectTimeoutS: env.DB_CONNECT_TIMEOUT_S,
+    applicationName,
+  };
+}
+
+/** Creates a pool. Prefer {@link isolatePool} in functions; this is for tools and tests. */
+export function createPool(options: PoolOptions): Sql {
+  return postgres(options.url, {
+    max: options.max,
+    prepare: false,
+    idle_timeout: options.idleTimeoutS,
+    connect_timeout: options.connectTimeoutS,
+    connection: {
+      application_name: options.applicationName,
+      statement_timeout: options.statementTimeoutMs,
+    },
+    onnotice: () => {},
+  });
+}
+
+const pools = new Map<string, Sql>();
+
+/**
+ * The isolate's pool for `applicationName`, created on first call from the environment.
+ *
+ * @throws {ConfigError} when the database URL or a pool variable is missing or malformed.
+ */
+export function isolatePool(applicationName: string): Sql {
+  let sql = pools.get(applicationName);
+  if (!sql) {
+    sql = createPool(poolOptions(applicationName));
+    pools.set(applicationName, sql);
+  }
+  return sql;
+}
