@@ -421,7 +421,8 @@ export class TwoTierCache<V> {
       () => this.#l2Ok(),
       (error) => this.#l2Failed("write", error),
     );
-    this.#waitUntil?.(this.#track(write));
+    const tracked = this.#track(write);
+    this.#waitUntil?.(tracked);
   }
 
   /** Keeps `work` in the pending set until it settles; `work` must not reject. */
