@@ -6,8 +6,9 @@
  * a route's weight is a gravity model — the product of both airports' size weights, decaying with
  * distance, boosted in the airline's home market. Each airline gets a share of the day's round
  * trips by its size tier, spends them on a limited set of routes drawn by weight (about two and a
- * half round trips per route on average), and gives its heaviest routes the most frequencies. So a
- * search on a busy pair returns many flights of several carriers, one on a thin pair a few.
+ * half round trips per route on average, at most twenty), and gives its heaviest routes the most
+ * frequencies. So a search on a busy pair returns many flights of several carriers, while a thin
+ * pair has one or two.
  *
  * @module
  */
