@@ -1,4 +1,4 @@
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { assert, assertEquals, assertThrows } from "../../tests/support/assert.ts";
 import { metricNames as m } from "../../supabase/functions/metrics/exposition.ts";
 import {
@@ -237,4 +237,15 @@ Deno.test("alert rules fire beyond their SLA level and stay quiet within it (pro
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("monitoring/prometheus.yml is valid and scrapes the metrics function with a bearer secret", async () => {
+  const path = alertRulesPath.replace(/alert-rules\.yml$/, "prometheus.yml");
+  // --syntax-only: the credentials file exists only on the Prometheus host.
+  const result = await promtool(["check", "config", "--syntax-only", path]);
+  assertEquals(result.code, 0, result.stdout + result.stderr);
+  const config = parse(await Deno.readTextFile(path));
+  assertEquals(config.rule_files, ["alert-rules.yml"]);
+  const [job] = config.scrape_configs;
+  assertEquals([job.metrics_path, job.authorization.type], ["/functions/v1/metrics", "Bearer"]);
 });

@@ -5,7 +5,7 @@
 -- read the objects below instead of keeping their own copy of the sums, ratios and quantiles:
 --
 --   monitoring.histogram_quantile(q, bounds, counts)  quantile from bucket counts (as Prometheus)
---   monitoring.bucket_sum(integer[])                  element-wise sum of histogram arrays
+--   monitoring.bucket_sum(integer[] | bigint[])       element-wise sum of histogram arrays
 --   monitoring.minute_metrics                         per function, path and minute
 --   monitoring.minute_batch_sizes                     batch size distribution per minute
 --   monitoring.path_summary(function, since, until)   per path over a window (rollout CLI)
@@ -64,6 +64,17 @@ create aggregate monitoring.bucket_sum(integer[]) (
 );
 comment on aggregate monitoring.bucket_sum(integer[]) is
   'Element-wise sum of histogram bucket arrays (latency_buckets, batch_size_buckets).';
+
+-- The same over already summed arrays (minute_metrics' bigint[] columns), so a dashboard can
+-- re-aggregate minutes into wider intervals.
+create aggregate monitoring.bucket_sum(bigint[]) (
+  sfunc = monitoring.bucket_merge,
+  stype = bigint[],
+  combinefunc = monitoring.bucket_merge,
+  parallel = safe
+);
+comment on aggregate monitoring.bucket_sum(bigint[]) is
+  'Element-wise sum of summed histogram bucket arrays (minute_metrics columns).';
 
 -- Quantile from bucket counts ------------------------------------------------------------------
 
@@ -423,6 +434,7 @@ revoke all on function monitoring.function_metrics_accumulate() from public, ano
 revoke all on function monitoring.bucket_add(bigint[], integer[]) from public, anon, authenticated;
 revoke all on function monitoring.bucket_merge(bigint[], bigint[]) from public, anon, authenticated;
 revoke all on function monitoring.bucket_sum(integer[]) from public, anon, authenticated;
+revoke all on function monitoring.bucket_sum(bigint[]) from public, anon, authenticated;
 revoke all on function monitoring.histogram_quantile(double precision, double precision[], bigint[])
   from public, anon, authenticated;
 revoke all on function monitoring.path_summary(text, timestamptz, timestamptz)
@@ -431,6 +443,7 @@ revoke all on function monitoring.path_summary(text, timestamptz, timestamptz)
 grant execute on function monitoring.bucket_add(bigint[], integer[]) to service_role;
 grant execute on function monitoring.bucket_merge(bigint[], bigint[]) to service_role;
 grant execute on function monitoring.bucket_sum(integer[]) to service_role;
+grant execute on function monitoring.bucket_sum(bigint[]) to service_role;
 grant execute on function monitoring.histogram_quantile(double precision, double precision[], bigint[])
   to service_role;
 grant execute on function monitoring.path_summary(text, timestamptz, timestamptz) to service_role;
