@@ -219,7 +219,7 @@ function unitTestFile(sla: SlaConfig, rulesFile: string) {
   };
 }
 
-Deno.test("alert rules fire beyond their SLA level and stay quiet within it (promtool test rules)", async () => {
+Deno.test("alert_rules: every rule fires beyond its SLA level and stays quiet within it (promtool)", async () => {
   const sla = await readSlaConfig();
   const dir = await Deno.makeTempDir({ prefix: "pf-alert-rules-" });
   try {
@@ -239,7 +239,7 @@ Deno.test("alert rules fire beyond their SLA level and stay quiet within it (pro
   }
 });
 
-Deno.test("monitoring/prometheus.yml is valid and scrapes the metrics function with a bearer secret", async () => {
+Deno.test("alert_rules: monitoring/prometheus.yml loads them and scrapes the metrics function", async () => {
   const path = alertRulesPath.replace(/alert-rules\.yml$/, "prometheus.yml");
   // --syntax-only: the credentials file exists only on the Prometheus host.
   const result = await promtool(["check", "config", "--syntax-only", path]);

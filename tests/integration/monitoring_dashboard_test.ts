@@ -152,7 +152,7 @@ function checkColumns(
 }
 
 Deno.test(
-  "every dashboard panel's SQL, expanded as Grafana expands it, runs and returns its columns",
+  "dashboard: every panel's SQL, expanded as Grafana expands it, runs and returns its columns",
   db,
   async () => {
     const t = await testDatabase({ seeded: true });

@@ -6,7 +6,7 @@ import { startStack } from "../../scripts/local/stack.ts";
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
 Deno.test(
-  "health through the gateway: database up, L2 cache not configured, unreachable or half-set",
+  "health: through the gateway, database up; L2 cache not configured, unreachable, half-set",
   opts,
   async () => {
     const t = await testDatabase({ seeded: false });

@@ -67,7 +67,7 @@ function flush(bounds: Awaited<ReturnType<typeof readBounds>>, seed: number): Me
 }
 
 Deno.test(
-  "metrics exposition from the database passes promtool check metrics and matches the rows",
+  "metrics function: its exposition of the database passes promtool check metrics, matches rows",
   db,
   async () => {
     const t = await testDatabase({ seeded: false });
@@ -120,7 +120,7 @@ Deno.test(
 );
 
 Deno.test(
-  "metrics counters only grow: more flushes add, deleting old detail rows takes nothing away",
+  "metrics function: counters only grow; deleting old detail rows takes nothing away",
   db,
   async () => {
     const t = await testDatabase({ seeded: false });

@@ -112,7 +112,7 @@ async function query(prometheus: Prometheus, promql: string): Promise<Vector[]> 
 }
 
 Deno.test(
-  "a real Prometheus scrapes the metrics function through the gateway and finds its series",
+  "metrics function: a real Prometheus scrapes it through the gateway and finds its series",
   opts,
   async () => {
     const t = await testDatabase({ seeded: false });
