@@ -366,6 +366,14 @@ Deno.test(
       // Retention deletes detail rows; the counters a scraper has seen must not drop.
       await t.sql`delete from monitoring.function_metrics`;
       assertEquals(await totals(), before);
+
+      // A flush as service_role (what a function may connect as) goes through the trigger too.
+      await t.sql.begin(async (tx) => {
+        await tx`set local role service_role`;
+        await insertRows(tx as unknown as typeof t.sql, [metricRow(bounds, { requests: 7 })]);
+      });
+      const after = await totals();
+      assertEquals(Number(after[1]!.requests), Number(before[1]!.requests) + 7);
     } finally {
       await t.drop();
     }
