@@ -13,7 +13,12 @@
 import { z } from "zod";
 import postgres from "postgres";
 import { fileURLToPath } from "node:url";
-import { resolveWorkload, type Workload, workloadNames } from "../../tests/load/scenarios.js";
+import {
+  freshSeed,
+  resolveWorkload,
+  type Workload,
+  workloadNames,
+} from "../../tests/load/scenarios.js";
 import { functionPath } from "../../tests/load/lib/response.js";
 import { k6Thresholds } from "../../tests/load/lib/thresholds.js";
 import { loadSla } from "../sla/sla.ts";
@@ -230,6 +235,7 @@ export async function runScenario(options: DriverOptions): Promise<LoadSummary> 
   const thresholds = k6Thresholds(sla, workload, opts.gateLevel);
   const runs = autocannonRuns(workload);
   const baseUrl = opts.baseUrl.replace(/\/+$/, "");
+  const seed = workload.seed ?? freshSeed();
   log(
     `${workload.name}: ${runs.length} autocannon run(s), ${
       runs.reduce((sum, r) => sum + r.durationS, 0)
@@ -242,7 +248,7 @@ export async function runScenario(options: DriverOptions): Promise<LoadSummary> 
     {
       url: baseUrl + functionPath,
       anonKey: opts.anonKey,
-      seed: workload.seed,
+      seed,
       duplication: workload.duplication,
       phaseCount: workload.phases.length,
       routes,
@@ -267,7 +273,7 @@ export async function runScenario(options: DriverOptions): Promise<LoadSummary> 
       startedAt,
       endedAt: new Date(ended).toISOString(),
       baseUrl,
-      seed: workload.seed,
+      seed,
       duplication: workload.duplication,
       gateLevel: opts.gateLevel,
       routes: routes.length,

@@ -68,7 +68,12 @@ Deno.test(
       );
 
       // Every body the server got is one of the mix's searches, in the mix's order of keys.
-      const mix = { routes, duplication: summary.meta.duplication, seed: 1, phaseCount: 1 };
+      const mix = {
+        routes,
+        duplication: summary.meta.duplication,
+        seed: summary.meta.seed,
+        phaseCount: 1,
+      };
       const expected = new Set<string>();
       for (let i = 0; i < s.requests + vus; i++) {
         expected.add(canonicalBody(searchBody(searchFor(mix, 0, i))));

@@ -12,8 +12,11 @@ import { parseRoutes, restFlightsPath, routesFromFlights } from "../../tests/loa
 
 export type { Route };
 
-/** How many routes a load test searches unless told otherwise. */
-export const defaultRouteLimit = 50;
+/**
+ * How many route-dates a load test searches unless told otherwise: with the other search
+ * parameters, 200 give 720,000 distinct searches, so long runs seldom wrap around.
+ */
+export const defaultRouteLimit = 200;
 
 /** zod schema of one route (extra fields, such as `popularRoutes()`'s `flights`, are dropped). */
 export const routeSchema = z.object({

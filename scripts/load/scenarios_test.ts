@@ -1,6 +1,7 @@
 // Tests of tests/load/scenarios.js (tests/load/ itself is outside `deno test`: it holds k6 scripts).
 import { assert, assertEquals, assertThrows } from "../../tests/support/assert.ts";
 import {
+  freshSeed,
   gracefulStopS,
   hotSetSize,
   overridesFromEnv,
@@ -68,6 +69,7 @@ Deno.test("resolveWorkload() scales durations and VUs to overrides", () => {
   assertEquals(sweep.phases.map((p) => p.durationS), [2, 2, 2, 2]);
   assertEquals(resolveWorkload("soak", { rate: 7 }).phases[0]!.rate, 7);
   assertEquals(resolveWorkload("baseline", { seed: 9 }).seed, 9);
+  assertEquals(resolveWorkload("baseline").seed, null, "no seed: the driver picks one per run");
 });
 
 Deno.test("resolveWorkload() refuses unknown names and overrides that do not fit", () => {
@@ -150,6 +152,20 @@ Deno.test("searchFor() is a function of (seed, phase, iteration) and phases use 
   const b = Array.from({ length: 50 }, (_, i) => searchFor({ ...other, seed: 4 }, 0, i).repeat);
   assert(JSON.stringify(a) !== JSON.stringify(b), "another seed gives another mix");
   assertThrows(() => searchFor({ ...mix, routes: [] }, 0, 0), RangeError);
+});
+
+Deno.test("searchFor() starts fresh searches elsewhere for another seed", () => {
+  const fresh = (seed: number) =>
+    new Set(
+      Array.from({ length: 2000 }, (_, i) =>
+        searchFor({ routes, duplication: 0, seed, phaseCount: 1 }, 0, i).key),
+    );
+  const a = fresh(1);
+  const b = fresh(2);
+  const shared = [...a].filter((key) => b.has(key)).length;
+  assertEquals(shared, 0, "seeds 1 and 2 send disjoint fresh searches");
+  const seed = freshSeed();
+  assert(seed >= 1 && seed < 2 ** 31 && Number.isInteger(seed));
 });
 
 Deno.test("searchBody() and sessionId() give the request's body and session", () => {

@@ -142,7 +142,10 @@ export interface ThresholdResult {
 
 /** Every threshold in the summary with its outcome, in metric order. */
 export function thresholdResults(summary: LoadSummary): ThresholdResult[] {
-  return Object.keys(summary.metrics).sort().flatMap((metric) =>
+  const names = Object.keys(summary.metrics).sort((a, b) =>
+    a.localeCompare(b, "en", { numeric: true })
+  );
+  return names.flatMap((metric) =>
     Object.entries(summary.metrics[metric]!.thresholds ?? {}).map(([expression, r]) => ({
       metric,
       expression,

@@ -10,7 +10,10 @@
  *
  * The search mix is deterministic: request number `i` of phase `p` is a function of
  * (seed, p, i) only, whichever driver sends it. With duplication `d`, a share `d` of requests
- * repeats one of a small hot set of searches; the rest are searches never sent before in the run.
+ * repeats one of a small hot set of searches (the same popular searches in every run); the rest
+ * are searches never sent before in the run. The seed is chosen afresh for each run unless given
+ * (LOAD_SEED / `seed`) and is recorded in the summary, so a run can be replayed exactly while
+ * consecutive runs do not find each other's "fresh" searches in the cache.
  *
  * @module
  */
@@ -62,7 +65,7 @@ import { parseDuration } from "./lib/duration.js";
  * @property {string} description
  * @property {number} duplication
  * @property {GateMetric[]} gates
- * @property {number} seed Seed of the search mix.
+ * @property {number | null} seed Seed of the search mix; null: the driver picks one per run.
  * @property {Phase[]} phases
  */
 
@@ -72,14 +75,11 @@ import { parseDuration } from "./lib/duration.js";
  * @property {number} [durationS] Total duration; stages and sweep levels are scaled to it.
  * @property {number} [vus] Peak VUs (constant-vus, ramping-vus peak, arrival-rate maxVUs).
  * @property {number} [rate] constant-arrival-rate iterations per second.
- * @property {number} [seed] Seed of the search mix.
+ * @property {number} [seed] Seed of the search mix (default: a fresh one per run).
  */
 
 /** Seconds k6 lets an iteration finish after a phase ends; the next phase starts after it. */
 export const gracefulStopS = 5;
-
-/** Seed of the search mix unless overridden. */
-export const defaultSeed = 1;
 
 /** Size of the hot set the repeated searches are drawn from. */
 export const hotSetSize = 20;
@@ -197,7 +197,7 @@ export function resolveWorkload(name, overrides = {}) {
     : positiveInt(overrides.durationS, "durationS");
   const vus = overrides.vus === undefined ? undefined : positiveInt(overrides.vus, "vus");
   const rate = overrides.rate === undefined ? undefined : positiveInt(overrides.rate, "rate");
-  const seed = overrides.seed === undefined ? defaultSeed : positiveInt(overrides.seed, "seed");
+  const seed = overrides.seed === undefined ? null : positiveInt(overrides.seed, "seed");
   if (rate !== undefined && spec.shape !== "constant-arrival-rate") {
     throw new RangeError(`rate: applies only to constant-arrival-rate workloads, not "${name}"`);
   }
@@ -402,11 +402,21 @@ export function searchAt(routes, key) {
 }
 
 /**
+ * A seed for a run that was given none (k6: in `setup()`, once for all VUs).
+ * @returns {number} 1 .. 2^31-1
+ */
+export function freshSeed() {
+  return 1 + Math.floor(Math.random() * 2147483646);
+}
+
+/**
  * The `iteration`-th search (0-based, counted over the whole phase) of phase `phaseIndex`.
  *
  * Repeats (a share `duplication`) draw uniformly from keys 0..{@link hotSetSize}-1. Fresh
- * searches take the next unused key of the phase's own block of the search space, so no two
- * fresh searches of a run are equal until a phase has used up its block (then it wraps).
+ * searches take the next unused key of the phase's own block of the rest of the search space,
+ * starting at an offset derived from the seed, so no two fresh searches of a run are equal
+ * until a phase has used up its block (then it wraps), and runs with other seeds start
+ * elsewhere.
  *
  * @param {{ routes: readonly Route[], duplication: number, seed: number, phaseCount: number }} mix
  * @param {number} phaseIndex
@@ -417,13 +427,15 @@ export function searchFor(mix, phaseIndex, iteration) {
   if (mix.routes.length === 0) throw new RangeError("routes: at least one route is needed");
   const space = searchSpace(mix.routes.length);
   const hot = Math.min(hotSetSize, space);
-  const block = Math.max(1, Math.floor((space - hot) / Math.max(1, mix.phaseCount)));
+  const rest = Math.max(1, space - hot);
+  const block = Math.max(1, Math.floor(rest / Math.max(1, mix.phaseCount)));
   const draw = hash32([mix.seed, phaseIndex, iteration]) / 4294967296;
   if (draw < mix.duplication) {
     const which = hash32([mix.seed, phaseIndex, iteration, 1]) % hot;
     return { ...searchAt(mix.routes, which), repeat: true };
   }
-  const key = hot + phaseIndex * block + (iteration % block);
+  const offset = hash32([mix.seed, 0x5eed]) % rest;
+  const key = hot + ((offset + phaseIndex * block + (iteration % block)) % rest);
   return { ...searchAt(mix.routes, key), repeat: false };
 }
 

@@ -21,6 +21,7 @@ import exec from "k6/execution";
 import http from "k6/http";
 import { Counter, Rate, Trend } from "k6/metrics";
 import {
+  freshSeed,
   overridesFromEnv,
   resolveWorkload,
   searchBody,
@@ -44,7 +45,7 @@ import { k6Thresholds } from "./thresholds.js";
 /** @typedef {import("../scenarios.js").Phase} Phase */
 
 /** Routes derived from the REST API when no routes are given. */
-const discoveredRouteLimit = 50;
+const discoveredRouteLimit = 200;
 
 /**
  * @param {Record<string, string>} env
@@ -161,9 +162,11 @@ export function k6Workload(name, inputs) {
       k6Scenario(phase);
   }
 
-  /** @returns {{ routes: Route[] }} */
+  /** @returns {{ routes: Route[], seed: number }} */
   function setup() {
-    if (givenRoutes) return { routes: givenRoutes };
+    // One seed for the whole run, chosen here because every VU runs the init code separately.
+    const seed = workload.seed === null ? freshSeed() : workload.seed;
+    if (givenRoutes) return { routes: givenRoutes, seed };
     const res = http.get(baseUrl + restFlightsPath, {
       headers: { authorization: `Bearer ${anonKey}`, apikey: anonKey },
       responseType: "text",
@@ -175,21 +178,21 @@ export function k6Workload(name, inputs) {
       );
     }
     const routes = routesFromFlights(JSON.parse(res.body), discoveredRouteLimit);
-    return { routes: parseRoutes(routes, "flights from the REST API") };
+    return { routes: parseRoutes(routes, "flights from the REST API"), seed };
   }
 
-  /** @param {{ routes: Route[] }} data */
+  /** @param {{ routes: Route[], seed: number }} data */
   function iteration(data) {
     const phase = /** @type {Phase} */ (phaseByName[exec.scenario.name]);
     const mix = {
       routes: data.routes,
       duplication: workload.duplication,
-      seed: workload.seed,
+      seed: data.seed,
       phaseCount: workload.phases.length,
     };
     const search = searchFor(mix, phase.index, exec.scenario.iterationInTest);
     const res = http.post(url, JSON.stringify(searchBody(search)), {
-      headers: requestHeaders(anonKey, sessionId(workload.seed, exec.vu.idInTest)),
+      headers: requestHeaders(anonKey, sessionId(data.seed, exec.vu.idInTest)),
       tags: { name: "flight-search" },
     });
     const c = classify(res.status, headerLookup(res.headers));
@@ -211,12 +214,13 @@ export function k6Workload(name, inputs) {
   }
 
   /**
-   * @param {{ metrics: Record<string, unknown>, state: { testRunDurationMs: number }, setup_data?: { routes?: unknown[] } }} data
+   * @param {{ metrics: Record<string, unknown>, state: { testRunDurationMs: number }, setup_data?: { routes?: unknown[], seed?: number } }} data
    * @returns {Record<string, string>}
    */
   function handleSummary(data) {
     const endedAt = new Date();
-    const routes = data.setup_data && data.setup_data.routes ? data.setup_data.routes.length : null;
+    const setupData = data.setup_data || {};
+    const routes = setupData.routes ? setupData.routes.length : null;
     const out = Object.assign({}, data, {
       setup_data: undefined,
       meta: {
@@ -226,7 +230,7 @@ export function k6Workload(name, inputs) {
         startedAt: new Date(endedAt.getTime() - data.state.testRunDurationMs).toISOString(),
         endedAt: endedAt.toISOString(),
         baseUrl,
-        seed: workload.seed,
+        seed: setupData.seed === undefined ? workload.seed : setupData.seed,
         duplication: workload.duplication,
         gateLevel,
         routes,
