@@ -103,7 +103,12 @@ export function resolveDriverOptions(
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue?.path.join(".") || "options";
-    throw new DriverOptionsError(`${field}: ${issue?.message ?? "invalid"}`);
+    const top = issue?.path[0];
+    const missing = issue?.code === "invalid_type" && typeof top === "string" &&
+      issue.path.length === 1 && (plain as Record<string, unknown>)[top] === undefined;
+    throw new DriverOptionsError(
+      `${field}: ${missing ? "is required" : issue?.message ?? "invalid"}`,
+    );
   }
   try {
     const { scenario, durationS, vus, rate, seed } = parsed.data;

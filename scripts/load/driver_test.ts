@@ -190,6 +190,7 @@ Deno.test("runScenario() refuses bad options, naming them, before sending anythi
   const cases: [Record<string, unknown>, string][] = [
     [{ baseUrl: "ftp://x" }, "baseUrl"],
     [{ anonKey: "" }, "anonKey"],
+    [{ anonKey: undefined }, "anonKey: is required"],
     [{ scenario: "smoke" }, "scenario"],
     [{ durationS: 0 }, "durationS"],
     [{ vus: 1.5 }, "vus"],
