@@ -1,6 +1,6 @@
 /**
- * Runs queries as the caller, the way PostgREST does: inside one transaction, `set local role`
- * to the caller's API role and `request.jwt.claims` to the verified claims, so `auth.uid()` and
+ * Runs queries as the caller, the way PostgREST does: inside one transaction, the local `role`
+ * set to the caller's API role and `request.jwt.claims` to the verified claims, so `auth.uid()` and
  * the tables' RLS policies apply to what the function reads and writes. The function connects as
  * the database owner; without this it would see every user's rows.
  *
@@ -33,8 +33,10 @@ export async function asCaller<T>(
     throw new RangeError(`cannot run queries as role '${caller.role}'`);
   }
   const result = await sql.begin(async (tx) => {
-    await tx.unsafe(`set local role ${caller.role}`);
-    await tx`select set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, true)`;
+    // set_config('role', …, true) is SET LOCAL ROLE with a bind parameter; one round trip for both.
+    await tx`
+      select set_config('role', ${caller.role}, true),
+             set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, true)`;
     return await work(tx);
   });
   return result as T;
