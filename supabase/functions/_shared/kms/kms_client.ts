@@ -77,7 +77,8 @@ export function createKmsClient(
     (config.caCertFile ? Deno.readTextFileSync(config.caCertFile) : undefined);
   const agentOptions = {
     keepAlive: true,
-    // Idle sockets stay open between requests; KMS closes idle connections itself after a while.
+    // TCP keep-alive probes on idle pooled sockets, so a peer that vanished is noticed; a socket
+    // the server closed meanwhile fails its next request with ECONNRESET, which the SDK retries.
     keepAliveMsecs: 1000,
     maxSockets: config.maxSockets,
     maxFreeSockets: config.maxSockets,
