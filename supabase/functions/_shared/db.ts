@@ -31,7 +31,10 @@ export interface PoolOptions {
 }
 
 /** Reads {@link PoolOptions} from the environment. @throws {ConfigError} */
-export function poolOptions(applicationName: string, source: EnvSource = processEnv()): PoolOptions {
+export function poolOptions(
+  applicationName: string,
+  source: EnvSource = processEnv(),
+): PoolOptions {
   const env = readEnv(
     z.object({
       DB_POOL_MAX: intVar(3, { max: 100 }),

@@ -32,7 +32,10 @@ export function processEnv(): EnvSource {
  * ```
  * @throws {ConfigError} when a variable is missing or malformed.
  */
-export function readEnv<S extends z.ZodType>(schema: S, source: EnvSource = processEnv()): z.output<S> {
+export function readEnv<S extends z.ZodType>(
+  schema: S,
+  source: EnvSource = processEnv(),
+): z.output<S> {
   const result = schema.safeParse(source);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
@@ -57,12 +60,18 @@ export function intVar(defaultValue: number, { min = 1, max = Number.MAX_SAFE_IN
 export function databaseUrl(source: EnvSource = processEnv()): string {
   const env = readEnv(
     z.object({
-      DB_POOLER_URL: z.string().regex(/^postgres(ql)?:\/\//, "expected a postgres:// URL").optional(),
-      SUPABASE_DB_URL: z.string().regex(/^postgres(ql)?:\/\//, "expected a postgres:// URL").optional(),
+      DB_POOLER_URL: z.string().regex(/^postgres(ql)?:\/\//, "expected a postgres:// URL")
+        .optional(),
+      SUPABASE_DB_URL: z.string().regex(/^postgres(ql)?:\/\//, "expected a postgres:// URL")
+        .optional(),
     }),
     source,
   );
   const url = env.DB_POOLER_URL ?? env.SUPABASE_DB_URL;
-  if (!url) throw new ConfigError("invalid function environment: neither DB_POOLER_URL nor SUPABASE_DB_URL is set");
+  if (!url) {
+    throw new ConfigError(
+      "invalid function environment: neither DB_POOLER_URL nor SUPABASE_DB_URL is set",
+    );
+  }
   return url;
 }

@@ -40,7 +40,9 @@ export class HttpError extends Error {
 export function invalidInput(error: z.ZodError): HttpError {
   const issue = error.issues[0];
   const field = issue && issue.path.length > 0 ? issue.path.join(".") : undefined;
-  const message = issue ? (field ? `${field}: ${issue.message}` : issue.message) : "invalid request";
+  const message = issue
+    ? (field ? `${field}: ${issue.message}` : issue.message)
+    : "invalid request";
   return new HttpError(400, "invalid_request", message, field);
 }
 

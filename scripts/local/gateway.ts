@@ -1,0 +1,143 @@
+/**
+ * The local API gateway: `http://127.0.0.1:54321/functions/v1/<name>` routed to each function's
+ * isolate, with JWT verification where config.toml says `verify_jwt = true`, as Supabase's
+ * gateway does.
+ *
+ * @module
+ */
+import { jwtVerify } from "jose";
+
+/** Where the gateway finds a function and whether it checks JWTs. */
+export interface Route {
+  port: number;
+  verifyJwt: boolean;
+  alive(): boolean;
+}
+
+/** Options for {@link startGateway}. */
+export interface GatewayOptions {
+  port: number;
+  jwtSecret: string;
+  /** Function name → route; read on every request so restarts can swap routes. */
+  routes: ReadonlyMap<string, Route>;
+  /** Upper bound on how long a function may take to answer. @default 60000 */
+  upstreamTimeoutMs?: number;
+}
+
+/** A running gateway. */
+export interface Gateway {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+const hopByHop = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+]);
+
+function errorJson(
+  status: number,
+  code: string,
+  message: string,
+  headers: HeadersInit = {},
+): Response {
+  return new Response(JSON.stringify({ error: { code, message } }), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+/**
+ * Verifies the bearer token of `req` with the HS256 `secret`.
+ *
+ * @returns `undefined` when valid, else the 401 answer to send.
+ */
+export async function checkJwt(req: Request, secret: Uint8Array): Promise<Response | undefined> {
+  const header = req.headers.get("authorization");
+  const challenge = { "www-authenticate": 'Bearer realm="functions"' };
+  if (!header) return errorJson(401, "unauthorized", "Missing authorization header", challenge);
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match?.[1]) {
+    return errorJson(401, "unauthorized", "Authorization header must be 'Bearer <jwt>'", challenge);
+  }
+  try {
+    await jwtVerify(match[1], secret, { algorithms: ["HS256"] });
+    return undefined;
+  } catch {
+    return errorJson(401, "unauthorized", "Invalid JWT", challenge);
+  }
+}
+
+/** Starts the gateway on 127.0.0.1:`port`. */
+export function startGateway(options: GatewayOptions): Gateway {
+  const { port, jwtSecret, routes, upstreamTimeoutMs = 60_000 } = options;
+  const secret = new TextEncoder().encode(jwtSecret);
+
+  const handler = async (req: Request): Promise<Response> => {
+    const url = new URL(req.url);
+    const match = /^\/functions\/v1\/([a-z0-9][a-z0-9_-]*)(\/.*)?$/i.exec(url.pathname);
+    if (!match) {
+      return errorJson(
+        404,
+        "not_found",
+        `no route for ${url.pathname}; functions live under /functions/v1/<name>`,
+      );
+    }
+    const name = match[1] ?? "";
+    const route = routes.get(name);
+    if (!route) {
+      return errorJson(404, "function_not_found", `function '${name}' is not served here`);
+    }
+    if (req.method !== "OPTIONS" && route.verifyJwt) {
+      const denied = await checkJwt(req, secret);
+      if (denied) return denied;
+    }
+    if (!route.alive()) {
+      return errorJson(503, "function_unavailable", `function '${name}' is not running`);
+    }
+
+    const headers = new Headers();
+    for (const [key, value] of req.headers) if (!hopByHop.has(key)) headers.set(key, value);
+    headers.set("x-forwarded-host", url.host);
+    headers.set("x-forwarded-proto", url.protocol.replace(":", ""));
+    const target = `http://127.0.0.1:${route.port}/${name}${match[2] ?? ""}${url.search}`;
+    const signal = AbortSignal.any([req.signal, AbortSignal.timeout(upstreamTimeoutMs)]);
+    try {
+      const upstream = await fetch(target, {
+        method: req.method,
+        headers,
+        body: req.body,
+        redirect: "manual",
+        signal,
+      });
+      const out = new Headers();
+      for (const [key, value] of upstream.headers) if (!hopByHop.has(key)) out.set(key, value);
+      return new Response(upstream.body, { status: upstream.status, headers: out });
+    } catch (error) {
+      if (req.signal.aborted) return errorJson(499, "client_closed", "client closed the request");
+      if (error instanceof DOMException && error.name === "TimeoutError") {
+        return errorJson(
+          504,
+          "function_timeout",
+          `function '${name}' did not answer within ${upstreamTimeoutMs} ms`,
+        );
+      }
+      return errorJson(502, "function_unreachable", `function '${name}' could not be reached`);
+    }
+  };
+
+  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, handler);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      await server.shutdown();
+    },
+  };
+}

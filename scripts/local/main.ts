@@ -1,0 +1,204 @@
+/**
+ * `deno task stack`: brings the local stack up, prints what `supabase status` prints, and serves
+ * until Ctrl-C.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { EmbeddedPostgresError } from "./embedded_postgres.ts";
+import { MigrationError } from "./migrate.ts";
+import { localStateDir } from "./paths.ts";
+import { PortInUseError } from "./ports.ts";
+import { type Stack, type StackOptions, startStack } from "./stack.ts";
+
+const usage = `Usage: deno task stack [options]
+
+Starts the local Supabase stack: embedded Postgres 17 (or DATABASE_URL), migrations pushed by the
+Supabase CLI, a small seed, and every function behind the gateway.
+
+Options:
+  --port N           gateway port (env STACK_PORT)            default 54321
+  --db-port N        embedded Postgres port (env STACK_DB_PORT) default 54322
+  --seed-flights N   flights to seed into an empty database     default 5000
+  --once             exit once the stack is ready (smoke check)
+  -h, --help         show this help
+
+Environment: DATABASE_URL (or SUPABASE_DB_URL) uses that Postgres instead of the embedded one.`;
+
+const port = z.coerce.number().int().min(1).max(65535);
+const optionsSchema = z.object({
+  port: port.default(54321),
+  dbPort: port.default(54322),
+  seedFlights: z.coerce.number().int().min(0).max(5_000_000).default(5000),
+  once: z.boolean().default(false),
+  help: z.boolean().default(false),
+});
+
+/** Parsed command line of the stack. */
+export type StackCliOptions = z.output<typeof optionsSchema>;
+
+/** Thrown for a bad command line; the caller prints usage and exits 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** Parses `args` (and STACK_* env defaults). @throws {UsageError} */
+export function parseStackArgs(
+  args: string[],
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): StackCliOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        port: { type: "string" },
+        "db-port": { type: "string" },
+        "seed-flights": { type: "string" },
+        once: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const parsed = optionsSchema.safeParse({
+    port: values.port ?? env.STACK_PORT,
+    dbPort: values["db-port"] ?? env.STACK_DB_PORT,
+    seedFlights: values["seed-flights"],
+    once: values.once,
+    help: values.help,
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const flag = {
+      port: "--port",
+      dbPort: "--db-port",
+      seedFlights: "--seed-flights",
+    }[String(issue?.path[0])] ??
+      String(issue?.path[0]);
+    throw new UsageError(`${flag}: ${issue?.message}`);
+  }
+  return parsed.data;
+}
+
+/** Lines like `supabase status` prints. */
+export function statusLines(stack: Stack): string[] {
+  const rows: Array<[string, string]> = [
+    ["API URL", stack.url],
+    ["Functions URL", stack.functionsUrl],
+    ["DB URL", stack.dbUrl],
+    ["JWT secret", stack.jwtSecret],
+    ["anon key", stack.anonKey],
+    ["service_role key", stack.serviceRoleKey],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padStart(width)}: ${v}`);
+}
+
+/** The file other tools read to find a running stack (removed on stop). */
+export const stackStateFile = `${localStateDir}/stack.json`;
+
+/**
+ * Starts the stack for a command line, wiring Ctrl-C and the state file. Resolves with the
+ * stack, or exits the process with a clear message for the errors a person can fix.
+ */
+export async function startFromCli(
+  options: StackCliOptions,
+  extra: Partial<StackOptions> = {},
+): Promise<Stack> {
+  const databaseUrl = Deno.env.get("DATABASE_URL") ?? Deno.env.get("SUPABASE_DB_URL");
+  const started = performance.now();
+  let stack: Stack;
+  try {
+    stack = await startStack({
+      databaseUrl,
+      port: options.port,
+      dbPort: options.dbPort,
+      seedFlights: options.seedFlights,
+      log: (line) => console.log(`• ${line}`),
+      onFunctionLog: (name, line) => console.log(`  [${name}] ${line}`),
+      ...extra,
+    });
+  } catch (error) {
+    if (
+      error instanceof PortInUseError || error instanceof MigrationError ||
+      error instanceof EmbeddedPostgresError
+    ) {
+      console.error(`error: ${error.message}`);
+      Deno.exit(3);
+    }
+    throw error;
+  }
+  await Deno.mkdir(localStateDir, { recursive: true });
+  await Deno.writeTextFile(
+    stackStateFile,
+    JSON.stringify(
+      {
+        pid: Deno.pid,
+        url: stack.url,
+        functionsUrl: stack.functionsUrl,
+        dbUrl: stack.dbUrl,
+        anonKey: stack.anonKey,
+        serviceRoleKey: stack.serviceRoleKey,
+        functions: stack.functions,
+        startedAt: new Date().toISOString(),
+      },
+      null,
+      2,
+    ),
+  );
+  let shuttingDown = false;
+  const shutdown = async () => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    console.log("\nStopping the local stack…");
+    await stack.stop();
+    await Deno.remove(stackStateFile).catch(() => {});
+    console.log("Stopped.");
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", shutdown);
+  Deno.addSignalListener("SIGTERM", shutdown);
+  globalThis.addEventListener("unload", () => {
+    stack.killSync();
+    try {
+      Deno.removeSync(stackStateFile);
+    } catch {
+      // already removed
+    }
+  });
+  console.log(`\nLocal stack ready in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  for (const line of statusLines(stack)) console.log(line);
+  console.log(
+    `\nTry: curl -H "Authorization: Bearer ${
+      stack.anonKey.slice(0, 16)
+    }…" ${stack.functionsUrl}/health`,
+  );
+  return stack;
+}
+
+if (import.meta.main) {
+  let options: StackCliOptions;
+  try {
+    options = parseStackArgs(Deno.args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`error: ${error.message}\n\n${usage}`);
+    Deno.exit(2);
+  }
+  if (options.help) {
+    console.log(usage);
+    Deno.exit(0);
+  }
+  const stack = await startFromCli(options);
+  if (options.once) {
+    await stack.stop();
+    await Deno.remove(stackStateFile).catch(() => {});
+    Deno.exit(0);
+  }
+  console.log("Serving until Ctrl-C.");
+}

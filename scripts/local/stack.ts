@@ -1,0 +1,226 @@
+/**
+ * The Docker-free local Supabase stack: Postgres 17 (embedded, or any server by URL) with
+ * Supabase's roles, migrations pushed by the real CLI, a small seed, every function in its own
+ * isolate behind a JWT-verifying gateway.
+ *
+ * `startStack()` is used by `npm start` and by integration tests alike.
+ *
+ * @module
+ */
+import postgres from "postgres";
+import { seedDatabase } from "../seed/seed.ts";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded_postgres.ts";
+import { discoverFunctions } from "./functions_config.ts";
+import { type FunctionProcess, startFunction } from "./function_process.ts";
+import { type Gateway, type Route, startGateway } from "./gateway.ts";
+import { apiKeys, defaultJwtSecret } from "./keys.ts";
+import { pushMigrations } from "./migrate.ts";
+import { localStateDir, repoRoot } from "./paths.ts";
+import { assertPortFree, freePort } from "./ports.ts";
+import { ensureSupabaseRoles } from "./supabase_roles.ts";
+
+/** Options for {@link startStack}; every one has a default suited to `npm start`. */
+export interface StackOptions {
+  /** Use this Postgres server instead of starting the embedded one. */
+  databaseUrl?: string;
+  /** Embedded Postgres data folder. @default .local/postgres */
+  dataDir?: string;
+  /** Embedded Postgres port; 0 picks a free one. @default 54322 */
+  dbPort?: number;
+  /** Gateway port; 0 picks a free one. @default 54321 */
+  port?: number;
+  /** Embedded cluster is throw-away (fsync off). @default false */
+  ephemeral?: boolean;
+  /** Flights to seed into an empty database; 0 or false skips seeding. @default 5000 */
+  seedFlights?: number | false;
+  /** Serve only these functions. @default all of supabase/functions/ */
+  functions?: string[];
+  /** Extra environment for every function (on top of what hosted Supabase sets). */
+  env?: Record<string, string>;
+  /** Folder holding supabase/ (migrations, functions, config.toml). @default the repository root */
+  workdir?: string;
+  /** JWT secret for the gateway and the API keys. @default Supabase's local secret */
+  jwtSecret?: string;
+  /** Progress lines ("Postgres ready", ...). @default ignore */
+  log?: (line: string) => void;
+  /** Lines the functions print. @default ignore */
+  onFunctionLog?: (name: string, line: string) => void;
+}
+
+/** A running stack. */
+export interface Stack {
+  /** Gateway base URL, e.g. http://127.0.0.1:54321 (the SUPABASE_URL of the functions). */
+  readonly url: string;
+  /** `${url}/functions/v1` */
+  readonly functionsUrl: string;
+  readonly anonKey: string;
+  readonly serviceRoleKey: string;
+  readonly jwtSecret: string;
+  /** Direct Postgres URL (SUPABASE_DB_URL of the functions). */
+  readonly dbUrl: string;
+  /** Names of the functions served. */
+  readonly functions: string[];
+  /** The isolate of a function, e.g. to read its log tail in a failing test. */
+  functionProcess(name: string): FunctionProcess | undefined;
+  /** Restarts one function's isolate (fresh module state, same environment). */
+  restartFunction(name: string, env?: Record<string, string>): Promise<void>;
+  /** Stops functions, gateway and (when embedded) Postgres. Idempotent. */
+  stop(): Promise<void>;
+  /** Synchronous last-resort kill of every child, for process-exit handlers. */
+  killSync(): void;
+}
+
+async function isEmpty(url: string): Promise<boolean> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql<
+      { empty: boolean }[]
+    >`select not exists (select 1 from public.airports) as empty`;
+    return row?.empty ?? true;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/**
+ * Brings the stack up and resolves once every function answers on the gateway.
+ *
+ * @throws {PortInUseError} when the gateway or database port is taken (nothing left running).
+ * @throws {MigrationError} when `supabase db push` fails (with the CLI's output).
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const {
+    databaseUrl,
+    dataDir = `${localStateDir}/postgres`,
+    ephemeral = false,
+    seedFlights = 5000,
+    env: extraEnv = {},
+    jwtSecret = defaultJwtSecret,
+    workdir = repoRoot,
+    log = () => {},
+    onFunctionLog,
+  } = options;
+  const port = options.port === 0 ? freePort() : options.port ?? 54321;
+  const dbPort = options.dbPort === 0 ? freePort() : options.dbPort ?? 54322;
+
+  assertPortFree(
+    port,
+    "API gateway",
+    "Is another `npm start` running? Stop it, or set STACK_PORT.",
+  );
+  const keys = await apiKeys(jwtSecret);
+  const stoppers: Array<() => Promise<void>> = [];
+  const killers: Array<() => void> = [];
+  const processes = new Map<string, FunctionProcess>();
+  const routes = new Map<string, Route>();
+  let gateway: Gateway | undefined;
+  let pg: EmbeddedPostgres | undefined;
+
+  const stopAll = async () => {
+    await gateway?.stop().catch(() => {});
+    await Promise.all([...processes.values()].map((p) => p.stop()));
+    for (const stop of stoppers.reverse()) await stop().catch(() => {});
+    await pg?.stop();
+  };
+
+  try {
+    let dbUrl: string;
+    if (databaseUrl) {
+      dbUrl = databaseUrl;
+      log(`Postgres: using ${new URL(databaseUrl).host}`);
+    } else {
+      pg = await startEmbeddedPostgres({ dataDir, port: dbPort, ephemeral });
+      dbUrl = pg.url;
+      log(`Postgres 17 (embedded) ready on 127.0.0.1:${dbPort}, data in ${dataDir}`);
+    }
+    await ensureSupabaseRoles(dbUrl);
+    const pushed = await pushMigrations(dbUrl, { workdir });
+    log(
+      pushed.applied.length > 0
+        ? `Migrations applied by supabase db push: ${pushed.applied.join(", ")}`
+        : "Migrations: database is up to date",
+    );
+    if (seedFlights !== false && seedFlights > 0 && (await isEmpty(dbUrl))) {
+      const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
+      try {
+        const summary = await seedDatabase(sql, { flights: seedFlights });
+        log(
+          `Seeded ${summary.counts.flights} flights, ${summary.counts.fares} fares in ${summary.elapsedMs} ms`,
+        );
+      } finally {
+        await sql.end({ timeout: 5 });
+      }
+    }
+
+    const url = `http://127.0.0.1:${port}`;
+    const functionEnv: Record<string, string> = {
+      SUPABASE_URL: url,
+      SUPABASE_DB_URL: dbUrl,
+      SUPABASE_ANON_KEY: keys.anonKey,
+      SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+      JWT_SECRET: keys.jwtSecret,
+      ...extraEnv,
+    };
+    let specs = await discoverFunctions(`${workdir}/supabase`);
+    if (options.functions) {
+      const wanted = new Set(options.functions);
+      const unknown = [...wanted].filter((name) => !specs.some((s) => s.name === name));
+      if (unknown.length > 0) throw new Error(`no such function: ${unknown.join(", ")}`);
+      specs = specs.filter((s) => wanted.has(s.name));
+    }
+    const started = await Promise.allSettled(
+      specs.map((spec) => startFunction(spec, { env: functionEnv, onLog: onFunctionLog })),
+    );
+    for (const result of started) {
+      if (result.status === "fulfilled") processes.set(result.value.name, result.value);
+    }
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+    for (const spec of specs) {
+      const proc = processes.get(spec.name)!;
+      routes.set(spec.name, {
+        port: proc.port,
+        verifyJwt: spec.verifyJwt,
+        alive: () => proc.alive(),
+      });
+    }
+    gateway = startGateway({ port, jwtSecret: keys.jwtSecret, routes });
+    log(`Functions: ${specs.map((s) => `${s.name}${s.verifyJwt ? "" : " (no JWT)"}`).join(", ")}`);
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      functionsUrl: `${url}/functions/v1`,
+      anonKey: keys.anonKey,
+      serviceRoleKey: keys.serviceRoleKey,
+      jwtSecret: keys.jwtSecret,
+      dbUrl,
+      functions: specs.map((s) => s.name),
+      functionProcess: (name) => processes.get(name),
+      async restartFunction(name, env = {}) {
+        const spec = specs.find((s) => s.name === name);
+        const old = processes.get(name);
+        if (!spec || !old) throw new Error(`no such function: ${name}`);
+        await old.stop();
+        const proc = await startFunction(spec, {
+          env: { ...functionEnv, ...env },
+          onLog: onFunctionLog,
+        });
+        processes.set(name, proc);
+        routes.set(name, { port: proc.port, verifyJwt: spec.verifyJwt, alive: () => proc.alive() });
+      },
+      stop() {
+        stopping ??= stopAll();
+        return stopping;
+      },
+      killSync() {
+        for (const proc of processes.values()) proc.killSync();
+        for (const kill of killers) kill();
+        pg?.killSync();
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,48 @@
+import { z } from "zod";
+import { assertEquals } from "../../../tests/support/assert.ts";
+import { errorResponse, HttpError, invalidInput, readJson } from "./http_error.ts";
+
+Deno.test("errorResponse() echoes an HttpError's code, message and field", async () => {
+  const res = errorResponse(new HttpError(422, "bad_thing", "thing is bad", "thing"));
+  assertEquals(res.status, 422);
+  assertEquals(await res.json(), {
+    error: { code: "bad_thing", message: "thing is bad", field: "thing" },
+  });
+});
+
+Deno.test("errorResponse() answers 500 without internals for anything else", async () => {
+  const logged: unknown[] = [];
+  const res = errorResponse(
+    new Error("connection to 10.0.0.1 password=hunter2 failed"),
+    (_m, e) => logged.push(e),
+  );
+  assertEquals(res.status, 500);
+  const text = await res.text();
+  assertEquals(text.includes("hunter2"), false);
+  assertEquals(JSON.parse(text), { error: { code: "internal_error", message: "internal error" } });
+  assertEquals(logged.length, 1);
+});
+
+Deno.test("invalidInput() names the first failing field", () => {
+  const result = z.object({ a: z.object({ b: z.number() }) }).safeParse({ a: { b: "x" } });
+  if (result.success) throw new Error("expected failure");
+  const error = invalidInput(result.error);
+  assertEquals([error.status, error.field], [400, "a.b"]);
+});
+
+Deno.test("readJson() answers 415, 400 and 413 for the ways a body can be wrong", async () => {
+  const post = (body: string, type = "application/json") =>
+    new Request("http://x/", { method: "POST", body, headers: { "content-type": type } });
+  const status = async (req: Request, max?: number) => {
+    try {
+      await readJson(req, max);
+      return 200;
+    } catch (error) {
+      return (error as HttpError).status;
+    }
+  };
+  assertEquals(await status(post("{}", "text/plain")), 415);
+  assertEquals(await status(post("{nope")), 400);
+  assertEquals(await status(post(JSON.stringify({ big: "x".repeat(100) })), 10), 413);
+  assertEquals(await readJson(post('{"ok":true}')), { ok: true });
+});
