@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { repoRoot } from "./paths.ts";
+import { localStateDir } from "./paths.ts";
 
 /** What the rollout needs from a running local stack. */
 export interface LocalStack {
@@ -21,7 +21,7 @@ export interface LocalStack {
 }
 
 /** Where a running `npm start` describes its stack. */
-export const stackFilePath = `${repoRoot}/.local/stack.json`;
+export const stackFilePath = `${localStateDir}/stack.json`;
 
 const stackFileSchema = z.object({
   url: z.string().regex(/^https?:\/\/\S+$/),

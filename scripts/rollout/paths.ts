@@ -1,15 +1,12 @@
 /**
- * Locations the rollout CLI reads and writes, resolved from this file so it works from any cwd.
+ * Locations the rollout CLI reads and writes, resolved from the repository root so it works from
+ * any cwd.
  *
  * @module
  */
+import { localStateDir, npmBinDir, repoRoot } from "../local/paths.ts";
 
-/** The repository root (the folder holding supabase/, scripts/, deno.json). */
-export const repoRoot: string = decodeURIComponent(new URL("../../", import.meta.url).pathname)
-  .replace(/\/$/, "");
-
-/** Binaries installed by npm (deno, supabase). */
-export const npmBinDir = `${repoRoot}/node_modules/.bin`;
+export { localStateDir, npmBinDir, repoRoot };
 
 /** Where deployment logs go (git-ignored). */
 export const deploymentReportsDir = `${repoRoot}/reports/deployments`;
