@@ -1,10 +1,19 @@
-import { assert, assertEquals, assertStringIncludes, assertThrows } from "../../tests/support/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertStringIncludes,
+  assertThrows,
+} from "../../tests/support/assert.ts";
 import { loadSla } from "./_sla_shim.ts";
 import { CanaryAnalysis, type Check, judge, type PathSummary } from "./analysis.ts";
 
 const sla = await loadSla();
 const levels = (metric: string) => sla.metrics[metric]!;
-const window = { index: 1, since: new Date("2026-11-22T10:00:00Z"), until: new Date("2026-11-22T10:01:00Z") };
+const window = {
+  index: 1,
+  since: new Date("2026-11-22T10:00:00Z"),
+  until: new Date("2026-11-22T10:01:00Z"),
+};
 const enough = sla.analysis.min_requests * 10;
 
 /** A path whose every metric sits exactly on its target (healthy). */
@@ -25,7 +34,8 @@ function healthy(path: PathSummary["path"], overrides: Partial<PathSummary> = {}
   };
 }
 
-const verdict = (check: Check, metric: string) => check.metrics.find((m) => m.metric === metric)?.verdict;
+const verdict = (check: Check, metric: string) =>
+  check.metrics.find((m) => m.metric === metric)?.verdict;
 
 Deno.test("judge() passes a healthy optimized path and shows legacy alongside", () => {
   const check = judge(sla, [healthy("optimized"), healthy("legacy", { p95Ms: 999 })], window);
@@ -44,11 +54,17 @@ Deno.test("judge() fails at the rollback levels of config/sla.json, not before",
 
   const hit = levels("cache_hit_ratio").rollback!;
   assertEquals(judge(sla, [healthy("optimized", { cacheHitRatio: hit })], window).outcome, "pass");
-  assertEquals(judge(sla, [healthy("optimized", { cacheHitRatio: hit - 0.01 })], window).outcome, "fail");
+  assertEquals(
+    judge(sla, [healthy("optimized", { cacheHitRatio: hit - 0.01 })], window).outcome,
+    "fail",
+  );
 
   const errors = levels("error_rate").rollback!;
   assertEquals(judge(sla, [healthy("optimized", { errorRate: errors })], window).outcome, "pass");
-  assertEquals(judge(sla, [healthy("optimized", { errorRate: errors + 0.01 })], window).outcome, "fail");
+  assertEquals(
+    judge(sla, [healthy("optimized", { errorRate: errors + 0.01 })], window).outcome,
+    "fail",
+  );
 });
 
 Deno.test("judge() notes warning levels without failing", () => {

@@ -281,7 +281,7 @@ export async function insertDeploymentRow(
   await executor.write(db, {
     text: `insert into public.deployments
       (id, environment, flag_key, from_percentage, to_percentage, steps, status, started_at, started_by, log)
-      values ($1, $2, $3, $4, $5, $6::smallint[], 'running', $7, $8, $9::jsonb)`,
+      values ($1, $2, $3, $4, $5, $6::smallint[], 'running', $7, $8, $9::text::jsonb)`,
     params: [
       r.id,
       r.environment,
@@ -305,7 +305,7 @@ export async function finishDeploymentRow(
   const r = log.toJSON();
   await executor.write(db, {
     text: `update public.deployments
-      set status = $2, reason = $3, to_percentage = $4, finished_at = $5, log = $6::jsonb
+      set status = $2, reason = $3, to_percentage = $4, finished_at = $5, log = $6::text::jsonb
       where id = $1`,
     params: [
       r.id,

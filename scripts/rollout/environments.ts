@@ -36,7 +36,12 @@ const duration = z.string().refine((text) => {
 const databaseSchema = z.discriminatedUnion("source", [
   z.object({ source: z.literal("local_stack") }).strict(),
   z.object({ source: z.literal("url_env"), url_env: envVarName }).strict(),
-  z.object({ source: z.literal("linked"), password_env: envVarName }).strict(),
+  z.object({
+    source: z.literal("linked"),
+    password_env: envVarName,
+    url_env: envVarName.optional(),
+  })
+    .strict(),
 ]);
 
 const workloadSchema = z.object({
@@ -148,8 +153,9 @@ export type DatabaseTarget =
   /** A Postgres URL from an environment variable, passed to `supabase db push --remote=<url>`. */
   | { source: "url_env"; variable: string; url: string }
   /**
-   * The linked project: `supabase db push --remote` with the password in the CLI's environment;
-   * the CLI itself connects to the project's direct host with the same password.
+   * The linked project: `supabase db push --remote` with the password in the CLI's environment.
+   * The rollout's own connection (lock, flag, monitoring) uses `url`: url_env's value when that
+   * variable is set (e.g. the session pooler on IPv4-only networks), else the direct host.
    */
   | { source: "linked"; passwordVariable: string; password: string; url: string };
 
@@ -254,13 +260,16 @@ export async function resolveEnvironment(
     case "linked": {
       const variable = config.database.password_env;
       const password = read(variable, z.string().min(1), "database password");
+      const urlVariable = config.database.url_env;
       database = {
         source: "linked",
         passwordVariable: variable,
         password,
-        url: `postgresql://postgres:${
-          encodeURIComponent(password)
-        }@db.${projectRef}.supabase.co:5432/postgres`,
+        url: urlVariable && env[urlVariable]
+          ? read(urlVariable, postgresUrl, "database URL")
+          : `postgresql://postgres:${
+            encodeURIComponent(password)
+          }@db.${projectRef}.supabase.co:5432/postgres`,
       };
       break;
     }

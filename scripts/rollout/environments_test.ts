@@ -1,4 +1,9 @@
-import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../tests/support/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertStringIncludes,
+} from "../../tests/support/assert.ts";
 import { ConfigurationError } from "./errors.ts";
 import { loadEnvironments, resolveEnvironment } from "./environments.ts";
 
@@ -14,23 +19,63 @@ Deno.test("loadEnvironments() accepts the repository's config/environments.json"
 Deno.test("loadEnvironments() names the file and field of a mistake", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const good = JSON.parse(await Deno.readTextFile(new URL("../../config/environments.json", import.meta.url)));
+    const good = JSON.parse(
+      await Deno.readTextFile(new URL("../../config/environments.json", import.meta.url)),
+    );
     const cases: [unknown, string][] = [
-      [{ ...good, environments: { ...good.environments, staging: { ...good.environments.staging, monitor: "soon" } } }, "environments.staging.monitor"],
-      [{ ...good, environments: { ...good.environments, staging: { ...good.environments.staging, project_ref_env: undefined } } }, "project_ref_env"],
-      [{ ...good, environments: { ...good.environments, local: { ...good.environments.local, database: { source: "url_env", url_env: "X" } } } }, "a local environment uses local_stack"],
-      [{ ...good, environments: { ...good.environments, production: { ...good.environments.production, database: { source: "url_env", url_env: "lower" } } } }, "environment variable name"],
+      [{
+        ...good,
+        environments: {
+          ...good.environments,
+          staging: { ...good.environments.staging, monitor: "soon" },
+        },
+      }, "environments.staging.monitor"],
+      [{
+        ...good,
+        environments: {
+          ...good.environments,
+          staging: { ...good.environments.staging, project_ref_env: undefined },
+        },
+      }, "project_ref_env"],
+      [{
+        ...good,
+        environments: {
+          ...good.environments,
+          local: { ...good.environments.local, database: { source: "url_env", url_env: "X" } },
+        },
+      }, "a local environment uses local_stack"],
+      [{
+        ...good,
+        environments: {
+          ...good.environments,
+          production: {
+            ...good.environments.production,
+            database: { source: "url_env", url_env: "lower" },
+          },
+        },
+      }, "environment variable name"],
       [{ ...good, extra: 1 }, "extra"],
     ];
     for (const [content, expected] of cases) {
       await Deno.writeTextFile(`${dir}/env.json`, JSON.stringify(content));
-      const error = await assertRejects(() => loadEnvironments(`${dir}/env.json`), ConfigurationError);
+      const error = await assertRejects(
+        () => loadEnvironments(`${dir}/env.json`),
+        ConfigurationError,
+      );
       assertStringIncludes(error.message, expected);
       assertStringIncludes(error.message, `${dir}/env.json`);
     }
     await Deno.writeTextFile(`${dir}/env.json`, "{ not json");
-    await assertRejects(() => loadEnvironments(`${dir}/env.json`), ConfigurationError, "not valid JSON");
-    await assertRejects(() => loadEnvironments(`${dir}/missing.json`), ConfigurationError, "cannot read");
+    await assertRejects(
+      () => loadEnvironments(`${dir}/env.json`),
+      ConfigurationError,
+      "not valid JSON",
+    );
+    await assertRejects(
+      () => loadEnvironments(`${dir}/missing.json`),
+      ConfigurationError,
+      "cannot read",
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -65,13 +110,25 @@ Deno.test("resolveEnvironment() names a missing or malformed variable, never its
   };
   const cases: [Record<string, string | undefined>, string][] = [
     [{ ...base, STAGING_DB_URL: undefined }, "STAGING_DB_URL is not set"],
-    [{ ...base, STAGING_DB_URL: "mysql://secret-pw@x" }, "STAGING_DB_URL: expected a postgres:// URL"],
-    [{ ...base, STAGING_PROJECT_REF: "Not-A-Ref" }, "STAGING_PROJECT_REF: expected a 20-letter project ref"],
+    [
+      { ...base, STAGING_DB_URL: "mysql://secret-pw@x" },
+      "STAGING_DB_URL: expected a postgres:// URL",
+    ],
+    [
+      { ...base, STAGING_PROJECT_REF: "Not-A-Ref" },
+      "STAGING_PROJECT_REF: expected a 20-letter project ref",
+    ],
     [{ ...base, STAGING_SUPABASE_ANON_KEY: "" }, "STAGING_SUPABASE_ANON_KEY is not set"],
-    [{ ...base, STAGING_SUPABASE_URL: "ftp://x" }, "STAGING_SUPABASE_URL: expected an http(s):// URL"],
+    [
+      { ...base, STAGING_SUPABASE_URL: "ftp://x" },
+      "STAGING_SUPABASE_URL: expected an http(s):// URL",
+    ],
   ];
   for (const [env, expected] of cases) {
-    const error = await assertRejects(() => resolveEnvironment(file, "staging", { env }), ConfigurationError);
+    const error = await assertRejects(
+      () => resolveEnvironment(file, "staging", { env }),
+      ConfigurationError,
+    );
     assertStringIncludes(error.message, expected);
     assert(!error.message.includes("secret-pw"), "the message must not echo a value");
   }
@@ -93,6 +150,20 @@ Deno.test("resolveEnvironment() uses the linked project's ref and builds its dir
       password: "p@ss word",
       url: `postgresql://postgres:p%40ss%20word@db.${ref}.supabase.co:5432/postgres`,
     });
+    // url_env (e.g. the session pooler) is the rollout's own connection when set.
+    const pooled = await resolveEnvironment(file, "production", {
+      env: {
+        SUPABASE_DB_PASSWORD: "pw",
+        PRODUCTION_SUPABASE_ANON_KEY: anon,
+        PRODUCTION_DB_URL:
+          "postgresql://postgres.ref:pw@aws-0-eu-west-1.pooler.supabase.com:5432/postgres",
+      },
+      linkedRefFile: `${dir}/project-ref`,
+    });
+    assertEquals(
+      pooled.database.source === "linked" && pooled.database.url.includes("pooler"),
+      true,
+    );
     await assertRejects(
       () =>
         resolveEnvironment(file, "production", {

@@ -133,17 +133,20 @@ export async function acquireDeployLock(
   }
 
   if (url === undefined) throw new TypeError("acquireDeployLock() needs a URL in a live run");
-  const pool = postgres(url, {
+  // One connection, never closed for idleness or age (postgres.js recycles connections after
+  // 30-60 minutes by default, which would drop the lock mid-deploy). If the server ends it anyway,
+  // postgres.js reconnects on the next statement and verify() finds the lock gone.
+  const session = postgres(url, {
     max: 1,
     prepare: false,
     connect_timeout: connectTimeoutS,
     idle_timeout: 0,
+    max_lifetime: 0,
     onnotice: () => {},
     connection: { application_name: `rollout-lock:${environment}` },
   });
-  let session: postgres.ReservedSql | undefined;
   let holderPending = false;
-  const writeHolderRow = async (db: postgres.ReservedSql) => {
+  const writeHolderRow = async (db: postgres.Sql) => {
     try {
       await executor.write(db, { text: writeHolder, params: [environment, deploymentId, holder] });
       holderPending = false;
@@ -153,7 +156,6 @@ export async function acquireDeployLock(
     }
   };
   try {
-    session = await pool.reserve();
     const [row] = await executor.write<{ locked: boolean }>(session, {
       text: tryLock,
       params: [key],
@@ -180,8 +182,7 @@ export async function acquireDeployLock(
     }
     await writeHolderRow(session);
   } catch (error) {
-    session?.release();
-    await pool.end({ timeout: 5 });
+    await session.end({ timeout: 5 });
     throw error;
   }
 
@@ -193,7 +194,12 @@ export async function acquireDeployLock(
       if (holderPending) await writeHolderRow(held);
     },
     async verify() {
-      const [row] = await held.unsafe(heldByMe, [key]) as { held: boolean }[];
+      let row: { held: boolean } | undefined;
+      try {
+        [row] = await held.unsafe(heldByMe, [key]) as { held: boolean }[];
+      } catch {
+        // the session is gone (the first statement after a drop fails; the next would reconnect)
+      }
       if (!row?.held) {
         throw new PreconditionError(`the deploy lock of ${environment} was lost (session ended)`);
       }
@@ -206,8 +212,7 @@ export async function acquireDeployLock(
           }
           await executor.write(held, { text: unlock, params: [key] });
         } finally {
-          held.release();
-          await pool.end({ timeout: 5 });
+          await held.end({ timeout: 5 });
         }
       })();
       return released;

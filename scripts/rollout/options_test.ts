@@ -1,4 +1,9 @@
-import { assert, assertEquals, assertInstanceOf, assertStringIncludes } from "../../tests/support/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertStringIncludes,
+} from "../../tests/support/assert.ts";
 import { ExitCode, UsageError } from "./errors.ts";
 import { parseRolloutArgs } from "./options.ts";
 
@@ -19,7 +24,13 @@ Deno.test("parseRolloutArgs() reads the guide's command lines", () => {
   });
   assertEquals(parseRolloutArgs(["-e", "production", "-t", "100", "-d", "-s", "-f"]), {
     kind: "rollout",
-    options: { environment: "production", steps: [100], dryRun: true, skipTests: true, force: true },
+    options: {
+      environment: "production",
+      steps: [100],
+      dryRun: true,
+      skipTests: true,
+      force: true,
+    },
   });
 });
 
@@ -85,7 +96,10 @@ const invalid: [string[], string][] = [
   [["-e", "local", "-t", "25", "--monitor", "500ms"], "--monitor must be at least 1s"],
   [["-e", "local", "-t", "25", "--monitor", "25h"], "--monitor must be at most 24h"],
   [["-e", "local", "-t", "25", "--interval", "0s"], "--interval must be at least 1s"],
-  [["-e", "local", "-t", "25", "--monitor", "30s", "--interval", "1m"], "--interval must not be longer"],
+  [
+    ["-e", "local", "-t", "25", "--monitor", "30s", "--interval", "1m"],
+    "--interval must not be longer",
+  ],
   [["-e", "local", "-t", "25", "--threshold", "0"], "--threshold must be 1..100"],
   [["-e", "local", "-t", "25", "--threshold", "x"], "--threshold expects an integer"],
   [["-e", "local", "-t", "25", "--actor", ""], "--actor expects"],

@@ -249,9 +249,14 @@ export async function runRollout(
       try {
         await reader.unsafe("select 1");
       } catch (error) {
-        throw new PreconditionError(
-          `cannot connect to the ${environment.name} database: ${(error as Error).message}`,
-        );
+        const why = `cannot connect to the ${environment.name} database: ${
+          (error as Error).message
+        }`;
+        if (!effective.dryRun) throw new PreconditionError(why);
+        // A dry run still shows every statement; it just cannot show current values.
+        progress.info(`${why} (dry run continues without reading)`);
+        await reader.end({ timeout: 1 });
+        reader = undefined;
       }
     }
     lock = await acquireDeployLock(target.dbUrl, {

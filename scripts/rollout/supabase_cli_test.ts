@@ -16,11 +16,18 @@ Deno.test("dbPushCommand() targets a URL with --remote=<url> and --yes", () => {
     "/repo",
   ]);
   assertEquals(spec.env?.PGSSLMODE, undefined);
-  assertEquals(dbPushCommand({ url: "postgresql://postgres@127.0.0.1:54322/postgres" }).env?.PGSSLMODE, "disable");
+  assertEquals(
+    dbPushCommand({ url: "postgresql://postgres@127.0.0.1:54322/postgres" }).env?.PGSSLMODE,
+    "disable",
+  );
 });
 
 Deno.test("dbPushCommand() targets the linked project with the password in the environment only", () => {
-  const spec = dbPushCommand({ linked: true, passwordVariable: "SUPABASE_DB_PASSWORD", password: "s3cret" }, {
+  const spec = dbPushCommand({
+    linked: true,
+    passwordVariable: "SUPABASE_DB_PASSWORD",
+    password: "s3cret",
+  }, {
     binary: "supabase",
     workdir: "/repo",
   });

@@ -29,8 +29,14 @@ Deno.test("parseTrafficRouting() accepts the guide's manual rollback line", () =
 
 Deno.test("parseTrafficRouting() names the field of a mistake", () => {
   const cases: [string, string][] = [
-    ['{"flight_search_optimization":{"enabled":"no","traffic_percentage":0}}', "flight_search_optimization.enabled"],
-    ['{"flight_search_optimization":{"enabled":true,"traffic_percentage":101}}', "traffic_percentage"],
+    [
+      '{"flight_search_optimization":{"enabled":"no","traffic_percentage":0}}',
+      "flight_search_optimization.enabled",
+    ],
+    [
+      '{"flight_search_optimization":{"enabled":true,"traffic_percentage":101}}',
+      "traffic_percentage",
+    ],
     ['{"flight_search_optimization":{"enabled":true,"traffic_percentage":5,"extra":1}}', "extra"],
     ['{"Bad-Key":{"enabled":true,"traffic_percentage":5}}', "Bad-Key"],
     ["[", "not valid JSON"],
@@ -51,8 +57,14 @@ Deno.test("formatTrafficRouting() is canonical and parses back to the same state
 
 Deno.test("diffFlags() lists changes and one-sided flags; formatDiff() names both sides", () => {
   const diff = diffFlags(
-    { a_flag: { enabled: true, trafficPercentage: 50 }, new_flag: { enabled: false, trafficPercentage: 0 } },
-    { a_flag: { enabled: true, trafficPercentage: 10 }, old_flag: { enabled: true, trafficPercentage: 1 } },
+    {
+      a_flag: { enabled: true, trafficPercentage: 50 },
+      new_flag: { enabled: false, trafficPercentage: 0 },
+    },
+    {
+      a_flag: { enabled: true, trafficPercentage: 10 },
+      old_flag: { enabled: true, trafficPercentage: 1 },
+    },
   );
   assertEquals(diff.map((d) => [d.flagKey, d.kind]), [
     ["a_flag", "change"],

@@ -23,20 +23,6 @@ export type StepVerdict =
   | { outcome: "rollback"; reason: string; checks: number }
   | { outcome: "flag_changed"; reason: string; checks: number };
 
-/**
- * The window a check reads: the last `max(interval, 1 min)` but not before the step began.
- * Metrics are flushed per minute bucket, so a window shorter than a minute could miss the
- * freshest flush.
- */
-export function checkWindow(
-  stepStartedAt: number,
-  now: number,
-  intervalMs: number,
-): { since: Date; until: Date } {
-  const lookback = Math.max(intervalMs, 60_000);
-  return { since: new Date(Math.max(stepStartedAt, now - lookback)), until: new Date(now) };
-}
-
 function checkLine(check: Check, failures: number, threshold: number): string {
   const v = (metric: string) => {
     const m = check.metrics.find((x) => x.metric === metric);
@@ -72,7 +58,7 @@ export async function monitoringPhase(ctx: RolloutContext, step: number): Promis
     }
 
     const analysis = new CanaryAnalysis(threshold);
-    const stepStartedAt = ctx.clock.now();
+    let windowStart = ctx.clock.now();
     const traffic = new AbortController();
     const stopTraffic = () => traffic.abort(new DOMException("monitoring ended", "AbortError"));
     ctx.signal.addEventListener("abort", stopTraffic, { once: true });
@@ -109,7 +95,10 @@ export async function monitoringPhase(ctx: RolloutContext, step: number): Promis
           ctx.flag = flag;
           return { outcome: "flag_changed", reason, checks: index - 1 } as const;
         }
-        const window = checkWindow(stepStartedAt, ctx.clock.now(), intervalMs);
+        // Consecutive windows partition the flushed rows exactly (path_summary selects by flush
+        // time), so every flush is judged once whatever the interval.
+        const window = { since: new Date(windowStart), until: new Date(ctx.clock.now()) };
+        windowStart = window.until.getTime();
         const summaries = await readPathSummaries(
           ctx.executor,
           ctx.reader,
