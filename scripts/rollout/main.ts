@@ -8,8 +8,9 @@
 import { ExitCode, exitCodeOf, UsageError } from "./errors.ts";
 import { flagsUsage, parseFlagsArgs, runFlagsCommand } from "./flags_command.ts";
 import { parseRolloutArgs, rolloutUsage } from "./options.ts";
-import { defaultPerformanceTester } from "./performance_test.ts";
+import { defaultPerformanceTester } from "./load_testers.ts";
 import { type RolloutDeps, runRollout } from "./rollout.ts";
+import { startStack } from "../local/stack.ts";
 
 /** Asks on the terminal; undefined when stdin is not one (CI), so a sync needs --yes there. */
 function terminalConfirm(): ((question: string) => boolean) | undefined {
@@ -66,6 +67,8 @@ export async function main(args: readonly string[], deps: RolloutDeps = {}): Pro
   try {
     const result = await runRollout(parsed.options, {
       performanceTest: defaultPerformanceTester(undefined, deps.env),
+      // `-e local` with no `npm start` running: a stack for the duration of this command.
+      startLocalStack: () => startStack({ log: (line) => print(`    stack: ${line}`) }),
       signal: controller.signal,
       ...deps,
     });

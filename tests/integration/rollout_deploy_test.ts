@@ -10,6 +10,7 @@ import postgres from "postgres";
 import { repoRoot } from "../../scripts/local/paths.ts";
 import { type Stack, startStack } from "../../scripts/local/stack.ts";
 import { loadSla } from "../../scripts/rollout/_sla_shim.ts";
+import { k6Tester } from "../../scripts/rollout/load_testers.ts";
 import { parseRolloutArgs } from "../../scripts/rollout/options.ts";
 import { type RolloutDeps, type RolloutResult, runRollout } from "../../scripts/rollout/rollout.ts";
 import { type Bounds, readBounds } from "./monitoring_fixtures.ts";
@@ -17,6 +18,7 @@ import {
   environmentsFile,
   FakeClock,
   flush,
+  k6Stub,
   type PathTraffic,
   type RecordingCli,
   recordingSupabase,
@@ -503,6 +505,40 @@ Deno.test({
       assertEquals((await flagRow(db)).enabled, false);
     } finally {
       await failing.remove();
+      await db.drop();
+    }
+  },
+});
+
+Deno.test({
+  name: "rollout rolls back when the load test fails, and continues past it with --force",
+  ...opts,
+  async fn() {
+    const h = await harness();
+    const db = await testDatabase({ seeded: false });
+    const k6 = await k6Stub(99, 0.3);
+    try {
+      const clock = new FakeClock(Date.now());
+      feed(clock, db, await readBounds(db.sql), () => ({ optimized: { requests: perCheck } }));
+      const args = ["-e", "staging", "-t", "25", "--monitor", "10s", "--interval", "10s"];
+      const failed = await deploy(h, args, stagingEnv(h, db), {
+        clock,
+        performanceTest: k6Tester(k6.path),
+      });
+      assertEquals(failed.result.exitCode, 1, failed.output);
+      assertStringIncludes(failed.result.reason!, "load test failed: k6 thresholds");
+      assertEquals((await flagRow(db)).traffic_percentage, 0);
+      assertEquals(clock.sleeps, 0, "no monitoring after a failed load test");
+
+      const forced = await deploy(h, [...args, "--force"], stagingEnv(h, db), {
+        clock,
+        performanceTest: k6Tester(k6.path),
+      });
+      assertEquals(forced.result.exitCode, 0, forced.output);
+      assertStringIncludes(forced.output, "continuing because of --force");
+      assertEquals((await flagRow(db)).traffic_percentage, 25);
+    } finally {
+      await k6.remove();
       await db.drop();
     }
   },

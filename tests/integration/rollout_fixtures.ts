@@ -145,3 +145,28 @@ export async function environmentsFile(
 
 /** A 20-letter project ref as the hosted environments need. */
 export const testProjectRef = "rolloutteststagingab";
+
+/**
+ * A `k6` executable for machines without k6 (ours): writes a summary with `errorRate` to
+ * SUMMARY_FILE and exits `exitCode` (99 is k6's "thresholds crossed").
+ */
+export async function k6Stub(
+  exitCode: number,
+  errorRate: number,
+): Promise<{ path: string; remove(): Promise<void> }> {
+  const dir = await Deno.makeTempDir({ prefix: "k6-stub-" });
+  const path = `${dir}/k6`;
+  const summary = {
+    metrics: {
+      http_reqs: { type: "counter", values: { count: 400, rate: 40 } },
+      server_errors: { type: "rate", values: { rate: errorRate } },
+      http_req_duration: { type: "trend", values: { "p(95)": 80 } },
+    },
+  };
+  await Deno.writeTextFile(
+    path,
+    `#!/usr/bin/env bash\necho '${JSON.stringify(summary)}' > "$SUMMARY_FILE"\nexit ${exitCode}\n`,
+  );
+  await Deno.chmod(path, 0o755);
+  return { path, remove: () => Deno.remove(dir, { recursive: true }) };
+}
