@@ -1,6 +1,8 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
 import { testDatabase } from "../support/database.ts";
 import { PreconditionError } from "../../scripts/rollout/errors.ts";
+import { Executor } from "../../scripts/rollout/executor.ts";
+import { acquireDeployLock } from "../../scripts/rollout/lock.ts";
 import { parseFlagsArgs, runFlagsCommand } from "../../scripts/rollout/flags_command.ts";
 import type { LocalStack } from "../../scripts/rollout/local_stack.ts";
 
@@ -159,6 +161,34 @@ Deno.test(
       );
     } finally {
       await Deno.remove(dir, { recursive: true });
+      await db.drop();
+    }
+  },
+);
+
+Deno.test(
+  "flags set during a running deploy warns who is deploying, and still applies",
+  opts,
+  async () => {
+    const db = await testDatabase({ seeded: false });
+    const quiet = new Executor({ dryRun: false, echo: false, print: () => {} });
+    const lock = await acquireDeployLock(db.url, {
+      environment: "local",
+      deploymentId: "dep_20261122_140000_aaaaaa",
+      holder: "alice@laptop",
+      executor: quiet,
+    });
+    try {
+      const { run, lines } = harness(db.url);
+      assertEquals(await run("disable", flag, "--reason", "emergency stop"), 0);
+      assertStringIncludes(
+        lines.join("\n"),
+        "warning: deploy dep_20261122_140000_aaaaaa by alice@laptop",
+      );
+      const [row] = await db.sql`select reason from public.feature_flags where flag_key = ${flag}`;
+      assertEquals(row?.reason, "emergency stop");
+    } finally {
+      await lock.release();
       await db.drop();
     }
   },
