@@ -72,6 +72,10 @@ export async function main(args: readonly string[], deps: RolloutDeps = {}): Pro
       signal: controller.signal,
       ...deps,
     });
+    // A configuration problem is a usage problem too: show how the command is meant to be run.
+    if (result.status === "invalid" && result.exitCode === ExitCode.usage) {
+      printError(`\n${rolloutUsage}`);
+    }
     return result.exitCode;
   } finally {
     Deno.removeSignalListener("SIGINT", onSigint);

@@ -64,6 +64,7 @@ Deno.test("deploy-performance-optimizations.sh exits 2 naming a missing environm
   });
   assertEquals(code, 2, stderr + stdout);
   assertStringIncludes(stdout + stderr, "environment staging: STAGING_PROJECT_REF is not set");
+  assertStringIncludes(stderr, "Usage:");
 });
 
 /** Every option mistake in-process: exit 2, a message naming the option, and no side effect. */
