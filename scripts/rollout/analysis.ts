@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { evaluate, type Sla } from "./_sla_shim.ts";
+import { evaluate, type Sla } from "../sla/sla.ts";
 
 /** One path's metrics over a window, as `monitoring.path_summary` returns them. */
 export interface PathSummary {

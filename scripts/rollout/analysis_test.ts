@@ -4,7 +4,7 @@ import {
   assertStringIncludes,
   assertThrows,
 } from "../../tests/support/assert.ts";
-import { loadSla } from "./_sla_shim.ts";
+import { loadSla } from "../sla/sla.ts";
 import { CanaryAnalysis, type Check, judge, type PathSummary } from "./analysis.ts";
 
 const sla = await loadSla();

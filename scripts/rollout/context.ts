@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Sla } from "./_sla_shim.ts";
+import type { Sla } from "../sla/sla.ts";
 import type { Clock } from "./clock.ts";
 import type { DeploymentLog } from "./deployment_log.ts";
 import type { ResolvedEnvironment, Workload } from "./environments.ts";
@@ -35,6 +35,8 @@ export interface PerformanceTestResult {
 /** Runs phase 3's load test. */
 export type PerformanceTester = (request: {
   api: ApiTarget;
+  /** The target's database (read-only use: the busiest routes to search). */
+  dbUrl: string | undefined;
   workload: Workload & { duration: string };
   sla: Sla;
   executor: Executor;
@@ -47,6 +49,8 @@ export type PerformanceTester = (request: {
  */
 export type TrafficGenerator = (request: {
   api: ApiTarget;
+  /** The target's database (read-only use: the busiest routes to search). */
+  dbUrl: string | undefined;
   workload: Workload;
   durationMs: number;
   signal: AbortSignal;
@@ -73,6 +77,8 @@ export interface RolloutContext {
   flagKey: string;
   /** The API; undefined only in a dry run of `-e local` without a running stack. */
   api: ApiTarget | undefined;
+  /** The target's database URL; undefined only in such a dry run. */
+  dbUrl: string | undefined;
   /** Connection for reads (a small pool); undefined only in such a dry run. */
   reader: Queryable | undefined;
   /** The lock's session, through which every write goes; undefined in a dry run. */

@@ -10,7 +10,7 @@
  * @module
  */
 import { z } from "zod";
-import { parseDuration } from "./_sla_shim.ts";
+import { parseDuration } from "../sla/sla.ts";
 import { ConfigurationError } from "./errors.ts";
 import { repoRoot } from "./paths.ts";
 

@@ -1,13 +1,21 @@
 /**
- * Phase 3's load testers: k6 with the tests/load/ scripts when `k6` is on PATH (its exit code
- * says whether the scripts' thresholds, built from config/sla.json, held), else the built-in
- * driver, whose k6-like summary is judged here against the same SLA.
+ * Phase 3's load testers: k6 with the tests/load/ scripts when `k6` is on PATH, else the built-in
+ * driver (scripts/load/driver.ts). Both run the same workload with thresholds built from
+ * config/sla.json (at its rollback levels) and write the same summary, read here through
+ * scripts/load/summary.ts.
  *
  * @module
  */
-import { evaluate, type Sla } from "./_sla_shim.ts";
 import type { PerformanceTester, PerformanceTestResult } from "./context.ts";
-import { parseDuration } from "./_sla_shim.ts";
+import { parseDuration } from "../sla/sla.ts";
+import { type DriverOptions, runScenario } from "../load/driver.ts";
+import {
+  type LoadSummary,
+  metricValue,
+  readLoadSummary,
+  slaFigures,
+  thresholdResults,
+} from "../load/summary.ts";
 import { repoRoot } from "./paths.ts";
 
 /** The absolute path of `name` on PATH, or undefined. */
@@ -31,14 +39,24 @@ export function findOnPath(
 /** k6's exit code when thresholds fail. */
 const k6ThresholdsFailed = 99;
 
+/** Headline figures of a summary for the log: requests and the SLA figures it measures. */
+export function summaryFigures(summary: LoadSummary): Record<string, number | null> {
+  return { requests: metricValue(summary, "http_reqs", "count"), ...slaFigures(summary) };
+}
+
+/** The summary's failed thresholds, one line each. */
+export function failedThresholds(summary: LoadSummary): string[] {
+  return thresholdResults(summary).filter((r) => !r.ok).map((r) => `${r.metric} ${r.expression}`);
+}
+
 /**
  * Runs `k6 run tests/load/<scenario>.js` with the target in the environment (keys never on the
- * command line).
+ * command line); the script's handleSummary writes the summary to SUMMARY_FILE.
  */
 export function k6Tester(k6: string): PerformanceTester {
   return async ({ api, workload, executor }) => {
     const summaryPath = executor.dryRun
-      ? `${repoRoot}/reports/load/k6-<time>.json`
+      ? `${repoRoot}/reports/load/${workload.scenario}.json`
       : await Deno.makeTempFile({ prefix: "k6-summary-", suffix: ".json" });
     const result = await executor.command({
       cmd: k6,
@@ -48,100 +66,76 @@ export function k6Tester(k6: string): PerformanceTester {
         SUPABASE_ANON_KEY: api.anonKey,
         LOAD_DURATION: workload.duration,
         LOAD_VUS: String(workload.vus),
-        // The scripts' handleSummary writes the summary both drivers share here.
         SUMMARY_FILE: summaryPath,
       },
       cwd: repoRoot,
     });
     if (executor.dryRun) return { tool: "k6", passed: true, failures: [], summary: {} };
-    let summary: Record<string, number | string | null> = {};
+    let summary: LoadSummary | undefined;
+    let unreadable: string | undefined;
     try {
-      summary = k6Figures(JSON.parse(await Deno.readTextFile(summaryPath)));
-    } catch {
-      // k6 failed before writing it; its output says why
+      summary = await readLoadSummary(summaryPath);
+    } catch (error) {
+      unreadable = (error as Error).message;
     } finally {
       await Deno.remove(summaryPath).catch(() => {});
     }
-    const failures = result.code === 0 ? [] : [
-      result.code === k6ThresholdsFailed
-        ? "k6 thresholds (from config/sla.json) crossed"
-        : `k6 exited ${result.code}: ${result.output.split("\n").slice(-3).join(" ")}`,
-    ];
-    return { tool: "k6", passed: result.code === 0, failures, summary };
-  };
-}
-
-/** The figures of a k6 `--summary-export` (or the driver's k6-like summary). */
-export function k6Figures(summary: unknown): Record<string, number | string | null> {
-  const metrics = (summary as { metrics?: Record<string, Record<string, unknown>> })?.metrics ?? {};
-  const value = (metric: string, key: string): number | null => {
-    const m = metrics[metric];
-    const v = (m?.values as Record<string, unknown> | undefined)?.[key] ?? m?.[key];
-    return typeof v === "number" ? v : null;
-  };
-  return {
-    requests: value("http_reqs", "count"),
-    // server_errors is the SLA's error rate (5xx or no answer); http_req_failed also counts 4xx.
-    error_rate: value("server_errors", "rate") ?? value("http_req_failed", "rate"),
-    p95_ms: value("http_req_duration", "p(95)"),
-  };
-}
-
-/** The built-in driver's entry, as `scripts/load/driver.ts` exports it. */
-export type RunScenario = (options: {
-  baseUrl: string;
-  anonKey: string;
-  scenario: string;
-  durationS?: number;
-  vus?: number;
-}) => Promise<unknown>;
-
-/** Judges a k6-like summary's error rate and p95 against the SLA's rollback levels. */
-export function judgeLoadSummary(sla: Sla, summary: unknown): PerformanceTestResult {
-  const figures = k6Figures(summary);
-  const failures: string[] = [];
-  const judged: [string, number | null][] = [
-    ["error_rate", figures.error_rate as number | null],
-    ["latency_p95_ms", figures.p95_ms as number | null],
-  ];
-  for (const [metric, value] of judged) {
-    if (!sla.metrics[metric]) continue;
-    const verdict = evaluate(sla, metric, value);
-    if (verdict === "rollback") {
-      failures.push(
-        `${metric} ${value} crosses the rollback level ${sla.metrics[metric]!.rollback}`,
-      );
+    const failures: string[] = [];
+    if (result.code === k6ThresholdsFailed) {
+      failures.push(...(summary ? failedThresholds(summary) : []));
+      if (failures.length === 0) failures.push("k6 thresholds (from config/sla.json) crossed");
+    } else if (result.code !== 0) {
+      failures.push(`k6 exited ${result.code}: ${result.output.split("\n").slice(-3).join(" ")}`);
     }
-    if (verdict === "no_data") failures.push(`${metric}: no data (did any request complete?)`);
-  }
-  return { tool: "driver", passed: failures.length === 0, failures, summary: figures };
+    if (unreadable && result.code === 0) {
+      failures.push(`k6 wrote no readable summary: ${unreadable}`);
+    }
+    return {
+      tool: "k6",
+      passed: failures.length === 0,
+      failures,
+      summary: summary ? summaryFigures(summary) : {},
+    };
+  };
 }
 
-/** Runs the built-in driver and judges its summary. */
-export function driverTester(runScenario: RunScenario): PerformanceTester {
-  return async ({ api, workload, sla, executor }) => {
-    const durationS = Math.round(parseDuration(workload.duration) / 1000);
+/** The built-in driver's entry, as scripts/load/driver.ts exports it. */
+export type RunScenario = (options: DriverOptions) => Promise<LoadSummary>;
+
+/**
+ * Runs the built-in driver (autocannon under Node) and judges its summary's thresholds. With the
+ * target's database URL the driver searches the busiest routes; else routes from the REST API.
+ */
+export function driverTester(run: RunScenario = runScenario): PerformanceTester {
+  return async ({ api, workload, executor, signal, dbUrl }) => {
+    const durationS = Math.max(1, Math.round(parseDuration(workload.duration) / 1000));
     executor.note(
       `built-in load driver: scenario ${workload.scenario}, ${workload.vus} VUs, ${durationS} s against ${api.apiUrl}`,
     );
     if (executor.dryRun) return { tool: "driver", passed: true, failures: [], summary: {} };
-    const summary = await runScenario({
+    const summary = await run({
       baseUrl: api.apiUrl,
       anonKey: api.anonKey,
       scenario: workload.scenario,
       durationS,
       vus: workload.vus,
+      signal,
+      ...(dbUrl ? { dbUrl } : {}),
     });
-    return judgeLoadSummary(sla, summary);
+    const failures = failedThresholds(summary);
+    return {
+      tool: "driver",
+      passed: failures.length === 0,
+      failures,
+      summary: summaryFigures(summary),
+    } satisfies PerformanceTestResult;
   };
 }
 
-/** k6 when it is on PATH, else the driver when given, else undefined. */
+/** k6 when it is on PATH, else the built-in driver. */
 export function defaultPerformanceTester(
-  runScenario: RunScenario | undefined,
   env: Record<string, string | undefined> = Deno.env.toObject(),
-): PerformanceTester | undefined {
+): PerformanceTester {
   const k6 = findOnPath("k6", env);
-  if (k6) return k6Tester(k6);
-  return runScenario ? driverTester(runScenario) : undefined;
+  return k6 ? k6Tester(k6) : driverTester(runScenario);
 }

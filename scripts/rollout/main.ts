@@ -9,6 +9,7 @@ import { ExitCode, exitCodeOf, UsageError } from "./errors.ts";
 import { flagsUsage, parseFlagsArgs, runFlagsCommand } from "./flags_command.ts";
 import { parseRolloutArgs, rolloutUsage } from "./options.ts";
 import { defaultPerformanceTester } from "./load_testers.ts";
+import { driverTraffic } from "./synthetic_traffic.ts";
 import { type RolloutDeps, runRollout } from "./rollout.ts";
 import { startStack } from "../local/stack.ts";
 
@@ -66,7 +67,8 @@ export async function main(args: readonly string[], deps: RolloutDeps = {}): Pro
   Deno.addSignalListener("SIGINT", onSigint);
   try {
     const result = await runRollout(parsed.options, {
-      performanceTest: defaultPerformanceTester(undefined, deps.env),
+      performanceTest: defaultPerformanceTester(deps.env),
+      traffic: driverTraffic(),
       // `-e local` with no `npm start` running: a stack for the duration of this command.
       startLocalStack: () => startStack({ log: (line) => print(`    stack: ${line}`) }),
       signal: controller.signal,

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { type OptionSpec, parseStrict } from "./_args.ts";
-import { parseDuration } from "./_sla_shim.ts";
+import { parseDuration } from "../sla/sla.ts";
 import { UsageError } from "./errors.ts";
 import { type EnvironmentName, environmentNames } from "./environments.ts";
 

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { loadSla, type Sla } from "./_sla_shim.ts";
+import { loadSla, type Sla } from "../sla/sla.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type {
   ApiTarget,
@@ -280,6 +280,7 @@ export async function runRollout(
       signal,
       flagKey: rolloutFlag,
       api: target.api,
+      dbUrl: target.dbUrl,
       reader,
       writer: lock.session,
       lock,

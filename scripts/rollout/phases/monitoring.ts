@@ -69,6 +69,7 @@ export async function monitoringPhase(ctx: RolloutContext, step: number): Promis
       );
       generating = ctx.traffic({
         api: ctx.api,
+        dbUrl: ctx.dbUrl,
         workload: ctx.environment.traffic,
         durationMs: monitorMs,
         signal: traffic.signal,

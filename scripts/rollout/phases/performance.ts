@@ -33,6 +33,7 @@ export async function performancePhase(ctx: RolloutContext): Promise<void> {
     }
     const result = await ctx.performanceTest({
       api: ctx.api,
+      dbUrl: ctx.dbUrl,
       workload,
       sla: ctx.sla,
       executor: ctx.executor,
