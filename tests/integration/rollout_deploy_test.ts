@@ -9,7 +9,7 @@ import { serverUrl, type TestDatabase, testDatabase } from "../support/database.
 import postgres from "postgres";
 import { repoRoot } from "../../scripts/local/paths.ts";
 import { type Stack, startStack } from "../../scripts/local/stack.ts";
-import { loadSla } from "../../scripts/rollout/_sla_shim.ts";
+import { loadSla } from "../../scripts/sla/sla.ts";
 import { k6Tester } from "../../scripts/rollout/load_testers.ts";
 import { parseRolloutArgs } from "../../scripts/rollout/options.ts";
 import { type RolloutDeps, type RolloutResult, runRollout } from "../../scripts/rollout/rollout.ts";
