@@ -12,6 +12,7 @@ import { type Stack, startStack } from "../../scripts/local/stack.ts";
 import { loadSla } from "../../scripts/sla/sla.ts";
 import { k6Tester } from "../../scripts/rollout/load_testers.ts";
 import { parseRolloutArgs } from "../../scripts/rollout/options.ts";
+import { invokeFunction } from "../../scripts/rollout/smoke.ts";
 import { type RolloutDeps, type RolloutResult, runRollout } from "../../scripts/rollout/rollout.ts";
 import { type Bounds, readBounds } from "./monitoring_fixtures.ts";
 import {
@@ -86,7 +87,6 @@ function harness(): Promise<Harness> {
 /** Smoke-calls only the functions the stack serves (flight-search is not on this branch yet). */
 function servedOnly(h: Harness): RolloutDeps["smoke"] {
   return async (target, name, request) => {
-    const { invokeFunction } = await import("../../scripts/rollout/smoke.ts");
     if (!h.stack.functions.includes(name)) {
       return { name, ok: true, durationMs: 0, detail: "not served by the test stack" };
     }
@@ -246,7 +246,7 @@ Deno.test({
       ) {
         assertStringIncludes(output, phase);
       }
-      assertStringIncludes(output, "smoke health: ok");
+      assertStringIncludes(output, "smoke health at 10%: ok");
     } finally {
       await db.drop();
     }
@@ -539,6 +539,49 @@ Deno.test({
       assertEquals((await flagRow(db)).traffic_percentage, 25);
     } finally {
       await k6.remove();
+      await db.drop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "rollout: a function that does not answer before the flag moves is a precondition (exit 3); after, a rollback (exit 1)",
+  ...opts,
+  async fn() {
+    const h = await harness();
+    const db = await testDatabase({ seeded: false });
+    try {
+      // flight-search is not served by this stack: the real call answers 404 before any traffic moves.
+      const before = await deploy(h, ["-e", "staging", "-t", "25", "-s"], stagingEnv(h, db), {
+        smoke: invokeFunction,
+      });
+      assertEquals(before.result.exitCode, 3, before.output);
+      assertStringIncludes(
+        before.result.reason!,
+        "smoke test failed before traffic moved: flight-search: HTTP 404",
+      );
+      assertEquals((await flagRow(db)).enabled, false);
+
+      // Healthy before the flag moves, then the second round reaches a function that is gone.
+      let calls = 0;
+      const served = servedOnly(h)!;
+      const after = await deploy(h, ["-e", "staging", "-t", "25", "-s"], stagingEnv(h, db), {
+        smoke: (target, name, request) => {
+          calls++;
+          return calls <= 2
+            ? served(target, name, request)
+            : invokeFunction(target, `${name}-gone`, request);
+        },
+      });
+      assertEquals(after.result.exitCode, 1, after.output);
+      assertStringIncludes(after.result.reason!, "smoke test failed: flight-search: HTTP 404");
+      const row = await flagRow(db);
+      assertEquals({ enabled: row.enabled, traffic: row.traffic_percentage }, {
+        enabled: false,
+        traffic: 0,
+      });
+    } finally {
       await db.drop();
     }
   },

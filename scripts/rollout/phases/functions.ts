@@ -70,9 +70,39 @@ export async function deployFunctions(
   } to ${env.projectRef}`;
 }
 
+/** Smoke-calls every function once; resolves with the failures (none in a dry run). */
+async function smokeAll(
+  ctx: RolloutContext,
+  when: string,
+  info: (message: string) => void,
+): Promise<string[]> {
+  if (!ctx.api) {
+    ctx.executor.note(`would smoke-call ${ctx.environment.functions.join(", ")} ${when}`);
+    return [];
+  }
+  const failures: string[] = [];
+  for (const name of ctx.environment.functions) {
+    const request = ctx.environment.smoke[name] ?? defaultSmokeRequest;
+    if (ctx.executor.dryRun) {
+      ctx.executor.note(
+        `would call functions.invoke("${name}", { method: "${request.method}" }) on ${ctx.api.apiUrl} ${when}`,
+      );
+      continue;
+    }
+    const result = await ctx.smoke(ctx.api, name, request);
+    info(`smoke ${name} ${when}: ${result.ok ? "ok" : "FAILED"} — ${result.detail}`);
+    if (!result.ok) failures.push(`${name}: ${result.detail}`);
+  }
+  return failures;
+}
+
 /**
- * Runs phase 2. Deploy failures throw {@link PreconditionError} before the flag moves; once the
- * flag is set, a failed smoke call throws {@link SmokeTestError}.
+ * Runs phase 2: deploy, smoke-call every function before the flag moves (a failure there is a
+ * precondition: nothing to undo), set the flag to the first step, and smoke-call again with the
+ * new path taking traffic (a failure there rolls back).
+ *
+ * @throws {PreconditionError} when the deploy or the first smoke calls fail.
+ * @throws {SmokeTestError} when a smoke call fails once the flag moved.
  */
 export async function functionsPhase(
   ctx: RolloutContext,
@@ -86,30 +116,17 @@ export async function functionsPhase(
   await ctx.progress.phase(2, async (phase) => {
     phase.info(await deployFunctions(ctx, options.supabaseBinary));
 
+    const before = await smokeAll(ctx, "before the flag moves", phase.info);
+    if (before.length > 0) {
+      throw new PreconditionError(`smoke test failed before traffic moved: ${before.join("; ")}`);
+    }
+
     options.onTrafficMoved();
     await setTraffic(ctx, options.firstStep, `step 1/${options.stepCount} → ${options.firstStep}%`);
     phase.info(`flag ${ctx.flagKey} → enabled ${options.firstStep}%`);
 
-    if (!ctx.api) {
-      ctx.executor.note(
-        `would smoke-call ${ctx.environment.functions.join(", ")} with functions.invoke`,
-      );
-      return;
-    }
-    const failures: string[] = [];
-    for (const name of ctx.environment.functions) {
-      const request = ctx.environment.smoke[name] ?? defaultSmokeRequest;
-      if (ctx.executor.dryRun) {
-        ctx.executor.note(
-          `would call functions.invoke("${name}", { method: "${request.method}" }) on ${ctx.api.apiUrl}`,
-        );
-        continue;
-      }
-      const result = await ctx.smoke(ctx.api, name, request);
-      phase.info(`smoke ${name}: ${result.ok ? "ok" : "FAILED"} — ${result.detail}`);
-      if (!result.ok) failures.push(`${name}: ${result.detail}`);
-    }
-    if (failures.length > 0) throw new SmokeTestError(`smoke test failed: ${failures.join("; ")}`);
+    const after = await smokeAll(ctx, `at ${options.firstStep}%`, phase.info);
+    if (after.length > 0) throw new SmokeTestError(`smoke test failed: ${after.join("; ")}`);
     if (!ctx.executor.dryRun) {
       phase.detail(
         `flag at ${options.firstStep}%, ${ctx.environment.functions.length} function(s) answered`,
