@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { canonicalContext, type EncryptionContext } from "./encryption_context.ts";
 import type { DataKeyCacheLimits } from "./kms_config.ts";
 import type { DataKeyMaterial } from "./kms_keyring.ts";
@@ -96,7 +97,10 @@ function assertPolicy(policy: CachePolicy): void {
 
 const encoder = new TextEncoder();
 
-async function digest(...parts: (string | Uint8Array)[]): Promise<string> {
+// Synchronous on purpose: an awaited digest before the in-flight lookup would let concurrent
+// callers reach #acquire at different turns, so a fast failure could be followed by a second
+// KMS call instead of settling every waiter with the first one's result.
+function digest(...parts: (string | Uint8Array)[]): string {
   const chunks = parts.map((p) => (typeof p === "string" ? encoder.encode(p) : p));
   // Length-prefix every part so no two part lists hash the same bytes.
   const size = chunks.reduce((n, c) => n + 4 + c.length, 0);
@@ -108,8 +112,7 @@ async function digest(...parts: (string | Uint8Array)[]): Promise<string> {
     buf.set(chunk, at + 4);
     at += 4 + chunk.length;
   }
-  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
-  return Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
+  return createHash("sha256").update(buf).digest("hex");
 }
 
 /** The cache; one per isolate is typical, shared by the ciphers of several partitions. */
@@ -164,7 +167,7 @@ export class DataKeyCache {
       this.#stats.bypasses++;
       return await load();
     }
-    const id = await digest("encrypt", policy.partition, canonicalContext(context));
+    const id = digest("encrypt", policy.partition, canonicalContext(context));
     return await (this.#acquire(id, policy, bytes, load) as Promise<EncryptionDataKey>);
   }
 
@@ -189,7 +192,7 @@ export class DataKeyCache {
       this.#stats.bypasses++;
       return await load();
     }
-    const id = await digest("decrypt", policy.partition, encryptedKey, canonicalContext(context));
+    const id = digest("decrypt", policy.partition, encryptedKey, canonicalContext(context));
     return await (this.#acquire(id, policy, bytes, load) as Promise<CryptoKey>);
   }
 
