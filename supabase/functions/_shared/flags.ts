@@ -16,6 +16,7 @@
 import type { RolloutFlag } from "./bucketing.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Sql } from "./db.ts";
+import { textArray } from "./pg_array.ts";
 
 /** A flag as the cache keeps it. */
 export interface FlagState extends RolloutFlag {
@@ -31,7 +32,7 @@ export function flagLoader(sql: Sql): FlagLoader {
     const rows = await sql<{ flag_key: string; enabled: boolean; traffic_percentage: number }[]>`
       select flag_key, enabled, traffic_percentage
         from public.feature_flags
-       where flag_key = any(${sql.array([...keys])}::text[])`;
+       where flag_key = any(${textArray(sql, keys)}::text[])`;
     return rows.map((r) => ({
       key: r.flag_key,
       enabled: r.enabled,

@@ -12,6 +12,7 @@
  */
 import { type Clock, systemClock, type TimerHandle } from "./clock.ts";
 import type { Sql } from "./db.ts";
+import { int4Array } from "./pg_array.ts";
 
 /**
  * Upper bounds (inclusive, ms) of the latency histogram. Must equal
@@ -108,9 +109,8 @@ export function metricsWriter(sql: Sql): MetricsWriter {
       sql(
         rows.map((r) => ({
           ...r,
-          // 23 = int4: numbers would otherwise be sent as text[].
-          latency_buckets: sql.array(r.latency_buckets, 23),
-          batch_size_buckets: sql.array(r.batch_size_buckets, 23),
+          latency_buckets: int4Array(sql, r.latency_buckets),
+          batch_size_buckets: int4Array(sql, r.batch_size_buckets),
         })),
         ...columns,
       )

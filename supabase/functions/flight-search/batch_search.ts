@@ -21,6 +21,7 @@ import {
   type RefRow,
   type SearchResult,
 } from "./result.ts";
+import { int8Array, textArray } from "../_shared/pg_array.ts";
 
 /** Options for {@link searchBatch}. */
 export interface BatchSearchOptions {
@@ -63,9 +64,9 @@ export async function searchBatch(
   const flights = await cancellable(
     sql<FlightRow[]>`
       select ${sql.unsafe(flightColumns)}
-        from unnest(${sql.array(legList.map((l) => l.origin))}::text[],
-                    ${sql.array(legList.map((l) => l.destination))}::text[],
-                    ${sql.array(legList.map((l) => l.date))}::date[])
+        from unnest(${textArray(sql, legList.map((l) => l.origin))}::text[],
+                    ${textArray(sql, legList.map((l) => l.destination))}::text[],
+                    ${textArray(sql, legList.map((l) => l.date))}::date[])
              as leg(origin, destination, departure_date)
         join public.flights f
           on f.origin = leg.origin and f.destination = leg.destination
@@ -86,8 +87,8 @@ export async function searchBatch(
         sql<FareRow[]>`
           select flight_id, cabin, fare_class, price_minor, currency, seats_left, refundable
             from public.fares
-           where flight_id = any(${sql.array(flights.map((f) => f.id))}::int8[])
-             and cabin = any(${sql.array(cabinsWanted)}::text[])
+           where flight_id = any(${int8Array(sql, flights.map((f) => f.id))}::int8[])
+             and cabin = any(${textArray(sql, cabinsWanted)}::text[])
              and seats_left >= ${fewestPassengers}`,
         signal,
       ),

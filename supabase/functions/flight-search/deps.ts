@@ -4,11 +4,12 @@
  *
  * @module
  */
-import { isolatePool } from "../_shared/db.ts";
+import type { Clock } from "../_shared/clock.ts";
+import { isolatePool, type Sql } from "../_shared/db.ts";
 import { type EnvSource, processEnv } from "../_shared/env.ts";
 import { FlagCache, flagLoader } from "../_shared/flags.ts";
 import { FunctionMetrics, metricsWriter } from "../_shared/metrics.ts";
-import { searchConfig } from "./config.ts";
+import { type SearchConfig, searchConfig } from "./config.ts";
 import { createDataLoaderSearch } from "./dataloader_peer.ts";
 import { flagKey, type SearchDeps } from "./handler.ts";
 import { legacySearch } from "./legacy.ts";
@@ -17,22 +18,26 @@ import { createOptimizedSearch } from "./optimized.ts";
 /** Name of the function: its metrics rows and its pool's application_name. */
 export const functionName = "flight-search";
 
-/**
- * Builds the isolate's dependencies from its environment.
- *
- * @throws {ConfigError} when a variable is missing or malformed.
- */
-export function isolateDeps(env: EnvSource = processEnv()): SearchDeps {
-  const config = searchConfig(env);
-  const sql = isolatePool(functionName);
+/** What {@link buildDeps} wires together. */
+export interface BuildDepsOptions {
+  sql: Sql;
+  config: SearchConfig;
+  clock?: Clock;
+}
+
+/** Wires the handler's dependencies around one pool; tests pass their own pool and config. */
+export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: FunctionMetrics } {
+  const { sql, config, clock } = options;
   const metrics = new FunctionMetrics({
     functionName,
     write: metricsWriter(sql),
     flushIntervalMs: config.metricsFlushIntervalMs,
+    clock,
   });
   const optimized = createOptimizedSearch({
     sql,
     ...config.coalescing,
+    clock,
     countQuery: (n) => metrics.recordQueries("optimized", n),
     onBatch: (report) => metrics.recordBatch("optimized", report.size),
   });
@@ -48,8 +53,20 @@ export function isolateDeps(env: EnvSource = processEnv()): SearchDeps {
       load: flagLoader(sql),
       ttlMs: config.flagTtlMs,
       initialWaitMs: config.flagInitialWaitMs,
+      clock,
     }),
     forcePath: config.forcePath,
     metrics,
+    clock,
   };
+}
+
+/**
+ * Builds the isolate's dependencies from its environment: the isolate's pool
+ * (`DB_POOLER_URL`, else `SUPABASE_DB_URL`) and {@link searchConfig}.
+ *
+ * @throws {ConfigError} when a variable is missing or malformed.
+ */
+export function isolateDeps(env: EnvSource = processEnv()): SearchDeps {
+  return buildDeps({ sql: isolatePool(functionName), config: searchConfig(env) });
 }

@@ -17,6 +17,7 @@ import {
   type RefRow,
   type SearchResult,
 } from "./result.ts";
+import { int8Array, textArray } from "../_shared/pg_array.ts";
 
 /** Called once per query a path sends; for metrics. */
 export type QueryCounter = (queries: number) => void;
@@ -31,11 +32,11 @@ export function refsQuery(sql: Sql, airports: string[], airlines: string[]) {
     select 'airport' as kind, a.iata_code as code, a.name, a.city, a.country_code, a.time_zone,
            null::text as alliance
       from public.airports a
-     where a.iata_code = any(${sql.array(airports)}::text[])
+     where a.iata_code = any(${textArray(sql, airports)}::text[])
     union all
     select 'airline', l.iata_code, l.name, null, l.country_code, null, l.alliance
       from public.airlines l
-     where l.iata_code = any(${sql.array(airlines)}::text[])`;
+     where l.iata_code = any(${textArray(sql, airlines)}::text[])`;
 }
 
 /** Answers one search with its own three queries. */
@@ -64,7 +65,7 @@ export async function legacySearch(
     fares = await sql<FareRow[]>`
       select flight_id, cabin, fare_class, price_minor, currency, seats_left, refundable
         from public.fares
-       where flight_id = any(${sql.array(flights.map((f) => f.id))}::int8[])
+       where flight_id = any(${int8Array(sql, flights.map((f) => f.id))}::int8[])
          and cabin = ${search.cabin}
          and seats_left >= ${search.passengers}`;
     countQuery(1);
