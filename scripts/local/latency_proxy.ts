@@ -54,7 +54,7 @@ export interface LatencyProxy {
   setDelay(ms: number): void;
   /**
    * Simulates the database becoming unreachable: closes open connections and refuses new ones
-   * until called with `false`.
+   * (the port stops listening) until called with `false`.
    */
   setBlocked(blocked: boolean): void;
   close(): Promise<void>;
@@ -128,7 +128,8 @@ export function startLatencyProxy(options: LatencyProxyOptions): LatencyProxy {
   const { targetHost = "127.0.0.1", targetPort, port = 0, maxStatements = 500 } = options;
   let delayMs = validDelay(options.delayMs ?? 5);
   let blocked = false;
-  const listener = Deno.listen({ hostname: "127.0.0.1", port });
+  let listener = Deno.listen({ hostname: "127.0.0.1", port });
+  const listenPort = (listener.addr as Deno.NetAddr).port;
   const open = new Set<Deno.Conn>();
   const sessions = new Set<Promise<void>>();
 
@@ -184,20 +185,21 @@ export function startLatencyProxy(options: LatencyProxyOptions): LatencyProxy {
     ]);
   }
 
-  const accepting = (async () => {
-    for await (const client of listener) {
-      if (blocked) {
-        client.close();
-        continue;
+  const accept = async (from: Deno.Listener) => {
+    try {
+      for await (const client of from) {
+        stats.connections++;
+        open.add(client);
+        const session = serve(client).finally(() => sessions.delete(session));
+        sessions.add(session);
       }
-      stats.connections++;
-      open.add(client);
-      const session = serve(client).finally(() => sessions.delete(session));
-      sessions.add(session);
+    } catch {
+      // listener closed
     }
-  })().catch(() => {});
+  };
+  let accepting = accept(listener);
+  let closed = false;
 
-  const listenPort = (listener.addr as Deno.NetAddr).port;
   return {
     port: listenPort,
     urlFor(url) {
@@ -214,15 +216,22 @@ export function startLatencyProxy(options: LatencyProxyOptions): LatencyProxy {
       delayMs = validDelay(ms);
     },
     setBlocked(value) {
+      if (closed || value === blocked) return;
       blocked = value;
-      if (blocked) { for (const conn of [...open]) closeQuietly(conn); }
+      if (blocked) {
+        // Stop listening: new connections are refused, as by a host whose database is down.
+        // (Accepting and closing at once would not do: postgres.js retries that forever.)
+        listener.close();
+        for (const conn of [...open]) closeQuietly(conn);
+      } else {
+        listener = Deno.listen({ hostname: "127.0.0.1", port: listenPort });
+        accepting = accept(listener);
+      }
     },
     async close() {
-      try {
-        listener.close();
-      } catch {
-        // already closed
-      }
+      if (closed) return;
+      closed = true;
+      if (!blocked) listener.close();
       for (const conn of [...open]) closeQuietly(conn);
       await accepting;
       await Promise.all([...sessions]);

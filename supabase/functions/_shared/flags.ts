@@ -7,6 +7,8 @@
  *   (stale-while-revalidate): requests never wait for a refresh.
  * - A failed read keeps the last known values and is not retried for `retryMs`, so a database
  *   outage costs one flag query per interval, not one per request.
+ * - A read that does not answer within `readTimeoutMs` counts as failed, so a connection that
+ *   hangs cannot stop refreshes for good; its late answer is ignored.
  * - Before the first successful read a request waits at most `initialWaitMs` for it (a fresh
  *   isolate should route like its siblings); if the read fails or is slower, the flag is unknown
  *   and callers treat unknown as off.
@@ -52,6 +54,8 @@ export interface FlagCacheOptions {
   retryMs?: number;
   /** Longest a request waits for the very first read. @default 250 */
   initialWaitMs?: number;
+  /** A read slower than this counts as failed. @default 2000 */
+  readTimeoutMs?: number;
   clock?: Clock;
   /** Told about each failed read (never about each request). @default console.warn */
   onError?: (error: unknown) => void;
@@ -79,6 +83,7 @@ export class FlagCache {
   readonly #ttlMs: number;
   readonly #retryMs: number;
   readonly #initialWaitMs: number;
+  readonly #readTimeoutMs: number;
   readonly #clock: Clock;
   readonly #onError: (error: unknown) => void;
 
@@ -96,6 +101,7 @@ export class FlagCache {
       ttlMs = 5000,
       retryMs = ttlMs,
       initialWaitMs = 250,
+      readTimeoutMs = 2000,
       clock = systemClock,
       onError = (error) =>
         console.warn(
@@ -109,6 +115,7 @@ export class FlagCache {
     this.#ttlMs = nonNegative("ttlMs", ttlMs);
     this.#retryMs = nonNegative("retryMs", retryMs);
     this.#initialWaitMs = nonNegative("initialWaitMs", initialWaitMs);
+    this.#readTimeoutMs = nonNegative("readTimeoutMs", readTimeoutMs);
     this.#clock = clock;
     this.#onError = onError;
   }
@@ -144,8 +151,17 @@ export class FlagCache {
     this.#nextAttemptAt = now + this.#retryMs;
     this.#stats.reads++;
     const refreshing = (async () => {
+      let timer: unknown;
       try {
-        const rows = await this.#load(this.#keys);
+        const rows = await Promise.race([
+          this.#load(this.#keys),
+          new Promise<never>((_, reject) => {
+            timer = this.#clock.setTimeout(
+              () => reject(new Error(`flag read took longer than ${this.#readTimeoutMs} ms`)),
+              this.#readTimeoutMs,
+            );
+          }),
+        ]);
         const wanted = new Set(this.#keys);
         this.#values = new Map(rows.filter((r) => wanted.has(r.key)).map((r) => [r.key, r]));
         this.#loadedAt = this.#clock.now();
@@ -155,6 +171,7 @@ export class FlagCache {
         this.#stats.failures++;
         this.#onError(error);
       } finally {
+        this.#clock.clearTimeout(timer);
         this.#refreshing = undefined;
       }
     })();

@@ -101,6 +101,35 @@ Deno.test("FlagCache.get() before any successful read waits at most initialWaitM
   assertEquals(await cache.get(key), flag(100));
 });
 
+Deno.test("FlagCache gives up on a hanging read after readTimeoutMs and reads again later", async () => {
+  const clock = new FakeClock();
+  const { calls, load } = controlledLoader();
+  const errors: unknown[] = [];
+  const cache = new FlagCache({
+    keys: [key],
+    load,
+    ttlMs: 1000,
+    readTimeoutMs: 500,
+    clock,
+    onError: (e) => errors.push(e),
+  });
+  const first = cache.get(key);
+  calls[0]!.resolve([flag(20)]);
+  await first;
+  await clock.tick(1000);
+  await cache.get(key); // starts a read that never answers
+  await clock.tick(500);
+  assertEquals(cache.stats().failures, 1);
+  assertEquals((errors[0] as Error).message, "flag read took longer than 500 ms");
+  await clock.tick(1000);
+  await cache.get(key);
+  assertEquals(calls.length, 3, "the hung read did not block the next one");
+  calls[2]!.resolve([flag(30)]);
+  calls[1]!.resolve([flag(99)]); // late: ignored
+  await settle();
+  assertEquals(await cache.get(key), flag(30));
+});
+
 Deno.test("FlagCache.get() treats a missing row as unknown", async () => {
   const cache = new FlagCache({ keys: [key], load: () => Promise.resolve([]) });
   assertEquals(await cache.get(key), undefined);

@@ -20,6 +20,8 @@ export interface SearchConfig {
   flagTtlMs: number;
   flagInitialWaitMs: number;
   metricsFlushIntervalMs: number;
+  /** Longest a legacy search may take before the request gets a 503. @default 10000 */
+  searchTimeoutMs: number;
   /** Whether search results go through the result cache. @default true */
   resultCache: boolean;
 }
@@ -39,6 +41,7 @@ const schema = z.object({
   FLAG_CACHE_TTL_MS: ms(5000, 3_600_000),
   FLAG_INITIAL_WAIT_MS: ms(250, 60_000),
   METRICS_FLUSH_INTERVAL_MS: ms(10_000, 3_600_000),
+  SEARCH_TIMEOUT_MS: count(10_000, 600_000),
 });
 
 /**
@@ -47,7 +50,7 @@ const schema = z.object({
  * Variables: FLIGHT_SEARCH_FORCE_PATH (legacy|optimized|dataloader), FLIGHT_SEARCH_RESULT_CACHE
  * (on|off), COALESCE_WINDOW_MS (2), COALESCE_MAX_BATCH_SIZE (100), COALESCE_MAX_PENDING (1000),
  * COALESCE_BATCH_TIMEOUT_MS (8000), FLAG_CACHE_TTL_MS (5000), FLAG_INITIAL_WAIT_MS (250),
- * METRICS_FLUSH_INTERVAL_MS (10000).
+ * METRICS_FLUSH_INTERVAL_MS (10000), SEARCH_TIMEOUT_MS (10000).
  *
  * @throws {ConfigError} naming a malformed variable.
  */
@@ -64,6 +67,7 @@ export function searchConfig(source: EnvSource = processEnv()): SearchConfig {
     flagTtlMs: env.FLAG_CACHE_TTL_MS,
     flagInitialWaitMs: env.FLAG_INITIAL_WAIT_MS,
     metricsFlushIntervalMs: env.METRICS_FLUSH_INTERVAL_MS,
+    searchTimeoutMs: env.SEARCH_TIMEOUT_MS,
     resultCache: env.FLIGHT_SEARCH_RESULT_CACHE === "on",
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { Clock } from "../_shared/clock.ts";
 import { isolatePool, type Sql } from "../_shared/db.ts";
+import { withDeadline } from "../_shared/deadline.ts";
 import { type EnvSource, processEnv } from "../_shared/env.ts";
 import { FlagCache, flagLoader } from "../_shared/flags.ts";
 import { FunctionMetrics, metricsWriter } from "../_shared/metrics.ts";
@@ -45,7 +46,15 @@ export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: Fu
     ? createDataLoaderSearch({ sql, countQuery: (n) => metrics.recordQueries("none", n) })
     : undefined;
   return {
-    legacy: (search) => legacySearch(sql, search, (n) => metrics.recordQueries("legacy", n)),
+    // The optimized path is bounded by its batch timeout; the legacy path by this deadline (a
+    // connection that hangs is not covered by the server's statement_timeout).
+    legacy: (search) =>
+      withDeadline(
+        legacySearch(sql, search, (n) => metrics.recordQueries("legacy", n)),
+        config.searchTimeoutMs,
+        "legacy search",
+        clock,
+      ),
     optimized: (search) => optimized.search(search),
     peer: peer && ((search) => peer.search(search)),
     flags: new FlagCache({

@@ -11,6 +11,7 @@
 import { inRollout, type RolloutFlag } from "../_shared/bucketing.ts";
 import { type Clock, systemClock } from "../_shared/clock.ts";
 import { OverloadError } from "../_shared/coalescer.ts";
+import { DeadlineError } from "../_shared/deadline.ts";
 import { type ErrorLogger, errorResponse, HttpError, json } from "../_shared/http_error.ts";
 import type { MetricPath } from "../_shared/metrics.ts";
 import { routingId, sessionHeader } from "../_shared/routing_id.ts";
@@ -151,11 +152,26 @@ async function serve(
 
   let result: SearchResult;
   let tier: CacheTier = "miss";
-  if (deps.cache) {
-    ({ value: result, tier } = await deps.cache.getOrLoad(resultCacheKey(search), run));
-    deps.metrics.recordCache(outcome.path, tier, deps.cache.l2Enabled);
-  } else {
-    result = await run();
+  try {
+    if (deps.cache) {
+      ({ value: result, tier } = await deps.cache.getOrLoad(resultCacheKey(search), run));
+      deps.metrics.recordCache(outcome.path, tier, deps.cache.l2Enabled);
+    } else {
+      result = await run();
+    }
+  } catch (error) {
+    if (error instanceof DeadlineError) {
+      throw new HttpError(
+        503,
+        "search_timeout",
+        "the search took too long; retry shortly",
+        undefined,
+        {
+          "retry-after": "1",
+        },
+      );
+    }
+    throw error;
   }
   const headers: Record<string, string> = { "x-search-path": servedBy, "x-cache": tier };
   if (outcome.fallback) headers["x-search-fallback"] = path;

@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "../../../tests/support/assert.ts";
 import { inRollout, type RolloutFlag } from "../_shared/bucketing.ts";
 import { OverloadError } from "../_shared/coalescer.ts";
+import { DeadlineError } from "../_shared/deadline.ts";
 import type { MetricPath } from "../_shared/metrics.ts";
 import { flagKey, handler, type SearchDeps, type SearchPath } from "./handler.ts";
 import type { SearchRequest } from "./request.ts";
@@ -150,4 +151,13 @@ Deno.test("flight-search handler() answers client mistakes with 4xx and counts t
   }
   assertEquals(calls, { legacy: 0, optimized: 0 });
   assert(recorded.every((r) => r.status >= 400 && r.status < 500));
+});
+
+Deno.test("flight-search handler() answers 503 when the search outlives its deadline", async () => {
+  const slow: SearchPath = () => Promise.reject(new DeadlineError("legacy search", 10_000));
+  const { deps, recorded } = fakeDeps({ legacy: slow });
+  const res = await handler(get(), deps);
+  assertEquals([res.status, res.headers.get("retry-after")], [503, "1"]);
+  assertEquals((await res.json()).error.code, "search_timeout");
+  assertEquals(recorded[0]?.status, 503);
 });
