@@ -1,0 +1,291 @@
+/**
+ * A TCP proxy between the functions and Postgres that adds a fixed delay to every chunk in each
+ * direction — a database some milliseconds away, as a hosted project's is — and counts the
+ * queries clients send by reading the wire protocol (see `pg_frontend_parser.ts`).
+ *
+ * The count is the database side's: it does not depend on any counter in our code, so tests and
+ * the benchmark use it to check how many queries a path really sends.
+ *
+ * Usage as a program: `deno run -A scripts/local/latency_proxy.ts --target 127.0.0.1:54322
+ * --port 54320 --delay-ms 5`; Ctrl-C prints the counts.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { normalizeSql, PgFrontendParser } from "./pg_frontend_parser.ts";
+
+/** Options for {@link startLatencyProxy}. */
+export interface LatencyProxyOptions {
+  /** Postgres host. @default "127.0.0.1" */
+  targetHost?: string;
+  /** Postgres port. */
+  targetPort: number;
+  /** Port to listen on (127.0.0.1); 0 picks a free one. @default 0 */
+  port?: number;
+  /** Delay added to each chunk, each way, in ms. @default 5 */
+  delayMs?: number;
+  /** Distinct statement texts tracked; the rest count under "(other)". @default 500 */
+  maxStatements?: number;
+}
+
+/** Counts since start or the last `reset()`. */
+export interface ProxyStats {
+  /** Client connections accepted. */
+  connections: number;
+  /** Queries: simple Query plus Execute messages. */
+  queries: number;
+  simpleQueries: number;
+  executes: number;
+  /** Queries by SQL text (whitespace collapsed). */
+  byStatement: Record<string, number>;
+  /** Connections whose stream could not be read (TLS). */
+  opaqueConnections: number;
+}
+
+/** A running proxy. */
+export interface LatencyProxy {
+  readonly port: number;
+  /** `url` with host and port replaced by the proxy's. */
+  urlFor(url: string): string;
+  stats(): ProxyStats;
+  reset(): void;
+  /** Changes the delay for chunks read from now on. */
+  setDelay(ms: number): void;
+  /**
+   * Simulates the database becoming unreachable: closes open connections and refuses new ones
+   * (the port stops listening) until called with `false`.
+   */
+  setBlocked(blocked: boolean): void;
+  close(): Promise<void>;
+}
+
+function validDelay(ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0 || ms > 60_000) {
+    throw new RangeError(`delay must be 0..60000 ms, received ${ms}`);
+  }
+  return ms;
+}
+
+interface Queued {
+  chunk: Uint8Array;
+  due: number;
+}
+
+/**
+ * Copies `from` to `to`, each chunk held until `delayMs` after it was read. Reading never waits
+ * for writing, so the delay adds latency, not a bandwidth limit; order is kept because due times
+ * only grow.
+ */
+async function delayedPipe(
+  from: Deno.Conn,
+  to: Deno.Conn,
+  delay: () => number,
+  onChunk: (chunk: Uint8Array) => void,
+): Promise<void> {
+  const queue: Queued[] = [];
+  let wake: (() => void) | undefined;
+  let ended = false;
+  const reading = (async () => {
+    try {
+      for await (const chunk of from.readable) {
+        const copy = chunk.slice();
+        onChunk(copy);
+        queue.push({ chunk: copy, due: performance.now() + delay() });
+        wake?.();
+      }
+    } catch {
+      // reset by the peer or closed by us: the writer drains what was read
+    } finally {
+      ended = true;
+      wake?.();
+    }
+  })();
+  const writer = to.writable.getWriter();
+  try {
+    while (true) {
+      const next = queue.shift();
+      if (!next) {
+        if (ended) break;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        continue;
+      }
+      const wait = next.due - performance.now();
+      if (wait > 0.05) await new Promise((resolve) => setTimeout(resolve, wait));
+      await writer.write(next.chunk);
+    }
+  } catch {
+    // the other side went away
+  } finally {
+    writer.releaseLock();
+    await reading;
+  }
+}
+
+/** Starts the proxy on 127.0.0.1. */
+export function startLatencyProxy(options: LatencyProxyOptions): LatencyProxy {
+  const { targetHost = "127.0.0.1", targetPort, port = 0, maxStatements = 500 } = options;
+  let delayMs = validDelay(options.delayMs ?? 5);
+  let blocked = false;
+  let listener = Deno.listen({ hostname: "127.0.0.1", port });
+  const listenPort = (listener.addr as Deno.NetAddr).port;
+  const open = new Set<Deno.Conn>();
+  const sessions = new Set<Promise<void>>();
+
+  const fresh = (): ProxyStats => ({
+    connections: 0,
+    queries: 0,
+    simpleQueries: 0,
+    executes: 0,
+    byStatement: {},
+    opaqueConnections: 0,
+  });
+  let stats = fresh();
+
+  const closeQuietly = (conn: Deno.Conn) => {
+    open.delete(conn);
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  };
+
+  async function serve(client: Deno.Conn): Promise<void> {
+    let server: Deno.Conn;
+    try {
+      server = await Deno.connect({ hostname: targetHost, port: targetPort });
+    } catch {
+      closeQuietly(client);
+      return;
+    }
+    open.add(server);
+    const parser = new PgFrontendParser({
+      onQuery(event) {
+        stats.queries++;
+        if (event.kind === "simple") stats.simpleQueries++;
+        else stats.executes++;
+        const text = normalizeSql(event.text) || "(unknown)";
+        const key = text in stats.byStatement || Object.keys(stats.byStatement).length <
+            maxStatements
+          ? text
+          : "(other)";
+        stats.byStatement[key] = (stats.byStatement[key] ?? 0) + 1;
+      },
+      onOpaque() {
+        stats.opaqueConnections++;
+      },
+    });
+    await Promise.all([
+      delayedPipe(client, server, () => delayMs, (chunk) => parser.push(chunk)).finally(() =>
+        closeQuietly(server)
+      ),
+      delayedPipe(server, client, () => delayMs, () => {}).finally(() => closeQuietly(client)),
+    ]);
+  }
+
+  const accept = async (from: Deno.Listener) => {
+    try {
+      for await (const client of from) {
+        stats.connections++;
+        open.add(client);
+        const session = serve(client).finally(() => sessions.delete(session));
+        sessions.add(session);
+      }
+    } catch {
+      // listener closed
+    }
+  };
+  let accepting = accept(listener);
+  let closed = false;
+
+  return {
+    port: listenPort,
+    urlFor(url) {
+      const u = new URL(url);
+      u.hostname = "127.0.0.1";
+      u.port = String(listenPort);
+      return u.toString();
+    },
+    stats: () => structuredClone(stats),
+    reset() {
+      stats = fresh();
+    },
+    setDelay(ms) {
+      delayMs = validDelay(ms);
+    },
+    setBlocked(value) {
+      if (closed || value === blocked) return;
+      blocked = value;
+      if (blocked) {
+        // Stop listening: new connections are refused, as by a host whose database is down.
+        // (Accepting and closing at once would not do: postgres.js retries that forever.)
+        listener.close();
+        for (const conn of [...open]) closeQuietly(conn);
+      } else {
+        listener = Deno.listen({ hostname: "127.0.0.1", port: listenPort });
+        accepting = accept(listener);
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (!blocked) listener.close();
+      for (const conn of [...open]) closeQuietly(conn);
+      await accepting;
+      await Promise.all([...sessions]);
+    },
+  };
+}
+
+const cliSchema = z.object({
+  target: z.string().regex(/^[^:\s]+:\d{1,5}$/, "expected host:port"),
+  port: z.coerce.number().int().min(0).max(65535).default(54320),
+  delayMs: z.coerce.number().min(0).max(60_000).default(5),
+});
+
+if (import.meta.main) {
+  let parsed: z.output<typeof cliSchema>;
+  try {
+    const { values } = parseArgs({
+      args: Deno.args,
+      options: {
+        target: { type: "string" },
+        port: { type: "string" },
+        "delay-ms": { type: "string" },
+      },
+      strict: true,
+    });
+    const result = cliSchema.safeParse({
+      target: values.target,
+      port: values.port,
+      delayMs: values["delay-ms"],
+    });
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      throw new Error(`--${String(issue?.path[0] ?? "")}: ${issue?.message}`);
+    }
+    parsed = result.data;
+  } catch (error) {
+    console.error(`latency_proxy: ${(error as Error).message}`);
+    console.error(
+      "usage: latency_proxy.ts --target HOST:PORT [--port 54320] [--delay-ms 5]",
+    );
+    Deno.exit(2);
+  }
+  const [host, targetPort] = parsed.target.split(":") as [string, string];
+  const proxy = startLatencyProxy({
+    targetHost: host,
+    targetPort: Number(targetPort),
+    port: parsed.port,
+    delayMs: parsed.delayMs,
+  });
+  console.log(
+    `latency proxy 127.0.0.1:${proxy.port} → ${parsed.target}, +${parsed.delayMs} ms each way`,
+  );
+  Deno.addSignalListener("SIGINT", () => {
+    console.log(JSON.stringify(proxy.stats(), null, 2));
+    Deno.exit(0);
+  });
+}

@@ -1,0 +1,268 @@
+/**
+ * Cross-request query coalescing: many callers `load(key)`, one batch function sees each unique
+ * key once and answers them all.
+ *
+ * The design follows graphql/dataloader (values in key order, an `Error` per failed key, a failed
+ * dispatch settles every waiting caller and caches nothing) with a different scheduler, because
+ * an edge isolate's callers are concurrent HTTP requests rather than resolvers of one query:
+ *
+ * - **Idle → dispatch at once.** When no batch is in flight, a key is dispatched at the end of the
+ *   current event-loop turn (a zero-delay timer): a lone request pays no window. Keys loaded in
+ *   the same turn — several requests parsed together, a `Promise.all` — still share the batch.
+ * - **Under load → gather.** While a batch is in flight, new keys wait up to `windowMs` for
+ *   company, or until `maxBatchSize` keys are waiting, whichever comes first. Requests arriving
+ *   during a round trip ride the next batch instead of each paying its own.
+ *
+ * That is the one subtle choice. dataloader always waits for the end of the turn and never
+ * longer, which under HTTP load yields many batches of one or two; a fixed window for every key
+ * would tax the idle case. Gathering only while the database is already busy costs nothing the
+ * caller would not have waited anyway.
+ *
+ * Everything is bounded: keys outstanding (queued plus in flight) by `maxPending` — beyond it
+ * `load()` rejects with {@link OverloadError} at once — and each batch by `batchTimeoutMs`, after
+ * which its callers are rejected with {@link BatchTimeoutError} and its signal is aborted.
+ * Identical keys (by `keyOf`) share one promise while queued or in flight; a settled key leaves
+ * no trace, so the next `load()` of it goes to the batch function again.
+ *
+ * @module
+ */
+import { type Clock, systemClock, type TimerHandle } from "./clock.ts";
+
+/**
+ * Answers unique `keys` with one value or `Error` per key, in key order. `signal` aborts when the
+ * batch times out, so the work can be cancelled.
+ */
+export type BatchFunction<K, V> = (
+  keys: readonly K[],
+  signal: AbortSignal,
+) => Promise<ReadonlyArray<V | Error>>;
+
+/** What happened to one batch; for metrics. */
+export interface BatchReport {
+  size: number;
+  durationMs: number;
+  outcome: "ok" | "error" | "timeout";
+}
+
+/** Options for {@link Coalescer}. */
+export interface CoalescerOptions<K, V> {
+  /** Loads unique keys. */
+  batch: BatchFunction<K, V>;
+  /**
+   * Identity of a key for deduplication.
+   * @default the key itself (by value for strings and numbers, by reference for objects)
+   */
+  keyOf?: (key: K) => unknown;
+  /** Longest wait for company under load, in ms. @default 2 */
+  windowMs?: number;
+  /** Most keys per batch. @default 100 */
+  maxBatchSize?: number;
+  /** Most keys outstanding (queued plus in flight) before `load()` rejects. @default 1000 */
+  maxPending?: number;
+  /** Longest a batch may take before its callers are rejected, in ms. @default 10000 */
+  batchTimeoutMs?: number;
+  /** Time source. @default systemClock */
+  clock?: Clock;
+  /** Called after every batch settles. */
+  onBatch?: (report: BatchReport) => void;
+}
+
+/** Thrown (as a rejection) by `load()` when `maxPending` keys are already outstanding. */
+export class OverloadError extends Error {
+  override name = "OverloadError";
+  constructor(readonly maxPending: number) {
+    super(`coalescer overloaded: ${maxPending} keys already outstanding`);
+  }
+}
+
+/** Rejects every caller of a batch that did not settle within `batchTimeoutMs`. */
+export class BatchTimeoutError extends Error {
+  override name = "BatchTimeoutError";
+  constructor(readonly timeoutMs: number, readonly size: number) {
+    super(`batch of ${size} keys did not settle within ${timeoutMs} ms`);
+  }
+}
+
+interface Entry<K, V> {
+  key: K;
+  id: unknown;
+  promise: Promise<V>;
+  resolve(value: V): void;
+  reject(error: unknown): void;
+}
+
+function positive(name: string, value: number, { integer = false, allowZero = false } = {}) {
+  const ok = Number.isFinite(value) && (allowZero ? value >= 0 : value > 0) &&
+    (!integer || Number.isInteger(value));
+  if (!ok) {
+    const expected = `${integer ? "an integer" : "a number"} ${allowZero ? "≥ 0" : "> 0"}`;
+    throw new RangeError(`coalescer option ${name}: expected ${expected}, received ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Coalesces concurrent `load(key)` calls into batches.
+ *
+ * @example
+ * ```ts
+ * const users = new Coalescer<number, User>({
+ *   batch: async (ids) => {
+ *     const rows = await sql`select * from users where id = any(${ids})`;
+ *     return ids.map((id) => rows.find((r) => r.id === id) ?? new Error(`no user ${id}`));
+ *   },
+ * });
+ * const [a, b] = await Promise.all([users.load(1), users.load(2)]); // one query
+ * ```
+ * @throws {RangeError} when an option is out of range.
+ */
+export class Coalescer<K, V> {
+  readonly #batch: BatchFunction<K, V>;
+  readonly #keyOf: (key: K) => unknown;
+  readonly #windowMs: number;
+  readonly #maxBatchSize: number;
+  readonly #maxPending: number;
+  readonly #batchTimeoutMs: number;
+  readonly #clock: Clock;
+  readonly #onBatch: (report: BatchReport) => void;
+
+  /** Keys waiting for a dispatch, in arrival order. */
+  #queue: Entry<K, V>[] = [];
+  /** Every outstanding key (queued or in flight) by identity: the deduplication map. */
+  readonly #outstanding = new Map<unknown, Entry<K, V>>();
+  #timer: TimerHandle | undefined;
+  #inFlight = 0;
+
+  constructor(options: CoalescerOptions<K, V>) {
+    const {
+      batch,
+      keyOf = (key: K) => key,
+      windowMs = 2,
+      maxBatchSize = 100,
+      maxPending = 1000,
+      batchTimeoutMs = 10_000,
+      clock = systemClock,
+      onBatch = () => {},
+    } = options;
+    if (typeof batch !== "function") {
+      throw new TypeError(`coalescer option batch: expected a function, received ${typeof batch}`);
+    }
+    this.#batch = batch;
+    this.#keyOf = keyOf;
+    this.#windowMs = positive("windowMs", windowMs, { allowZero: true });
+    this.#maxBatchSize = positive("maxBatchSize", maxBatchSize, { integer: true });
+    this.#maxPending = positive("maxPending", maxPending, { integer: true });
+    this.#batchTimeoutMs = positive("batchTimeoutMs", batchTimeoutMs);
+    this.#clock = clock;
+    this.#onBatch = onBatch;
+  }
+
+  /** Keys queued or in flight. */
+  get pending(): number {
+    return this.#outstanding.size;
+  }
+
+  /** Batches dispatched and not yet settled. */
+  get inFlightBatches(): number {
+    return this.#inFlight;
+  }
+
+  /**
+   * The value for `key`, loaded in a batch with other concurrent keys.
+   *
+   * @throws {OverloadError} (rejection) when `maxPending` keys are outstanding.
+   * @throws {BatchTimeoutError} (rejection) when its batch times out.
+   * @throws the batch function's error for the key, or for the whole batch.
+   */
+  load(key: K): Promise<V> {
+    const id = this.#keyOf(key);
+    const existing = this.#outstanding.get(id);
+    if (existing) return existing.promise;
+    if (this.#outstanding.size >= this.#maxPending) {
+      return Promise.reject(new OverloadError(this.#maxPending));
+    }
+    const { promise, resolve, reject } = Promise.withResolvers<V>();
+    const entry: Entry<K, V> = { key, id, promise, resolve, reject };
+    this.#outstanding.set(id, entry);
+    this.#queue.push(entry);
+
+    if (this.#queue.length >= this.#maxBatchSize) {
+      this.#cancelTimer();
+      this.#dispatch();
+    } else if (this.#timer === undefined) {
+      const delay = this.#inFlight === 0 ? 0 : this.#windowMs;
+      this.#timer = this.#clock.setTimeout(() => {
+        this.#timer = undefined;
+        this.#dispatch();
+      }, delay);
+    }
+    return promise;
+  }
+
+  #cancelTimer(): void {
+    if (this.#timer !== undefined) {
+      this.#clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #dispatch(): void {
+    const entries = this.#queue.splice(0, this.#maxBatchSize);
+    if (entries.length === 0) return;
+    this.#inFlight++;
+    const started = this.#clock.now();
+    const controller = new AbortController();
+    let settled = false;
+
+    const finish = (outcome: BatchReport["outcome"], settleEach: () => void) => {
+      if (settled) return;
+      settled = true;
+      this.#clock.clearTimeout(timeout);
+      this.#inFlight--;
+      // Forget the keys before settling: a caller reacting to its result may load the key again
+      // and must reach the batch function, not this settled entry.
+      for (const entry of entries) {
+        if (this.#outstanding.get(entry.id) === entry) this.#outstanding.delete(entry.id);
+      }
+      settleEach();
+      this.#onBatch({ size: entries.length, durationMs: this.#clock.now() - started, outcome });
+    };
+    const failAll = (outcome: BatchReport["outcome"], error: unknown) =>
+      finish(outcome, () => {
+        for (const entry of entries) entry.reject(error);
+      });
+
+    const timeout = this.#clock.setTimeout(() => {
+      const error = new BatchTimeoutError(this.#batchTimeoutMs, entries.length);
+      failAll("timeout", error);
+      controller.abort(error);
+    }, this.#batchTimeoutMs);
+
+    let result: Promise<ReadonlyArray<V | Error>>;
+    try {
+      result = Promise.resolve(this.#batch(entries.map((e) => e.key), controller.signal));
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    result.then(
+      (values) => {
+        if (!Array.isArray(values) || values.length !== entries.length) {
+          const got = Array.isArray(values) ? `${values.length} values` : typeof values;
+          failAll(
+            "error",
+            new TypeError(`batch function returned ${got} for ${entries.length} keys`),
+          );
+          return;
+        }
+        finish("ok", () => {
+          entries.forEach((entry, i) => {
+            const value = values[i] as V | Error;
+            if (value instanceof Error) entry.reject(value);
+            else entry.resolve(value);
+          });
+        });
+      },
+      (error) => failAll("error", error),
+    );
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Settings of the flight-search function, read once per isolate from its environment.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { type EnvSource, processEnv, readEnv } from "../_shared/env.ts";
+import type { CoalescingSettings } from "./optimized.ts";
+
+/** Paths a deployment can pin every request to, bypassing the flag (benchmarks, incidents). */
+export const forcedPaths = ["legacy", "optimized", "dataloader"] as const;
+/** A pinned path. */
+export type ForcedPath = (typeof forcedPaths)[number];
+
+/** The function's settings. */
+export interface SearchConfig {
+  /** Serve every request on this path, ignoring the flag. @default unset: the flag decides */
+  forcePath: ForcedPath | undefined;
+  coalescing: CoalescingSettings;
+  flagTtlMs: number;
+  flagInitialWaitMs: number;
+  metricsFlushIntervalMs: number;
+  /** Longest a legacy search may take before the request gets a 503. @default 10000 */
+  searchTimeoutMs: number;
+  /** Whether search results go through the result cache. @default true */
+  resultCache: boolean;
+}
+
+const ms = (defaultValue: number, max: number) =>
+  z.coerce.number().min(0).max(max).default(defaultValue);
+const count = (defaultValue: number, max: number) =>
+  z.coerce.number().int().min(1).max(max).default(defaultValue);
+
+const schema = z.object({
+  FLIGHT_SEARCH_FORCE_PATH: z.enum(forcedPaths).optional(),
+  FLIGHT_SEARCH_RESULT_CACHE: z.enum(["on", "off"]).default("on"),
+  COALESCE_WINDOW_MS: ms(2, 1000),
+  COALESCE_MAX_BATCH_SIZE: count(100, 10_000),
+  COALESCE_MAX_PENDING: count(1000, 1_000_000),
+  COALESCE_BATCH_TIMEOUT_MS: count(8000, 600_000),
+  FLAG_CACHE_TTL_MS: ms(5000, 3_600_000),
+  FLAG_INITIAL_WAIT_MS: ms(250, 60_000),
+  METRICS_FLUSH_INTERVAL_MS: ms(10_000, 3_600_000),
+  SEARCH_TIMEOUT_MS: count(10_000, 600_000),
+});
+
+/**
+ * Reads {@link SearchConfig}.
+ *
+ * Variables: FLIGHT_SEARCH_FORCE_PATH (legacy|optimized|dataloader), FLIGHT_SEARCH_RESULT_CACHE
+ * (on|off), COALESCE_WINDOW_MS (2), COALESCE_MAX_BATCH_SIZE (100), COALESCE_MAX_PENDING (1000),
+ * COALESCE_BATCH_TIMEOUT_MS (8000), FLAG_CACHE_TTL_MS (5000), FLAG_INITIAL_WAIT_MS (250),
+ * METRICS_FLUSH_INTERVAL_MS (10000), SEARCH_TIMEOUT_MS (10000).
+ *
+ * @throws {ConfigError} naming a malformed variable.
+ */
+export function searchConfig(source: EnvSource = processEnv()): SearchConfig {
+  const env = readEnv(schema, source);
+  return {
+    forcePath: env.FLIGHT_SEARCH_FORCE_PATH,
+    coalescing: {
+      windowMs: env.COALESCE_WINDOW_MS,
+      maxBatchSize: env.COALESCE_MAX_BATCH_SIZE,
+      maxPending: env.COALESCE_MAX_PENDING,
+      batchTimeoutMs: env.COALESCE_BATCH_TIMEOUT_MS,
+    },
+    flagTtlMs: env.FLAG_CACHE_TTL_MS,
+    flagInitialWaitMs: env.FLAG_INITIAL_WAIT_MS,
+    metricsFlushIntervalMs: env.METRICS_FLUSH_INTERVAL_MS,
+    searchTimeoutMs: env.SEARCH_TIMEOUT_MS,
+    resultCache: env.FLIGHT_SEARCH_RESULT_CACHE === "on",
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * The real dependencies of the handler, built once per isolate: the pool, the flag cache, the
+ * optimized path's coalescer, metrics.
+ *
+ * @module
+ */
+import type { Clock } from "../_shared/clock.ts";
+import { isolatePool, type Sql } from "../_shared/db.ts";
+import { withDeadline } from "../_shared/deadline.ts";
+import { type EnvSource, processEnv } from "../_shared/env.ts";
+import { FlagCache, flagLoader } from "../_shared/flags.ts";
+import { FunctionMetrics, metricsWriter } from "../_shared/metrics.ts";
+import { type SearchConfig, searchConfig } from "./config.ts";
+import { createDataLoaderSearch } from "./dataloader_peer.ts";
+import { flagKey, type SearchDeps } from "./handler.ts";
+import { legacySearch } from "./legacy.ts";
+import { createOptimizedSearch } from "./optimized.ts";
+
+/** Name of the function: its metrics rows and its pool's application_name. */
+export const functionName = "flight-search";
+
+/** What {@link buildDeps} wires together. */
+export interface BuildDepsOptions {
+  sql: Sql;
+  config: SearchConfig;
+  clock?: Clock;
+}
+
+/** Wires the handler's dependencies around one pool; tests pass their own pool and config. */
+export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: FunctionMetrics } {
+  const { sql, config, clock } = options;
+  const metrics = new FunctionMetrics({
+    functionName,
+    write: metricsWriter(sql),
+    flushIntervalMs: config.metricsFlushIntervalMs,
+    clock,
+  });
+  const optimized = createOptimizedSearch({
+    sql,
+    ...config.coalescing,
+    clock,
+    countQuery: (n) => metrics.recordQueries("optimized", n),
+    onBatch: (report) => metrics.recordBatch("optimized", report.size),
+  });
+  const peer = config.forcePath === "dataloader"
+    ? createDataLoaderSearch({ sql, countQuery: (n) => metrics.recordQueries("none", n) })
+    : undefined;
+  return {
+    // The optimized path is bounded by its batch timeout; the legacy path by this deadline (a
+    // connection that hangs is not covered by the server's statement_timeout).
+    legacy: (search) =>
+      withDeadline(
+        legacySearch(sql, search, (n) => metrics.recordQueries("legacy", n)),
+        config.searchTimeoutMs,
+        "legacy search",
+        clock,
+      ),
+    optimized: (search) => optimized.search(search),
+    peer: peer && ((search) => peer.search(search)),
+    flags: new FlagCache({
+      keys: [flagKey],
+      load: flagLoader(sql),
+      ttlMs: config.flagTtlMs,
+      initialWaitMs: config.flagInitialWaitMs,
+      clock,
+    }),
+    forcePath: config.forcePath,
+    metrics,
+    clock,
+  };
+}
+
+/**
+ * Builds the isolate's dependencies from its environment: the isolate's pool
+ * (`DB_POOLER_URL`, else `SUPABASE_DB_URL`) and {@link searchConfig}.
+ *
+ * @throws {ConfigError} when a variable is missing or malformed.
+ */
+export function isolateDeps(env: EnvSource = processEnv()): SearchDeps {
+  return buildDeps({ sql: isolatePool(functionName), config: searchConfig(env) });
+}

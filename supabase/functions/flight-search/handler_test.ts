@@ -1,0 +1,163 @@
+import { assert, assertEquals } from "../../../tests/support/assert.ts";
+import { inRollout, type RolloutFlag } from "../_shared/bucketing.ts";
+import { OverloadError } from "../_shared/coalescer.ts";
+import { DeadlineError } from "../_shared/deadline.ts";
+import type { MetricPath } from "../_shared/metrics.ts";
+import { flagKey, handler, type SearchDeps, type SearchPath } from "./handler.ts";
+import type { SearchRequest } from "./request.ts";
+import type { SearchResult } from "./result.ts";
+
+const query = "origin=JFK&destination=LAX&departure_date=2026-12-01";
+
+function resultFor(search: SearchRequest, tag: string): SearchResult {
+  return {
+    search,
+    outbound: { origin: search.origin, destination: search.destination, date: tag, flights: [] },
+    return: null,
+  };
+}
+
+function fakeDeps(overrides: Partial<SearchDeps> & { flag?: RolloutFlag } = {}) {
+  const recorded: Array<{ path: MetricPath; status: number; fallback?: boolean }> = [];
+  const logged: string[] = [];
+  const calls = { legacy: 0, optimized: 0 };
+  const deps: SearchDeps = {
+    legacy: (s) => (calls.legacy++, Promise.resolve(resultFor(s, "legacy"))),
+    optimized: (s) => (calls.optimized++, Promise.resolve(resultFor(s, "optimized"))),
+    flags: { get: (key) => Promise.resolve(key === flagKey ? overrides.flag : undefined) },
+    metrics: {
+      recordRequest: (path, o) => recorded.push({ path, status: o.status, fallback: o.fallback }),
+      recordCache: () => {},
+    },
+    randomId: () => "random-id",
+    log: (message) => logged.push(message),
+    ...overrides,
+  };
+  return { deps, recorded, logged, calls };
+}
+
+const get = (path = `/flight-search?${query}`, headers: Record<string, string> = {}) =>
+  new Request(`http://127.0.0.1${path}`, { headers });
+
+Deno.test("flight-search handler() answers on both the gateway and the function path", async () => {
+  const { deps } = fakeDeps();
+  for (const path of [`/flight-search?${query}`, `/functions/v1/flight-search?${query}`]) {
+    const res = await handler(get(path), deps);
+    assertEquals(res.status, 200, path);
+    assertEquals(res.headers.get("x-search-path"), "legacy");
+    assertEquals(res.headers.get("x-cache"), "miss");
+    assertEquals((await res.json()).search.origin, "JFK");
+  }
+  const post = await handler(
+    new Request("http://127.0.0.1/flight-search", {
+      method: "POST",
+      body: JSON.stringify({ origin: "JFK", destination: "LAX", departure_date: "2026-12-01" }),
+      headers: { "content-type": "application/json" },
+    }),
+    deps,
+  );
+  assertEquals(post.status, 200);
+});
+
+Deno.test("flight-search handler() answers 404, 405 and CORS preflight", async () => {
+  const { deps, calls } = fakeDeps();
+  const notFound = await handler(get("/flight-searches"), deps);
+  assertEquals(notFound.status, 404);
+  const put = await handler(new Request("http://x/flight-search", { method: "PUT" }), deps);
+  assertEquals([put.status, put.headers.get("allow")], [405, "GET, POST, OPTIONS"]);
+  const preflight = await handler(
+    new Request("http://x/flight-search", { method: "OPTIONS" }),
+    deps,
+  );
+  assertEquals(preflight.status, 204);
+  assert(preflight.headers.get("access-control-allow-headers")?.includes("x-session-id"));
+  assertEquals(calls, { legacy: 0, optimized: 0 });
+});
+
+Deno.test("flight-search handler() routes by flag and sticky bucket", async () => {
+  const off = fakeDeps({ flag: { enabled: false, trafficPercentage: 100 } });
+  assertEquals((await handler(get(), off.deps)).headers.get("x-search-path"), "legacy");
+  const unknown = fakeDeps({ flag: undefined });
+  assertEquals((await handler(get(), unknown.deps)).headers.get("x-search-path"), "legacy");
+  const all = fakeDeps({ flag: { enabled: true, trafficPercentage: 100 } });
+  assertEquals((await handler(get(), all.deps)).headers.get("x-search-path"), "optimized");
+
+  const half = { enabled: true, trafficPercentage: 50 };
+  const { deps, recorded } = fakeDeps({ flag: half });
+  let optimized = 0;
+  for (let i = 0; i < 200; i++) {
+    const session = `session-${i.toString().padStart(4, "0")}`;
+    const expected = inRollout(half, flagKey, session) ? "optimized" : "legacy";
+    for (let again = 0; again < 2; again++) {
+      const res = await handler(get(undefined, { "x-session-id": session }), deps);
+      assertEquals(res.headers.get("x-search-path"), expected, session);
+      await res.body?.cancel();
+    }
+    if (expected === "optimized") optimized++;
+  }
+  assert(optimized > 60 && optimized < 140, `${optimized} of 200 sessions optimized at 50%`);
+  assertEquals(recorded.filter((r) => r.path === "optimized").length, optimized * 2);
+});
+
+Deno.test("flight-search handler() serves a failed optimized search on the legacy path", async () => {
+  const failing: SearchPath = () => Promise.reject(new Error("batch exploded"));
+  const { deps, recorded, logged, calls } = fakeDeps({
+    forcePath: "optimized",
+    optimized: failing,
+  });
+  const res = await handler(get(), deps);
+  assertEquals(res.status, 200);
+  assertEquals(res.headers.get("x-search-path"), "legacy");
+  assertEquals(res.headers.get("x-search-fallback"), "optimized");
+  assertEquals((await res.json()).outbound.date, "legacy");
+  assertEquals(calls.legacy, 1);
+  assertEquals(recorded, [{ path: "optimized", status: 200, fallback: true }]);
+  assertEquals(logged, ["optimized path failed, answering on the legacy path"]);
+});
+
+Deno.test("flight-search handler() answers 503 with Retry-After when the coalescer sheds load", async () => {
+  const overloaded: SearchPath = () => Promise.reject(new OverloadError(1000));
+  const { deps, calls, recorded } = fakeDeps({ forcePath: "optimized", optimized: overloaded });
+  const res = await handler(get(), deps);
+  assertEquals([res.status, res.headers.get("retry-after")], [503, "1"]);
+  assertEquals((await res.json()).error.code, "overloaded");
+  assertEquals(calls.legacy, 0, "no fallback onto the legacy path under overload");
+  assertEquals(recorded[0]?.fallback, false);
+});
+
+Deno.test("flight-search handler() answers 500 without internals when legacy fails", async () => {
+  const broken: SearchPath = () => Promise.reject(new Error("password=hunter2 refused"));
+  const { deps } = fakeDeps({ legacy: broken });
+  const res = await handler(get(), deps);
+  assertEquals(res.status, 500);
+  const text = await res.text();
+  assert(!text.includes("hunter2"));
+});
+
+Deno.test("flight-search handler() answers client mistakes with 4xx and counts them", async () => {
+  const { deps, recorded, calls } = fakeDeps({ flag: { enabled: true, trafficPercentage: 100 } });
+  const cases = [
+    get("/flight-search"),
+    get("/flight-search?origin=JFK"),
+    get(`/flight-search?${query}&cabin=steerage`),
+    get(`/flight-search?${query}`, { "x-session-id": "bad id" }),
+    new Request("http://x/flight-search", { method: "POST", body: "{}" }),
+  ];
+  for (const req of cases) {
+    const res = await handler(req, deps);
+    assert(res.status >= 400 && res.status < 500, `${req.url}: ${res.status}`);
+    const body = await res.json();
+    assert(typeof body.error.code === "string" && typeof body.error.message === "string");
+  }
+  assertEquals(calls, { legacy: 0, optimized: 0 });
+  assert(recorded.every((r) => r.status >= 400 && r.status < 500));
+});
+
+Deno.test("flight-search handler() answers 503 when the search outlives its deadline", async () => {
+  const slow: SearchPath = () => Promise.reject(new DeadlineError("legacy search", 10_000));
+  const { deps, recorded } = fakeDeps({ legacy: slow });
+  const res = await handler(get(), deps);
+  assertEquals([res.status, res.headers.get("retry-after")], [503, "1"]);
+  assertEquals((await res.json()).error.code, "search_timeout");
+  assertEquals(recorded[0]?.status, 503);
+});

@@ -1,0 +1,296 @@
+/**
+ * flight-search end to end on the local stack: the JWT-verifying gateway, the function in its
+ * own isolate (a Deno process), Postgres behind the latency proxy that counts queries.
+ */
+import { SignJWT } from "jose";
+import { assert, assertEquals } from "../support/assert.ts";
+import { testDatabase } from "../support/database.ts";
+import { startLatencyProxy } from "../../scripts/local/latency_proxy.ts";
+import { startStack } from "../../scripts/local/stack.ts";
+import { popularRoutes } from "../../scripts/seed/seed.ts";
+import { inRollout } from "../../supabase/functions/_shared/bucketing.ts";
+import { flagKey } from "../../supabase/functions/flight-search/handler.ts";
+
+const opts = { sanitizeResources: false, sanitizeOps: false };
+
+/** Polls `check` until it returns a value, up to `timeoutMs`. */
+async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** At least 30 ways to get a search wrong, each answered 4xx. */
+function malformedRequests(url: string, key: string): Array<[name: string, Request]> {
+  const auth = { authorization: `Bearer ${key}` };
+  const ok = "origin=JFK&destination=ORD&departure_date=2027-01-04";
+  const get = (query: string, headers: Record<string, string> = {}) =>
+    new Request(`${url}?${query}`, { headers: { ...auth, ...headers } });
+  const post = (body: string, type = "application/json") =>
+    new Request(url, { method: "POST", body, headers: { ...auth, "content-type": type } });
+  const cases: Array<[string, Request]> = [
+    ["no parameters", get("")],
+    ["origin missing", get("destination=ORD&departure_date=2027-01-04")],
+    ["destination missing", get("origin=JFK&departure_date=2027-01-04")],
+    ["date missing", get("origin=JFK&destination=ORD")],
+    ["origin too short", get(ok.replace("JFK", "JF"))],
+    ["origin too long", get(ok.replace("JFK", "JFKX"))],
+    ["origin digits", get(ok.replace("JFK", "J4K"))],
+    ["origin empty", get(ok.replace("JFK", ""))],
+    ["same airports", get(ok.replace("ORD", "JFK"))],
+    ["date format", get(ok.replace("2027-01-04", "04/01/2027"))],
+    ["date not in calendar", get(ok.replace("2027-01-04", "2027-02-29"))],
+    ["date month 13", get(ok.replace("2027-01-04", "2027-13-01"))],
+    ["date year 0", get(ok.replace("2027-01-04", "0000-01-01"))],
+    ["date far future", get(ok.replace("2027-01-04", "9999-12-31"))],
+    ["return before departure", get(`${ok}&return_date=2027-01-03`)],
+    ["return malformed", get(`${ok}&return_date=tomorrow`)],
+    ["passengers zero", get(`${ok}&passengers=0`)],
+    ["passengers negative", get(`${ok}&passengers=-2`)],
+    ["passengers too many", get(`${ok}&passengers=10`)],
+    ["passengers fraction", get(`${ok}&passengers=1.5`)],
+    ["passengers text", get(`${ok}&passengers=two`)],
+    ["limit zero", get(`${ok}&limit=0`)],
+    ["limit too big", get(`${ok}&limit=1000`)],
+    ["limit huge", get(`${ok}&limit=99999999999999999999`)],
+    ["cabin unknown", get(`${ok}&cabin=coach`)],
+    ["sort unknown", get(`${ok}&sort=cheapest`)],
+    ["repeated parameter", get(`${ok}&origin=LAX`)],
+    ["unknown parameter", get(`${ok}&passenger=2`)],
+    ["SQL in origin", get(ok.replace("JFK", "'%3B--"))],
+    ["session header malformed", get(ok, { "x-session-id": "no spaces allowed" })],
+    ["session header too short", get(ok, { "x-session-id": "abc" })],
+    ["POST invalid JSON", post("{origin:")],
+    ["POST array body", post("[]")],
+    ["POST null body", post("null")],
+    [
+      "POST string types",
+      post(
+        JSON.stringify({
+          origin: "JFK",
+          destination: "ORD",
+          departure_date: "2027-01-04",
+          limit: "5",
+        }),
+      ),
+    ],
+    [
+      "POST unknown field",
+      post(
+        JSON.stringify({
+          origin: "JFK",
+          destination: "ORD",
+          departure_date: "2027-01-04",
+          debug: true,
+        }),
+      ),
+    ],
+    ["POST wrong content type", post(JSON.stringify({ origin: "JFK" }), "text/plain")],
+    ["POST too large", post(JSON.stringify({ pad: "x".repeat(10_000) }))],
+    ["PUT", new Request(url, { method: "PUT", headers: auth })],
+    ["DELETE", new Request(url, { method: "DELETE", headers: auth })],
+    ["unknown sub-path", new Request(`${url}/admin`, { headers: auth })],
+    ["no API key", new Request(`${url}?${ok}`)],
+  ];
+  return cases;
+}
+
+Deno.test(
+  "flight-search over the gateway: routing, client mistakes, queries, metrics",
+  opts,
+  async (t) => {
+    const db = await testDatabase();
+    const proxy = startLatencyProxy({ targetPort: Number(new URL(db.url).port), delayMs: 1 });
+    const stack = await startStack({
+      databaseUrl: db.url,
+      port: 0,
+      seedFlights: false,
+      functions: ["flight-search"],
+      env: {
+        DB_POOLER_URL: proxy.urlFor(db.url),
+        FLAG_CACHE_TTL_MS: "200",
+        METRICS_FLUSH_INTERVAL_MS: "300",
+      },
+    });
+    const url = `${stack.functionsUrl}/flight-search`;
+    const auth = { authorization: `Bearer ${stack.anonKey}` };
+    const routes = await popularRoutes(db.sql, 25);
+    const searchUrl = (i: number, extra = "") => {
+      const r = routes[i % routes.length]!;
+      const sort = ["price", "departure", "duration"][Math.floor(i / routes.length) % 3];
+      return `${url}?origin=${r.origin}&destination=${r.destination}&departure_date=${r.departureDate}&sort=${sort}${extra}`;
+    };
+    const setFlag = (enabled: boolean, percentage: number) =>
+      db.sql`update public.feature_flags set enabled = ${enabled},
+             traffic_percentage = ${percentage}, reason = 'http test' where flag_key = ${flagKey}`;
+    const pathOf = async (target: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(target, { headers: { ...auth, ...headers } });
+      await res.body?.cancel();
+      assertEquals(res.status, 200);
+      return res.headers.get("x-search-path");
+    };
+    const searchQueries = () =>
+      Object.entries(proxy.stats().byStatement)
+        .filter(([text]) => /public\.(flights|fares|airports)/.test(text))
+        .reduce((n, [, count]) => n + count, 0);
+
+    try {
+      await t.step("answers a search with flights, fares, airports and airlines", async () => {
+        const res = await fetch(searchUrl(0, "&limit=2"), { headers: auth });
+        assertEquals(res.status, 200);
+        assertEquals(res.headers.get("x-search-path"), "legacy");
+        assertEquals(res.headers.get("x-cache"), "miss");
+        const body = await res.json();
+        const flight = body.outbound.flights[0];
+        assertEquals(body.search.origin, routes[0]!.origin);
+        assert(body.outbound.flights.length >= 1 && body.outbound.flights.length <= 2);
+        assert(flight.fares.length > 0 && typeof flight.airline.name === "string");
+        assertEquals(flight.origin.code, routes[0]!.origin);
+        assertEquals(body.return, null);
+      });
+
+      await t.step("answers at least 30 malformed requests with 4xx JSON, never 5xx", async () => {
+        const cases = malformedRequests(url, stack.anonKey);
+        assert(cases.length >= 30);
+        for (const [name, req] of cases) {
+          const res = await fetch(req);
+          const body = await res.json();
+          assert(
+            res.status >= 400 && res.status < 500,
+            `${name}: ${res.status} ${JSON.stringify(body)}`,
+          );
+          assert(
+            typeof body.error?.code === "string",
+            `${name}: error body ${JSON.stringify(body)}`,
+          );
+        }
+      });
+
+      await t.step("moves traffic when the flag changes, sticky per session", async () => {
+        await setFlag(true, 100);
+        await eventually(
+          "optimized path at 100%",
+          async () => (await pathOf(searchUrl(1))) === "optimized" ? true : undefined,
+        );
+        await setFlag(true, 50);
+        const half = { enabled: true, trafficPercentage: 50 };
+        await eventually("50% routing", async () => {
+          const session = "sticky-probe-0001";
+          const expected = inRollout(half, flagKey, session) ? "optimized" : "legacy";
+          const other = "sticky-probe-0002";
+          const otherExpected = inRollout(half, flagKey, other) ? "optimized" : "legacy";
+          const seen = [
+            await pathOf(searchUrl(2), { "x-session-id": session }),
+            await pathOf(searchUrl(2), { "x-session-id": other }),
+          ];
+          return seen[0] === expected && seen[1] === otherExpected ? true : undefined;
+        });
+        for (let i = 0; i < 20; i++) {
+          const session = `session-${String(i).padStart(6, "0")}`;
+          const expected = inRollout(half, flagKey, session) ? "optimized" : "legacy";
+          assertEquals(await pathOf(searchUrl(i), { "x-session-id": session }), expected);
+          assertEquals(await pathOf(searchUrl(i + 1), { "x-session-id": session }), expected);
+        }
+        // A signed-in user is bucketed by the JWT subject.
+        const sub = "5b6f6a3e-7c1f-4f0e-9a55-0c1d2e3f4a5b";
+        const userJwt = await new SignJWT({ sub, role: "authenticated" })
+          .setProtectedHeader({ alg: "HS256" })
+          .setExpirationTime("1h")
+          .sign(new TextEncoder().encode(stack.jwtSecret));
+        assertEquals(
+          await pathOf(searchUrl(3), { authorization: `Bearer ${userJwt}` }),
+          inRollout(half, flagKey, sub) ? "optimized" : "legacy",
+        );
+      });
+
+      await t.step(
+        "queries counted by the database: legacy 3 per request, optimized fewer",
+        async () => {
+          await setFlag(false, 0);
+          // A session the previous 50% rollout sent to the optimized path: "legacy" for it can
+          // only mean the new flag value reached the isolate (a random id could say so by chance).
+          const half = { enabled: true, trafficPercentage: 50 };
+          const canary = Array.from({ length: 100 }, (_, i) => `canary-${i}`)
+            .find((id) => inRollout(half, flagKey, id))!;
+          await eventually(
+            "legacy path at 0%",
+            async () =>
+              (await pathOf(searchUrl(4), { "x-session-id": canary })) === "legacy" ? true : undefined,
+          );
+          proxy.reset();
+          const legacy = await Promise.all(
+            Array.from({ length: 10 }, (_, i) => fetch(searchUrl(i), { headers: auth })),
+          );
+          for (const res of legacy) {
+            assertEquals(res.headers.get("x-search-path"), "legacy");
+            await res.body?.cancel();
+          }
+          assertEquals(searchQueries(), 30);
+
+          await setFlag(true, 100);
+          await eventually(
+            "optimized path at 100%",
+            async () => (await pathOf(searchUrl(5))) === "optimized" ? true : undefined,
+          );
+          proxy.setDelay(5);
+          proxy.reset();
+          const optimized = await Promise.all(
+            Array.from({ length: 50 }, (_, i) => fetch(searchUrl(i), { headers: auth })),
+          );
+          for (const res of optimized) {
+            assertEquals(res.headers.get("x-search-path"), "optimized");
+            await res.body?.cancel();
+          }
+          const count = searchQueries();
+          assert(
+            count < 150,
+            `50 optimized requests over HTTP cost ${count} queries (legacy: 150)`,
+          );
+          assert(count % 3 === 0, `whole batches of three queries: ${count}`);
+          proxy.setDelay(1);
+        },
+      );
+
+      await t.step(
+        "flushes metrics into monitoring.function_metrics in the background",
+        async () => {
+          const rows = await eventually("metrics rows", async () => {
+            const rows = await db.sql<
+              { path: string; requests: number; client_errors: number; db_queries: number }[]
+            >`select path, sum(requests)::int as requests, sum(client_errors)::int as client_errors,
+                 sum(db_queries)::int as db_queries
+            from monitoring.function_metrics where function_name = 'flight-search'
+           group by path order by path`;
+            const total = rows.reduce((n, r) => n + r.requests, 0);
+            return total >= 100 && rows.some((r) => r.path === "optimized") ? rows : undefined;
+          });
+          const legacy = rows.find((r) => r.path === "legacy")!;
+          const optimized = rows.find((r) => r.path === "optimized")!;
+          assert(legacy.client_errors >= 30, `client errors recorded: ${legacy.client_errors}`);
+          assert(legacy.db_queries >= 30 && optimized.db_queries >= 3);
+          // Never one INSERT per request: rows of one INSERT share its transaction's flushed_at,
+          // and one flush writes at most a row per path and minute it saw.
+          const [written] = await db.sql<{ inserts: number; widest: number }[]>`
+        select count(*)::int as inserts, max(n)::int as widest from (
+          select flushed_at, count(*) as n from monitoring.function_metrics
+           where function_name = 'flight-search' group by isolate_id, flushed_at) f`;
+          const requests = rows.reduce((n, r) => n + r.requests, 0);
+          assert(written!.inserts < requests / 3, `${written!.inserts} inserts for ${requests} requests`);
+          assert(written!.widest <= 6, `one flush wrote ${written!.widest} rows`);
+        },
+      );
+    } finally {
+      await stack.stop();
+      await proxy.close();
+      await db.drop();
+    }
+  },
+);

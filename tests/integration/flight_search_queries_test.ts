@@ -1,0 +1,105 @@
+/**
+ * Queries counted by the database side — the latency proxy reading the wire protocol — not by our
+ * code: the legacy path costs three per request, and 50 concurrent optimized requests cost at
+ * most three in all. Requests go through the real handler with its real dependencies (flag
+ * cache, coalescer, metrics) on a pool that reaches Postgres only through the proxy.
+ */
+import { assert, assertEquals } from "../support/assert.ts";
+import { testDatabase } from "../support/database.ts";
+import { startLatencyProxy } from "../../scripts/local/latency_proxy.ts";
+import { popularRoutes } from "../../scripts/seed/seed.ts";
+import { createPool } from "../../supabase/functions/_shared/db.ts";
+import { searchConfig } from "../../supabase/functions/flight-search/config.ts";
+import { buildDeps } from "../../supabase/functions/flight-search/deps.ts";
+import { handler } from "../../supabase/functions/flight-search/handler.ts";
+
+const opts = { sanitizeResources: false, sanitizeOps: false };
+
+async function setup() {
+  const db = await testDatabase();
+  const proxy = startLatencyProxy({ targetPort: Number(new URL(db.url).port), delayMs: 1 });
+  const sql = createPool({
+    url: proxy.urlFor(db.url),
+    max: 3,
+    statementTimeoutMs: 5000,
+    idleTimeoutS: 20,
+    connectTimeoutS: 5,
+    applicationName: "flight-search",
+  });
+  // Metrics would flush after an hour: nothing but searches (and the first flag read) runs here.
+  const deps = buildDeps({ sql, config: searchConfig({ METRICS_FLUSH_INTERVAL_MS: "3600000" }) });
+  // Distinct searches that all find flights: one route-date each way, several sort orders.
+  const routes = await popularRoutes(db.sql, 25);
+  const urls = routes.flatMap((r) =>
+    ["price", "departure"].map((sort) =>
+      `http://127.0.0.1/flight-search?origin=${r.origin}&destination=${r.destination}&departure_date=${r.departureDate}&sort=${sort}`
+    )
+  );
+  const setFlag = (enabled: boolean, percentage: number) =>
+    db.sql`update public.feature_flags set enabled = ${enabled},
+             traffic_percentage = ${percentage}, reason = 'test'
+           where flag_key = 'flight_search_optimization'`;
+  // Open all three connections now: each new one runs postgres.js's own type lookup first.
+  const warm = () => Promise.all([1, 2, 3].map(() => sql`select pg_sleep(0.05)`));
+  const close = async () => {
+    await sql.end({ timeout: 1 });
+    await proxy.close();
+    await db.drop();
+  };
+  return { db, proxy, deps, urls, setFlag, warm, close };
+}
+
+Deno.test("database-counted queries: the legacy path costs 3 per request", opts, async () => {
+  const { proxy, deps, urls, setFlag, warm, close } = await setup();
+  try {
+    await setFlag(false, 0);
+    await (await handler(new Request(urls[0]!), deps)).body?.cancel(); // first flag read
+    await warm();
+    proxy.reset();
+    const responses = await Promise.all(
+      urls.slice(0, 10).map((u) => handler(new Request(u), deps)),
+    );
+    for (const res of responses) {
+      assertEquals(res.status, 200);
+      assertEquals(res.headers.get("x-search-path"), "legacy");
+      assert((await res.json()).outbound.flights.length > 0);
+    }
+    const stats = proxy.stats();
+    assertEquals(stats.queries, 30, JSON.stringify(stats.byStatement));
+    assert(
+      !Object.keys(stats.byStatement).some((t) => t.includes("feature_flags")),
+      "no flag query per request in steady state",
+    );
+  } finally {
+    await close();
+  }
+});
+
+Deno.test(
+  "database-counted queries: 50 concurrent optimized requests cost at most 3",
+  opts,
+  async () => {
+    const { proxy, deps, urls, setFlag, warm, close } = await setup();
+    try {
+      await setFlag(true, 100);
+      await (await handler(new Request(urls[0]!), deps)).body?.cancel(); // first flag read
+      await warm();
+      proxy.reset();
+      const fifty = urls.slice(0, 50);
+      assertEquals(fifty.length, 50);
+      const responses = await Promise.all(fifty.map((u) => handler(new Request(u), deps)));
+      for (const res of responses) {
+        assertEquals(res.status, 200);
+        assertEquals(res.headers.get("x-search-path"), "optimized");
+        assert((await res.json()).outbound.flights.length > 0);
+      }
+      const stats = proxy.stats();
+      assert(stats.queries <= 3, `50 optimized requests: ${JSON.stringify(stats.byStatement)}`);
+      assertEquals(stats.queries, 3, "one flights, one fares, one airports/airlines query");
+      const batches = deps.metrics.pendingRows().find((r) => r.path === "optimized");
+      assertEquals(batches?.db_batches, 2, "the warm-up request's batch and one batch of 50");
+    } finally {
+      await close();
+    }
+  },
+);
