@@ -161,3 +161,21 @@ Deno.test("flight-search handler() answers 503 when the search outlives its dead
   assertEquals((await res.json()).error.code, "search_timeout");
   assertEquals(recorded[0]?.status, 503);
 });
+
+Deno.test("flight-search handler() reports its own duration in server-timing", async () => {
+  let now = 100;
+  const { deps } = fakeDeps({
+    clock: {
+      now: () => now,
+      wallNow: () => 0,
+      setTimeout: () => 0,
+      clearTimeout: () => {},
+    },
+    legacy: (s) => {
+      now += 42.25;
+      return Promise.resolve(resultFor(s, "legacy"));
+    },
+  });
+  const res = await handler(get(), deps);
+  assertEquals(res.headers.get("server-timing"), "total;dur=42.3");
+});
