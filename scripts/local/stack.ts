@@ -15,6 +15,7 @@ import { type FunctionProcess, startFunction } from "./function_process.ts";
 import { type Gateway, type Route, startGateway } from "./gateway.ts";
 import { apiKeys, defaultJwtSecret } from "./keys.ts";
 import { pushMigrations } from "./migrate.ts";
+import { startKmsServer } from "./kms_server.ts";
 import { localStateDir, repoRoot } from "./paths.ts";
 import { assertPortFree, freePort } from "./ports.ts";
 import { ensureSupabaseRoles } from "./supabase_roles.ts";
@@ -43,6 +44,8 @@ export interface StackOptions {
   jwtSecret?: string;
   /** Progress lines ("Postgres ready", ...). @default ignore */
   log?: (line: string) => void;
+  /** Where the local KMS endpoint keeps its key material and CA. @default .local/kms */
+  kmsDir?: string;
   /** Lines the functions print. @default ignore */
   onFunctionLog?: (name: string, line: string) => void;
 }
@@ -152,6 +155,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
     }
 
+    // The project's own KMS endpoint (AWS JSON 1.1 over HTTPS), so payment-methods runs the real
+    // AWS SDK end to end. Its key file persists, keeping stored cards decryptable across restarts.
+    const kmsDir = options.kmsDir ?? `${localStateDir}/kms`;
+    const kms = await startKmsServer({ https: true, keyFile: `${kmsDir}/key.json`, caCertFile: `${kmsDir}/ca.pem` });
+    stoppers.push(() => kms.stop());
+    log(`KMS endpoint (local, HTTPS) on ${kms.url}`);
+
     const url = `http://127.0.0.1:${port}`;
     const functionEnv: Record<string, string> = {
       SUPABASE_URL: url,
@@ -159,6 +169,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       SUPABASE_ANON_KEY: keys.anonKey,
       SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
       JWT_SECRET: keys.jwtSecret,
+      ...kms.env,
       ...extraEnv,
     };
     let specs = await discoverFunctions(`${workdir}/supabase`);

@@ -1,12 +1,26 @@
+import type { Redis } from "@upstash/redis";
 import { isolatePool } from "../_shared/db.ts";
+import { healthChecks, upstashClient } from "./checks.ts";
 import { handler } from "./handler.ts";
+
+const timeoutMs = 2000;
+// One client per isolate (per configuration), like the database pool.
+const clients = new Map<string, Redis>();
 
 Deno.serve((req) =>
   handler(req, {
-    checks: {
-      database: async () => {
-        await isolatePool("health")`select 1`;
+    timeoutMs,
+    checks: healthChecks({
+      sql: () => isolatePool("health"),
+      redis: (config) => {
+        const key = `${config.url} ${config.token}`;
+        let client = clients.get(key);
+        if (!client) {
+          client = upstashClient(config, timeoutMs);
+          clients.set(key, client);
+        }
+        return client;
       },
-    },
+    }),
   })
 );

@@ -1,0 +1,54 @@
+import { assertEquals } from "../../tests/support/assert.ts";
+import { main } from "./kms.ts";
+
+Deno.test("bench:kms main() runs every scenario and reports counts from the endpoint", {
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  const out = await Deno.makeTempDir({ prefix: "pf-bench-kms-" });
+  const originalLog = console.log;
+  const originalError = console.error;
+  console.log = () => {};
+  console.error = () => {};
+  try {
+    const code = await main([
+      "--operations=12",
+      "--rtt-ms=0",
+      "--warmup=0",
+      "--max-messages=5",
+      `--out=${out}`,
+    ]);
+    console.log = originalLog;
+    console.error = originalError;
+    assertEquals(code, 0);
+    const report = JSON.parse(await Deno.readTextFile(`${out}/kms.json`));
+    const by = Object.fromEntries(
+      report.scenarios.map((s: { name: string }) => [s.name, s]),
+    );
+    assertEquals(by.naive.connections, 24, "a new client per operation opens a connection each");
+    assertEquals(by.pooled.connections, 1);
+    assertEquals(by.pooled.kmsCalls, { GenerateDataKey: 12, Decrypt: 12 });
+    assertEquals(by.pooled_cached.kmsCalls, { GenerateDataKey: 3, Decrypt: 3 });
+    assertEquals(by.aws_encryption_sdk.kmsCalls, { GenerateDataKey: 3, Decrypt: 3 });
+    assertEquals(report.targets.length, 3);
+    const md = await Deno.readTextFile(`${out}/kms.md`);
+    assertEquals(md.includes("| pooled client |"), true);
+  } finally {
+    console.log = originalLog;
+    console.error = originalError;
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("bench:kms main() answers 2 to a bad option", async () => {
+  const originalError = console.error;
+  const lines: string[] = [];
+  console.error = (line: string) => lines.push(line);
+  try {
+    assertEquals(await main(["--rtt-ms=-5"]), 2);
+    assertEquals(lines[0]?.startsWith("--rtt-ms:"), true, lines[0]);
+    assertEquals(await main(["--nope"]), 2);
+  } finally {
+    console.error = originalError;
+  }
+});

@@ -1,0 +1,84 @@
+/**
+ * config/sla.json, read and validated: the one source of every threshold the alert rules and the
+ * dashboard show.
+ *
+ * (A shared loader for the whole repository may replace this; until then the monitoring tools
+ * validate the file themselves rather than trust its shape.)
+ *
+ * @module
+ */
+import { z } from "zod";
+import { repoRoot } from "../local/paths.ts";
+
+const level = z.number().finite().nonnegative().nullable();
+
+/** One service-level metric: its unit, which direction is better, and its levels. */
+export const slaMetricSchema = z.object({
+  description: z.string().min(1),
+  unit: z.enum(["ratio", "ms", "1/s", "MB"]),
+  better: z.enum(["lower", "higher"]),
+  target: level,
+  warning: level,
+  critical: level,
+  rollback: level,
+});
+
+/** The whole file. */
+export const slaSchema = z.object({
+  description: z.string().optional(),
+  metrics: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), slaMetricSchema),
+  analysis: z.object({
+    description: z.string().optional(),
+    interval: z.string().regex(/^\d+(ms|s|m|h)$/),
+    threshold: z.number().int().positive(),
+    min_requests: z.number().int().nonnegative(),
+  }),
+}).superRefine((sla, ctx) => {
+  for (const [key, m] of Object.entries(sla.metrics)) {
+    if (m.unit === "ratio") {
+      for (const name of ["target", "warning", "critical", "rollback"] as const) {
+        const value = m[name];
+        if (value !== null && value > 1) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["metrics", key, name],
+            message: `a ratio must be within 0..1, received ${value}`,
+          });
+        }
+      }
+    }
+  }
+});
+
+/** A validated SLA file. */
+export type SlaConfig = z.infer<typeof slaSchema>;
+/** One validated SLA metric. */
+export type SlaMetric = z.infer<typeof slaMetricSchema>;
+
+/** Where the SLA file lives. */
+export const slaPath = `${repoRoot}/config/sla.json`;
+
+/**
+ * Parses and validates SLA JSON text.
+ *
+ * @throws {Error} naming the file and the first invalid field.
+ */
+export function parseSla(text: string, source = slaPath): SlaConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${source} is not valid JSON: ${(error as Error).message}`);
+  }
+  const result = slaSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new Error(`${source}: ${issue?.path.join(".")}: ${issue?.message}`);
+  }
+  return result.data;
+}
+
+/** Reads {@link slaPath} (or `path`). @throws {Error} when missing or invalid. */
+export async function readSlaConfig(path = slaPath): Promise<SlaConfig> {
+  return parseSla(await Deno.readTextFile(path), path);
+}

@@ -1,0 +1,170 @@
+/**
+ * What the readiness report reads, validated: the latest benchmark and load-test JSON under
+ * `reports/`. A missing file is "not run", an invalid one "invalid" with the field at fault;
+ * neither stops the report.
+ *
+ * Files and the shapes they must have:
+ * - `reports/bench/search.json` ({@link searchBenchSchema}), from `deno task bench:search`;
+ * - `reports/bench/kms.json` ({@link kmsBenchSchema}), from `deno task bench:kms`;
+ * - `reports/load/*.json` (scripts/load/summary.ts), from `deno task load` or k6; the latest
+ *   per workload (by `meta.endedAt`) is used, `routes.json` is not a summary.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { type LoadSummary, parseLoadSummary } from "../load/summary.ts";
+
+const machineSchema = z.looseObject({
+  cpuModel: z.string(),
+  cores: z.number().int().positive(),
+  memoryBytes: z.number().nonnegative(),
+  os: z.string(),
+  runtime: z.string(),
+});
+
+const benchMeta = {
+  /** When the run started (ISO 8601). */
+  startedAt: z.iso.datetime({ offset: true }),
+  /** The machine it ran on. */
+  machine: machineSchema.optional(),
+};
+
+const ms = z.number().nonnegative();
+
+/** `reports/bench/search.json`: one row per contender and concurrency level. */
+export const searchBenchSchema = z.looseObject({
+  ...benchMeta,
+  results: z.array(z.looseObject({
+    /** `legacy`, `optimized`, `dataloader`, ... */
+    contender: z.string().min(1),
+    concurrency: z.number().int().positive(),
+    /** Requests measured at this level. */
+    requests: z.number().int().positive(),
+    /** Database queries those requests cost, counted by the database. */
+    queries: z.number().int().nonnegative(),
+    p50Ms: ms,
+    p95Ms: ms,
+    p99Ms: ms,
+    reqPerS: z.number().nonnegative(),
+  })).min(1),
+});
+
+/** A validated search benchmark. */
+export type SearchBench = z.output<typeof searchBenchSchema>;
+
+/** `reports/bench/kms.json`: one row per contender and operation. */
+export const kmsBenchSchema = z.looseObject({
+  ...benchMeta,
+  results: z.array(z.looseObject({
+    /** `naive`, `pooled`, `pooled+cache`, `aws-encryption-sdk`, ... */
+    contender: z.string().min(1),
+    /** `encrypt`, `decrypt`, ... */
+    operation: z.string().min(1),
+    operations: z.number().int().positive(),
+    p50Ms: ms,
+    p95Ms: ms,
+    /** Requests sent to KMS. */
+    kmsCalls: z.number().int().nonnegative(),
+    /** TCP connections opened to KMS, counted by the endpoint. */
+    newConnections: z.number().int().nonnegative(),
+  })).min(1),
+});
+
+/** A validated KMS benchmark. */
+export type KmsBench = z.output<typeof kmsBenchSchema>;
+
+/** One input file: present and valid, absent, or invalid. */
+export type Input<T> =
+  | { status: "ok"; path: string; data: T }
+  | { status: "missing"; path: string }
+  | { status: "invalid"; path: string; error: string };
+
+/** Everything the report reads. */
+export interface ReportInputs {
+  search: Input<SearchBench>;
+  kms: Input<KmsBench>;
+  /** The latest valid summary per workload, then the invalid files. */
+  loads: Input<LoadSummary>[];
+}
+
+async function readJson(
+  path: string,
+): Promise<{ value?: unknown; missing?: true; error?: string }> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { missing: true };
+    return { error: (error as Error).message };
+  }
+  try {
+    return { value: JSON.parse(text) };
+  } catch (error) {
+    return { error: `not valid JSON: ${(error as Error).message}` };
+  }
+}
+
+function zodMessage(error: z.ZodError): string {
+  const issue = error.issues[0];
+  const field = issue && issue.path.length > 0 ? issue.path.join(".") : "(document)";
+  return `${field}: ${issue?.message ?? "invalid"}`;
+}
+
+async function readBench<S extends z.ZodType>(
+  path: string,
+  schema: S,
+): Promise<Input<z.output<S>>> {
+  const read = await readJson(path);
+  if (read.missing) return { status: "missing", path };
+  if (read.error !== undefined) return { status: "invalid", path, error: read.error };
+  const parsed = schema.safeParse(read.value);
+  return parsed.success
+    ? { status: "ok", path, data: parsed.data }
+    : { status: "invalid", path, error: zodMessage(parsed.error) };
+}
+
+async function readLoads(dir: string): Promise<Input<LoadSummary>[]> {
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(dir)]
+      .filter((e) => e.isFile && e.name.endsWith(".json") && e.name !== "routes.json")
+      .map((e) => e.name)
+      .sort();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+  const latest = new Map<string, { status: "ok"; path: string; data: LoadSummary }>();
+  const invalid: Input<LoadSummary>[] = [];
+  for (const name of names) {
+    const path = `${dir}/${name}`;
+    const read = await readJson(path);
+    if (read.error !== undefined) {
+      invalid.push({ status: "invalid", path, error: read.error });
+      continue;
+    }
+    try {
+      const data = parseLoadSummary(read.value, path);
+      const current = latest.get(data.meta.workload);
+      if (!current || current.data.meta.endedAt < data.meta.endedAt) {
+        latest.set(data.meta.workload, { status: "ok", path, data });
+      }
+    } catch (error) {
+      invalid.push({
+        status: "invalid",
+        path,
+        error: (error as Error).message.slice(path.length + 2),
+      });
+    }
+  }
+  return [...[...latest.values()].sort((a, b) => a.path.localeCompare(b.path)), ...invalid];
+}
+
+/** Reads every input under `reportsDir`. */
+export async function readReportInputs(reportsDir: string): Promise<ReportInputs> {
+  return {
+    search: await readBench(`${reportsDir}/bench/search.json`, searchBenchSchema),
+    kms: await readBench(`${reportsDir}/bench/kms.json`, kmsBenchSchema),
+    loads: await readLoads(`${reportsDir}/load`),
+  };
+}

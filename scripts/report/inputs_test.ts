@@ -1,0 +1,85 @@
+import { assert, assertEquals, assertStringIncludes } from "../../tests/support/assert.ts";
+import { readReportInputs } from "./inputs.ts";
+
+async function write(path: string, value: unknown) {
+  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  await Deno.writeTextFile(path, typeof value === "string" ? value : JSON.stringify(value));
+}
+
+/** A load summary as the driver writes it, with only the fields the schema needs. */
+function summary(workload: string, endedAt: string, requests: number) {
+  const trend = { avg: 1, min: 1, med: 1, max: 1, "p(90)": 1, "p(95)": 1, "p(99)": 1, count: 1 };
+  return {
+    meta: {
+      driver: "autocannon",
+      workload,
+      description: "",
+      startedAt: "2026-11-22T10:00:00.000Z",
+      endedAt,
+      baseUrl: "http://127.0.0.1:1",
+      seed: 5,
+      duplication: 0.5,
+      gateLevel: "rollback",
+      routes: 1,
+      phases: [{
+        name: workload,
+        index: 0,
+        executor: "constant-vus",
+        startS: 0,
+        durationS: 1,
+        vus: 1,
+        tags: {},
+      }],
+    },
+    state: { testRunDurationMs: 1000 },
+    metrics: {
+      http_reqs: {
+        type: "counter",
+        contains: "default",
+        values: { count: requests, rate: requests },
+      },
+      http_req_duration: { type: "trend", contains: "time", values: trend },
+      http_req_failed: {
+        type: "rate",
+        contains: "default",
+        values: { rate: 0, passes: 0, fails: 1 },
+      },
+    },
+  };
+}
+
+Deno.test("readReportInputs() says which inputs are missing, invalid or usable", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const empty = await readReportInputs(dir);
+    assertEquals(empty.search, { status: "missing", path: `${dir}/bench/search.json` });
+    assertEquals(empty.kms.status, "missing");
+    assertEquals(empty.loads, []);
+
+    await write(`${dir}/bench/search.json`, "{ nope");
+    await write(`${dir}/bench/kms.json`, {
+      startedAt: "2026-11-22T10:00:00Z",
+      results: [{ contender: "pooled" }],
+    });
+    await write(`${dir}/load/routes.json`, { routes: [] });
+    await write(`${dir}/load/baseline.json`, summary("baseline", "2026-11-22T10:00:01.000Z", 10));
+    await write(
+      `${dir}/load/baseline-k6.json`,
+      summary("baseline", "2026-11-22T11:00:01.000Z", 20),
+    );
+    await write(`${dir}/load/broken.json`, { meta: {} });
+    const inputs = await readReportInputs(dir);
+    assertEquals(inputs.search.status, "invalid");
+    assertStringIncludes((inputs.search as { error: string }).error, "not valid JSON");
+    assertEquals(inputs.kms.status, "invalid");
+    assertStringIncludes((inputs.kms as { error: string }).error, "results.0.operation");
+    assertEquals(inputs.loads.length, 2, "latest baseline + the broken file; routes.json skipped");
+    const [latest, broken] = inputs.loads;
+    assert(latest?.status === "ok");
+    assertEquals(latest.path, `${dir}/load/baseline-k6.json`, "the later endedAt wins");
+    assertEquals(broken?.status, "invalid");
+    assertStringIncludes((broken as { error: string }).error, "meta.driver");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

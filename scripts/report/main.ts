@@ -1,0 +1,47 @@
+/**
+ * `npm run report` (`deno task report`): renders the readiness report from the latest JSON under
+ * reports/ and prints the markdown summary and the HTML path.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { generateReport } from "./report.ts";
+
+const usage = `Usage: deno task report [--reports-dir reports] [--out reports/report.html]
+                        [--markdown reports/report.md]
+
+Reads reports/bench/search.json, reports/bench/kms.json and reports/load/*.json (whichever
+exist) and writes a self-contained HTML report with charts plus a markdown summary.`;
+
+if (import.meta.main) {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: Deno.args,
+      options: {
+        "reports-dir": { type: "string" },
+        out: { type: "string" },
+        markdown: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}\n\n${usage}`);
+    Deno.exit(2);
+  }
+  if (values.help) {
+    console.log(usage);
+    Deno.exit(0);
+  }
+  const reportsDir = (values["reports-dir"] as string | undefined) ?? "reports";
+  const report = await generateReport({
+    reportsDir,
+    htmlPath: values.out as string | undefined,
+    markdownPath: values.markdown as string | undefined,
+  });
+  console.log(report.markdown);
+  console.log(`HTML report: ${resolve(report.htmlPath)}`);
+  console.log(`Markdown:    ${resolve(report.markdownPath)}`);
+}

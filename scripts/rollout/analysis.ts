@@ -1,0 +1,193 @@
+/**
+ * Canary analysis: judge one interval's metrics of the optimized path against the rollback levels
+ * of config/sla.json, with the legacy path alongside for comparison, and decide when to roll back
+ * (after `threshold` consecutive failed checks, as Flagger's analysis does).
+ *
+ * The metric math (percentiles from histograms, ratios) lives in SQL (`monitoring.path_summary`);
+ * this module only compares its results with the SLA.
+ *
+ * @module
+ */
+import { evaluate, type Sla } from "../sla/sla.ts";
+
+/** One path's metrics over a window, as `monitoring.path_summary` returns them. */
+export interface PathSummary {
+  path: "legacy" | "optimized";
+  requests: number;
+  /** Share of requests answered 5xx; null without requests. */
+  errorRate: number | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  queriesPerRequest: number | null;
+  dbQueryRatePerS: number | null;
+  cacheHitRatio: number | null;
+  kmsReuseRatio: number | null;
+  /** Requests the optimized path failed and the legacy path then served. */
+  fallbacks: number;
+}
+
+/** A judged metric. */
+export interface MetricVerdict {
+  /** The config/sla.json metric. */
+  metric: string;
+  optimized: number | null;
+  legacy: number | null;
+  verdict: "pass" | "warn" | "rollback" | "no_data";
+}
+
+/** The outcome of one analysis check. */
+export interface Check {
+  /** 1-based number of the check within its step. */
+  index: number;
+  /** ISO time of the window's start and end. */
+  since: string;
+  until: string;
+  /** `skipped`: too few optimized requests to judge; counts neither way. */
+  outcome: "pass" | "fail" | "skipped";
+  optimizedRequests: number;
+  legacyRequests: number;
+  metrics: MetricVerdict[];
+  /** Why it failed or was skipped, one line per reason; warnings too. */
+  notes: string[];
+}
+
+/**
+ * The value judged for each SLA metric.
+ *
+ * `error_rate` counts fallbacks as failures of the optimized path: the person got an answer (the
+ * legacy path served it), but the optimized path failed that request, which is what the canary
+ * is judged on.
+ */
+const metricValues: Record<string, (s: PathSummary) => number | null> = {
+  error_rate: (s) =>
+    s.requests > 0
+      ? ((s.errorRate ?? 0) * s.requests + (s.path === "optimized" ? s.fallbacks : 0)) / s.requests
+      : null,
+  latency_p95_ms: (s) => s.p95Ms,
+  cache_hit_ratio: (s) => s.cacheHitRatio,
+  db_query_rate_per_s: (s) => s.dbQueryRatePerS,
+  kms_reuse_ratio: (s) => s.kmsReuseRatio,
+};
+
+/** The SLA metrics the analysis judges, in report order. */
+export const judgedMetrics: readonly string[] = Object.keys(metricValues);
+
+const emptySummary = (path: PathSummary["path"]): PathSummary => ({
+  path,
+  requests: 0,
+  errorRate: null,
+  p50Ms: null,
+  p95Ms: null,
+  p99Ms: null,
+  queriesPerRequest: null,
+  dbQueryRatePerS: null,
+  cacheHitRatio: null,
+  kmsReuseRatio: null,
+  fallbacks: 0,
+});
+
+function format(metric: string, value: number): string {
+  return metric.endsWith("_ms") || metric.endsWith("_per_s") ? value.toFixed(1) : value.toFixed(3);
+}
+
+/**
+ * Judges one window. The optimized path fails the check when any metric crosses its rollback
+ * level; warning levels are noted; with fewer than `sla.analysis.min_requests` optimized requests
+ * the check is skipped.
+ */
+export function judge(
+  sla: Sla,
+  summaries: readonly PathSummary[],
+  window: { index: number; since: Date; until: Date },
+): Check {
+  const optimized = summaries.find((s) => s.path === "optimized") ?? emptySummary("optimized");
+  const legacy = summaries.find((s) => s.path === "legacy") ?? emptySummary("legacy");
+  const base = {
+    index: window.index,
+    since: window.since.toISOString(),
+    until: window.until.toISOString(),
+    optimizedRequests: optimized.requests,
+    legacyRequests: legacy.requests,
+  };
+  const metrics: MetricVerdict[] = judgedMetrics.filter((metric) => sla.metrics[metric]).map(
+    (metric) => {
+      const read = metricValues[metric]!;
+      const value = read(optimized);
+      return {
+        metric,
+        optimized: value,
+        legacy: read(legacy),
+        verdict: evaluate(sla, metric, value),
+      };
+    },
+  );
+  const minRequests = sla.analysis.min_requests;
+  if (optimized.requests < minRequests) {
+    return {
+      ...base,
+      outcome: "skipped",
+      metrics,
+      notes: [
+        `${optimized.requests} optimized requests, fewer than min_requests ${minRequests}: not judged`,
+      ],
+    };
+  }
+  const notes: string[] = [];
+  for (const m of metrics) {
+    if (m.verdict !== "rollback" && m.verdict !== "warn") continue;
+    const spec = sla.metrics[m.metric]!;
+    const level = m.verdict === "rollback" ? spec.rollback : spec.warning;
+    const sign = spec.better === "lower" ? ">" : "<";
+    notes.push(
+      `${m.metric} ${format(m.metric, m.optimized!)} ${sign} ${
+        m.verdict === "rollback" ? "rollback" : "warning"
+      } level ${level}` +
+        (m.legacy === null ? "" : ` (legacy ${format(m.metric, m.legacy)})`),
+    );
+  }
+  const failed = metrics.some((m) => m.verdict === "rollback");
+  return { ...base, outcome: failed ? "fail" : "pass", metrics, notes };
+}
+
+/** What to do after a check. */
+export interface Decision {
+  action: "continue" | "rollback";
+  consecutiveFailures: number;
+}
+
+/**
+ * Counts consecutive failed checks: a pass resets the count, a skipped check leaves it, and
+ * reaching `threshold` means roll back.
+ */
+export class CanaryAnalysis {
+  #consecutive = 0;
+  #judged = 0;
+
+  /** @param threshold Consecutive failed checks that trigger a rollback (>= 1). */
+  constructor(readonly threshold: number) {
+    if (!Number.isInteger(threshold) || threshold < 1) {
+      throw new RangeError(`threshold must be an integer >= 1, received ${threshold}`);
+    }
+  }
+
+  /** How many checks were judged (not skipped) so far. */
+  get judged(): number {
+    return this.#judged;
+  }
+
+  /** Records `check` and says whether to roll back. */
+  record(check: Check): Decision {
+    if (check.outcome === "pass") {
+      this.#judged++;
+      this.#consecutive = 0;
+    } else if (check.outcome === "fail") {
+      this.#judged++;
+      this.#consecutive++;
+    }
+    return {
+      action: this.#consecutive >= this.threshold ? "rollback" : "continue",
+      consecutiveFailures: this.#consecutive,
+    };
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Phase 4: watch one traffic step for the monitoring window. Every interval, read the optimized
+ * and legacy paths side by side from `monitoring.path_summary`, judge the optimized path against
+ * config/sla.json, and decide: roll back after `threshold` consecutive failed checks, else
+ * continue until the window ends.
+ *
+ * Each check also re-reads the flag: when someone else changed it (a manual rollback with
+ * `flags disable`), the deploy stops and leaves their value in place.
+ *
+ * @module
+ */
+import { CanaryAnalysis, type Check, judge } from "../analysis.ts";
+import type { RolloutContext } from "../context.ts";
+import { readFlag } from "../flag_store.ts";
+import { pathSummaryStatement, readPathSummaries } from "../path_summary.ts";
+
+/** The function whose paths the analysis compares. */
+export const analyzedFunction = "flight-search";
+
+/** How a monitored step ended. */
+export type StepVerdict =
+  | { outcome: "healthy"; checks: number; judged: number }
+  | { outcome: "rollback"; reason: string; checks: number }
+  | { outcome: "flag_changed"; reason: string; checks: number };
+
+function checkLine(check: Check, failures: number, threshold: number): string {
+  const v = (metric: string) => {
+    const m = check.metrics.find((x) => x.metric === metric);
+    const f = (x: number | null | undefined) =>
+      x === null || x === undefined ? "–" : metric.endsWith("_ms") ? x.toFixed(0) : x.toFixed(3);
+    return `${f(m?.optimized)}/${f(m?.legacy)}`;
+  };
+  const head = `check ${check.index}: ${check.outcome.toUpperCase()}` +
+    (check.outcome === "fail" ? ` (${failures}/${threshold})` : "");
+  return `${head} — opt/legacy requests ${check.optimizedRequests}/${check.legacyRequests}, ` +
+    `errors ${v("error_rate")}, p95 ${v("latency_p95_ms")} ms, cache hit ${
+      v("cache_hit_ratio")
+    }, ` +
+    `db q/s ${v("db_query_rate_per_s")}` +
+    (check.notes.length > 0 ? ` — ${check.notes.join("; ")}` : "");
+}
+
+/** Runs phase 4 for `step`. */
+export async function monitoringPhase(ctx: RolloutContext, step: number): Promise<StepVerdict> {
+  return await ctx.progress.phase(4, async (phase) => {
+    const { monitorMs, intervalMs, threshold } = ctx.options;
+    const checks = Math.max(1, Math.floor(monitorMs / intervalMs));
+    phase.info(
+      `${checks} check(s) every ${intervalMs / 1000} s over ${
+        monitorMs / 1000
+      } s; rollback after ${threshold} ` +
+        `consecutive failed check(s); checks with fewer than ${ctx.sla.analysis.min_requests} optimized requests are not judged`,
+    );
+    if (ctx.executor.dryRun) {
+      ctx.executor.note(`each check would run: ${pathSummaryStatement.replace(/\s+/g, " ")}`);
+      ctx.executor.note(`each check would also re-read the flag and verify the deploy lock`);
+      return { outcome: "healthy", checks: 0, judged: 0 } as const;
+    }
+
+    const analysis = new CanaryAnalysis(threshold);
+    let windowStart = ctx.clock.now();
+    const traffic = new AbortController();
+    const stopTraffic = () => traffic.abort(new DOMException("monitoring ended", "AbortError"));
+    ctx.signal.addEventListener("abort", stopTraffic, { once: true });
+    let generating: Promise<void> | undefined;
+    if (ctx.traffic && ctx.environment.traffic && ctx.api) {
+      phase.info(
+        `synthetic traffic: "${ctx.environment.traffic.scenario}" with ${ctx.environment.traffic.vus} VUs (no real users here)`,
+      );
+      generating = ctx.traffic({
+        api: ctx.api,
+        dbUrl: ctx.dbUrl,
+        workload: ctx.environment.traffic,
+        durationMs: monitorMs,
+        signal: traffic.signal,
+      }).catch((error) => {
+        if (!traffic.signal.aborted) {
+          phase.info(`synthetic traffic stopped: ${(error as Error).message}`);
+        }
+      });
+    }
+
+    try {
+      for (let index = 1; index <= checks; index++) {
+        await ctx.clock.sleep(intervalMs, ctx.signal);
+        await ctx.lock.verify();
+        const flag = await readFlag(ctx.executor, ctx.reader, ctx.flagKey);
+        if (
+          flag && ctx.flag &&
+          (flag.enabled !== ctx.flag.enabled ||
+            flag.trafficPercentage !== ctx.flag.trafficPercentage)
+        ) {
+          const reason =
+            `flag ${ctx.flagKey} was changed to ${flag.enabled ? "enabled" : "disabled"} ` +
+            `${flag.trafficPercentage}% by ${flag.updatedBy} (${flag.reason}); stopping and leaving it as set`;
+          ctx.flag = flag;
+          return { outcome: "flag_changed", reason, checks: index - 1 } as const;
+        }
+        // Consecutive windows partition the flushed rows exactly (path_summary selects by flush
+        // time), so every flush is judged once whatever the interval.
+        const window = { since: new Date(windowStart), until: new Date(ctx.clock.now()) };
+        windowStart = window.until.getTime();
+        const summaries = await readPathSummaries(
+          ctx.executor,
+          ctx.reader,
+          analyzedFunction,
+          window.since,
+          window.until,
+        ) ?? [];
+        const check = judge(ctx.sla, summaries, { index, ...window });
+        const decision = analysis.record(check);
+        ctx.log.check(step, check);
+        phase.info(checkLine(check, decision.consecutiveFailures, threshold));
+        if (decision.action === "rollback") {
+          return {
+            outcome: "rollback",
+            reason: `${decision.consecutiveFailures} consecutive failed checks at ${step}%: ${
+              check.notes.join("; ")
+            }`,
+            checks: index,
+          } as const;
+        }
+      }
+    } finally {
+      stopTraffic();
+      ctx.signal.removeEventListener("abort", stopTraffic);
+      await generating;
+    }
+    if (analysis.judged === 0) {
+      return {
+        outcome: "rollback",
+        reason:
+          `no check at ${step}% had the ${ctx.sla.analysis.min_requests} optimized requests needed to judge it ` +
+          "(too little traffic: lengthen --monitor or raise the step)",
+        checks,
+      } as const;
+    }
+    phase.detail(
+      `${analysis.judged} of ${checks} check(s) judged, none failed ${threshold} times in a row`,
+    );
+    return { outcome: "healthy", checks, judged: analysis.judged } as const;
+  }, step);
+}

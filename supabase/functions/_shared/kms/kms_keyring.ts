@@ -1,0 +1,88 @@
+/**
+ * Data keys from one KMS key: `GenerateDataKey` (AES_256) for encryption and `Decrypt` of an
+ * encrypted data key, both under an encryption context. SDK errors become the three
+ * {@link KmsError} kinds.
+ *
+ * @module
+ */
+import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
+import { assertEncryptionContext, type EncryptionContext } from "./encryption_context.ts";
+import { classifyKmsError, KmsRequestError } from "./kms_error.ts";
+
+/** A fresh data key: its plaintext (the caller zeroes it once imported) and its KMS-encrypted form. */
+export interface DataKeyMaterial {
+  /** 32 bytes of AES-256 key. Secret: zero it after use. */
+  plaintext: Uint8Array;
+  /** KMS ciphertext of the data key, bound to the encryption context. */
+  encryptedKey: Uint8Array;
+  /** ARN of the KMS key that encrypted it. */
+  keyArn: string;
+}
+
+/** Where data keys come from; {@link KmsKeyring} is the real one. */
+export interface DataKeyProvider {
+  generateDataKey(context: EncryptionContext): Promise<DataKeyMaterial>;
+  /** @returns the plaintext data key (secret: zero it after use). */
+  decryptDataKey(encryptedKey: Uint8Array, context: EncryptionContext): Promise<Uint8Array>;
+}
+
+/** Data keys under the KMS key `keyId`, through `client`. */
+export class KmsKeyring implements DataKeyProvider {
+  /**
+   * @param client A long-lived client (see `isolateKmsClient`).
+   * @param keyId Key id, ARN or alias; also passed on `Decrypt` so a ciphertext of any other key
+   *   is refused by KMS.
+   */
+  constructor(readonly client: KMSClient, readonly keyId: string) {}
+
+  /**
+   * @throws {KmsUnavailableError} after the SDK's retries.
+   * @throws {KmsRequestError} when KMS refuses the key or the credentials.
+   */
+  async generateDataKey(context: EncryptionContext): Promise<DataKeyMaterial> {
+    assertEncryptionContext(context);
+    let out;
+    try {
+      out = await this.client.send(
+        new GenerateDataKeyCommand({
+          KeyId: this.keyId,
+          KeySpec: "AES_256",
+          EncryptionContext: { ...context },
+        }),
+      );
+    } catch (error) {
+      throw classifyKmsError("GenerateDataKey", error);
+    }
+    if (out.Plaintext?.length !== 32 || !out.CiphertextBlob?.length || !out.KeyId) {
+      out.Plaintext?.fill(0);
+      throw new KmsRequestError("KMS GenerateDataKey answered without a 32-byte key");
+    }
+    return { plaintext: out.Plaintext, encryptedKey: out.CiphertextBlob, keyArn: out.KeyId };
+  }
+
+  /**
+   * @throws {DecryptionError} when KMS rejects the encrypted key under this context.
+   * @throws {KmsUnavailableError} after the SDK's retries.
+   * @throws {KmsRequestError} when KMS refuses the key or the credentials.
+   */
+  async decryptDataKey(encryptedKey: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
+    assertEncryptionContext(context);
+    let out;
+    try {
+      out = await this.client.send(
+        new DecryptCommand({
+          CiphertextBlob: encryptedKey,
+          EncryptionContext: { ...context },
+          KeyId: this.keyId,
+        }),
+      );
+    } catch (error) {
+      throw classifyKmsError("Decrypt", error);
+    }
+    if (out.Plaintext?.length !== 32) {
+      out.Plaintext?.fill(0);
+      throw new KmsRequestError("KMS Decrypt answered without a 32-byte key");
+    }
+    return out.Plaintext;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The dependencies `health` checks, built from the function's environment: the database always,
+ * the L2 cache (Upstash Redis) when `UPSTASH_REDIS_REST_URL`/`UPSTASH_REDIS_REST_TOKEN` are set.
+ *
+ * An unset dependency is `undefined` (reported "not_configured", not a failure); a half-set one
+ * is a check that fails with the configuration error, so a deployment missing one of the two
+ * secrets shows up as unhealthy rather than silently running without its cache.
+ *
+ * @module
+ */
+import { Redis } from "@upstash/redis";
+import { z } from "zod";
+import type { Sql } from "../_shared/db.ts";
+import { ConfigError, type EnvSource, processEnv, readEnv } from "../_shared/env.ts";
+import type { Check } from "./handler.ts";
+
+/** The part of a Redis client a health check needs. */
+export interface Pingable {
+  ping(): Promise<string>;
+}
+
+/** Where the L2 cache is, when it is configured. */
+export interface L2Config {
+  url: string;
+  token: string;
+}
+
+/**
+ * Reads the L2 cache configuration: both variables or neither.
+ *
+ * @throws {ConfigError} when only one is set or the URL is not http(s).
+ */
+export function l2Config(source: EnvSource = processEnv()): L2Config | undefined {
+  const env = readEnv(
+    z.object({
+      UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/ }).optional(),
+      UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
+    }),
+    source,
+  );
+  const url = env.UPSTASH_REDIS_REST_URL;
+  const token = env.UPSTASH_REDIS_REST_TOKEN;
+  if (url === undefined && token === undefined) return undefined;
+  if (url === undefined || token === undefined) {
+    throw new ConfigError(
+      `invalid function environment: ${
+        url === undefined ? "UPSTASH_REDIS_REST_URL" : "UPSTASH_REDIS_REST_TOKEN"
+      } is not set (the L2 cache needs both UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN)`,
+    );
+  }
+  return { url, token };
+}
+
+/** Round trip to the database. */
+export function databaseCheck(sql: Sql): Check {
+  return async () => {
+    await sql`select 1`;
+  };
+}
+
+/** Round trip to Redis: PING must answer PONG. */
+export function redisCheck(redis: Pingable): Check {
+  return async () => {
+    const answer = await redis.ping();
+    if (answer !== "PONG") throw new Error(`unexpected PING answer`);
+  };
+}
+
+/** An Upstash client for a health check: no retries (a check reports, it does not insist). */
+export function upstashClient(config: L2Config, timeoutMs: number): Redis {
+  return new Redis({
+    url: config.url,
+    token: config.token,
+    retry: false,
+    enableTelemetry: false,
+    signal: () => AbortSignal.timeout(timeoutMs),
+  });
+}
+
+/** What {@link healthChecks} builds checks from. */
+export interface HealthCheckDeps {
+  /** The isolate's database pool (created lazily). */
+  sql: () => Sql;
+  /** An L2 client for a configuration (cached by the caller). */
+  redis: (config: L2Config) => Pingable;
+  env?: EnvSource;
+}
+
+/** The named checks of this deployment. KMS joins once the shared KMS client exists. */
+export function healthChecks(deps: HealthCheckDeps): Record<string, Check | undefined> {
+  let l2: Check | undefined;
+  try {
+    const config = l2Config(deps.env);
+    l2 = config ? redisCheck(deps.redis(config)) : undefined;
+  } catch (error) {
+    l2 = () => Promise.reject(error);
+  }
+  return {
+    database: () => databaseCheck(deps.sql())(),
+    l2_cache: l2,
+  };
+}

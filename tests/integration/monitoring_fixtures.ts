@@ -1,0 +1,151 @@
+/**
+ * Synthetic rows for monitoring.function_metrics, written the way a function isolate flushes
+ * them (one INSERT per flush), plus the small numeric helpers the monitoring tests share.
+ *
+ * @module
+ */
+import type { Sql } from "../../supabase/functions/_shared/db.ts";
+
+/** One row of monitoring.function_metrics (id is generated). */
+export interface MetricRow {
+  bucket_start: Date;
+  function_name: string;
+  path: "legacy" | "optimized" | "none";
+  isolate_id: string;
+  requests: number;
+  server_errors: number;
+  client_errors: number;
+  fallbacks: number;
+  latency_sum_ms: number;
+  latency_buckets: number[];
+  db_queries: number;
+  db_batches: number;
+  batch_size_buckets: number[];
+  cache_l1_hits: number;
+  cache_l1_misses: number;
+  cache_l2_hits: number;
+  cache_l2_misses: number;
+  kms_requests: number;
+  kms_new_connections: number;
+  memory_rss_bytes: number | null;
+  flushed_at: Date;
+}
+
+/** Histogram bounds as the database defines them. */
+export interface Bounds {
+  latencyMs: number[];
+  batchSize: number[];
+}
+
+/** Reads monitoring.latency_bounds_ms() and monitoring.batch_size_bounds(). */
+export async function readBounds(sql: Sql): Promise<Bounds> {
+  const [row] = await sql`
+    select monitoring.latency_bounds_ms() as latency, monitoring.batch_size_bounds() as batch`;
+  return {
+    latencyMs: (row!.latency as unknown[]).map(Number),
+    batchSize: (row!.batch as unknown[]).map(Number),
+  };
+}
+
+/** The minute `date` falls in. */
+export function minuteOf(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / 60_000) * 60_000);
+}
+
+/** Index of the bucket holding `value`: the first bound ≥ value, else the overflow bucket. */
+export function bucketIndex(value: number, bounds: number[]): number {
+  const i = bounds.findIndex((b) => value <= b);
+  return i === -1 ? bounds.length : i;
+}
+
+/** Per-bucket counts (not cumulative) of `values`, one more element than `bounds`. */
+export function histogram(values: number[], bounds: number[]): number[] {
+  const counts = new Array<number>(bounds.length + 1).fill(0);
+  for (const v of values) counts[bucketIndex(v, bounds)]!++;
+  return counts;
+}
+
+/** The exact q-quantile of `values` by nearest rank (the smallest value with ≥ q of them ≤ it). */
+export function exactQuantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil(q * sorted.length));
+  return sorted[rank - 1]!;
+}
+
+/** A seeded uniform [0, 1) generator (mulberry32), so synthetic data is reproducible. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A row with zero counters and empty histograms sized by `bounds`, overridden by `row`. */
+export function metricRow(bounds: Bounds, row: Partial<MetricRow> = {}): MetricRow {
+  const now = new Date();
+  return {
+    bucket_start: minuteOf(row.flushed_at ?? now),
+    function_name: "flight-search",
+    path: "optimized",
+    isolate_id: "isolate-1",
+    requests: 0,
+    server_errors: 0,
+    client_errors: 0,
+    fallbacks: 0,
+    latency_sum_ms: 0,
+    latency_buckets: new Array(bounds.latencyMs.length + 1).fill(0),
+    db_queries: 0,
+    db_batches: 0,
+    batch_size_buckets: new Array(bounds.batchSize.length + 1).fill(0),
+    cache_l1_hits: 0,
+    cache_l1_misses: 0,
+    cache_l2_hits: 0,
+    cache_l2_misses: 0,
+    kms_requests: 0,
+    kms_new_connections: 0,
+    memory_rss_bytes: null,
+    flushed_at: now,
+    ...row,
+  };
+}
+
+/** Inserts `rows` in one statement, as one isolate flush does. */
+export async function insertRows(sql: Sql, rows: MetricRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  // Through JSON: dates become ISO strings, arrays become int[] in jsonb_to_recordset.
+  const payload = sql.json(JSON.parse(JSON.stringify(rows)));
+  await sql`
+    insert into monitoring.function_metrics (
+      bucket_start, function_name, path, isolate_id, requests, server_errors, client_errors,
+      fallbacks, latency_sum_ms, latency_buckets, db_queries, db_batches, batch_size_buckets,
+      cache_l1_hits, cache_l1_misses, cache_l2_hits, cache_l2_misses, kms_requests,
+      kms_new_connections, memory_rss_bytes, flushed_at)
+    select
+      bucket_start, function_name, path, isolate_id, requests, server_errors, client_errors,
+      fallbacks, latency_sum_ms, latency_buckets, db_queries, db_batches, batch_size_buckets,
+      cache_l1_hits, cache_l1_misses, cache_l2_hits, cache_l2_misses, kms_requests,
+      kms_new_connections, memory_rss_bytes, flushed_at
+    from jsonb_to_recordset(${payload}) as r (
+      bucket_start timestamptz, function_name text, path text, isolate_id text, requests int,
+      server_errors int, client_errors int, fallbacks int, latency_sum_ms double precision,
+      latency_buckets int[], db_queries int, db_batches int, batch_size_buckets int[],
+      cache_l1_hits int, cache_l1_misses int, cache_l2_hits int, cache_l2_misses int,
+      kms_requests int, kms_new_connections int, memory_rss_bytes bigint, flushed_at timestamptz)`;
+}
+
+/** Splits `total` into `parts` non-negative integers that add up to it (for spreading counts). */
+export function split(total: number, parts: number, random: () => number): number[] {
+  const cuts = Array.from({ length: parts - 1 }, () => Math.floor(random() * (total + 1)))
+    .sort((a, b) => a - b);
+  const out: number[] = [];
+  let previous = 0;
+  for (const cut of [...cuts, total]) {
+    out.push(cut - previous);
+    previous = cut;
+  }
+  return out;
+}

@@ -1,0 +1,53 @@
+import { assertEquals } from "../support/assert.ts";
+import { testDatabase } from "../support/database.ts";
+import { freePort } from "../../scripts/local/ports.ts";
+import { startStack } from "../../scripts/local/stack.ts";
+
+const opts = { sanitizeResources: false, sanitizeOps: false };
+
+Deno.test(
+  "health: through the gateway, database up; L2 cache not configured, unreachable, half-set",
+  opts,
+  async () => {
+    const t = await testDatabase({ seeded: false });
+    const stack = await startStack({
+      databaseUrl: t.url,
+      port: 0,
+      seedFlights: false,
+      functions: ["health"],
+    });
+    try {
+      const health = async () => {
+        const res = await fetch(`${stack.functionsUrl}/health`, {
+          headers: { authorization: `Bearer ${stack.anonKey}` },
+        });
+        return { status: res.status, body: await res.json() };
+      };
+
+      const plain = await health();
+      assertEquals(plain.status, 200);
+      assertEquals(plain.body.checks.database.status, "up");
+      assertEquals(typeof plain.body.checks.database.latency_ms, "number");
+      assertEquals(plain.body.checks.l2_cache, { status: "not_configured" });
+
+      const closed = `http://127.0.0.1:${freePort()}`;
+      await stack.restartFunction("health", {
+        UPSTASH_REDIS_REST_URL: closed,
+        UPSTASH_REDIS_REST_TOKEN: "token-of-a-cache-that-is-not-there",
+      });
+      const unreachable = await health();
+      assertEquals(unreachable.status, 503);
+      assertEquals(unreachable.body.status, "degraded");
+      assertEquals(unreachable.body.checks.database.status, "up");
+      assertEquals(unreachable.body.checks.l2_cache.status, "down");
+
+      await stack.restartFunction("health", { UPSTASH_REDIS_REST_URL: closed });
+      const halfSet = await health();
+      assertEquals(halfSet.status, 503);
+      assertEquals(halfSet.body.checks.l2_cache.error, "ConfigError");
+    } finally {
+      await stack.stop();
+      await t.drop();
+    }
+  },
+);

@@ -1,0 +1,403 @@
+/**
+ * The payment-methods handler in-process against real parts: a migrated Postgres 17 database
+ * (RLS as `authenticated`), the project's KMS endpoint spoken to by the real SDK, HS256 JWTs.
+ */
+import { SignJWT } from "jose";
+import postgres from "postgres";
+import { type KmsServer, startKmsServer } from "../../scripts/local/kms_server.ts";
+import { createAuthVerifier } from "../../supabase/functions/_shared/auth.ts";
+import { DataKeyCache } from "../../supabase/functions/_shared/kms/data_key_cache.ts";
+import { EnvelopeCipher } from "../../supabase/functions/_shared/kms/envelope.ts";
+import {
+  createKmsClient,
+  type KmsClientHandle,
+} from "../../supabase/functions/_shared/kms/kms_client.ts";
+import { kmsConfig } from "../../supabase/functions/_shared/kms/kms_config.ts";
+import { KmsKeyring } from "../../supabase/functions/_shared/kms/kms_keyring.ts";
+import {
+  handler,
+  type PaymentMethodsDeps,
+} from "../../supabase/functions/payment-methods/handler.ts";
+import { assert, assertEquals, assertRejects } from "../support/assert.ts";
+import { type TestDatabase, testDatabase } from "../support/database.ts";
+
+const opts = { sanitizeResources: false, sanitizeOps: false };
+const secret = "payment-methods-test-secret-at-least-32-chars";
+const now = new Date("2026-11-22T12:00:00Z");
+const pan = "4111 1111 1111 1111";
+const panDigits = pan.replaceAll(" ", "");
+const card = { number: pan, exp_month: 12, exp_year: 2029, holder_name: "Grace Hopper" };
+
+interface Fixture {
+  db: TestDatabase;
+  kms: KmsServer;
+  client: KmsClientHandle;
+  deps: PaymentMethodsDeps;
+}
+
+async function fixture(
+  kmsOptions: Parameters<typeof startKmsServer>[0] = {},
+  extra: Partial<PaymentMethodsDeps> = {},
+): Promise<Fixture> {
+  const db = await testDatabase({ seeded: false });
+  const kms = await startKmsServer(kmsOptions);
+  const client = createKmsClient(kmsConfig(kms.env));
+  const deps: PaymentMethodsDeps = {
+    sql: db.sql,
+    verify: createAuthVerifier({ jwtSecret: secret, now: () => now }),
+    cipher: new EnvelopeCipher({
+      keys: new KmsKeyring(client.client, kms.keyId),
+      cache: new DataKeyCache({ now: () => now.getTime() }),
+      policy: {
+        partition: "payment-methods",
+        maxAgeMs: 60_000,
+        maxMessages: 100,
+        maxBytes: 1 << 20,
+      },
+    }),
+    now: () => now,
+    ...extra,
+  };
+  return { db, kms, client, deps };
+}
+
+async function close(f: Fixture): Promise<void> {
+  f.client.destroy();
+  await f.kms.stop();
+  await f.db.drop();
+}
+
+function token(claims: Record<string, unknown>, key = secret): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setExpirationTime(Math.floor(now.getTime() / 1000) + 3600)
+    .sign(new TextEncoder().encode(key));
+}
+
+const userToken = (sub: string) => token({ role: "authenticated", sub, aud: "authenticated" });
+const serviceToken = () => token({ role: "service_role" });
+
+function call(
+  method: string,
+  path: string,
+  jwt: string | undefined,
+  body?: unknown,
+): Request {
+  const headers = new Headers();
+  if (jwt !== undefined) headers.set("authorization", `Bearer ${jwt}`);
+  if (body !== undefined) headers.set("content-type", "application/json");
+  return new Request(`http://127.0.0.1/payment-methods${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+async function rowCount(db: TestDatabase): Promise<number> {
+  const [row] = await db.sql<
+    { n: number }[]
+  >`select count(*)::int as n from public.payment_methods`;
+  return row!.n;
+}
+
+Deno.test(
+  "payment-methods handler stores a card encrypted, answers id/brand/last4, lists it masked, reveals it to service_role",
+  opts,
+  async () => {
+    const f = await fixture();
+    try {
+      const alice = crypto.randomUUID();
+      const created = await handler(call("POST", "", await userToken(alice), card), f.deps);
+      assertEquals(created.status, 201);
+      const body = await created.json();
+      assertEquals(Object.keys(body).sort(), ["brand", "id", "last4"]);
+      assertEquals([body.brand, body.last4], ["visa", "1111"]);
+
+      const [row] = await f.db.sql<
+        { user_id: string; envelope: Uint8Array; kms_key_arn: string }[]
+      >`
+        select user_id, envelope, kms_key_arn from public.payment_methods where id = ${body.id}`;
+      assertEquals([row!.user_id, row!.kms_key_arn], [alice, f.kms.keyArn]);
+      const stored = new TextDecoder("latin1").decode(row!.envelope);
+      assert(!stored.includes(panDigits) && !stored.includes("Grace"), "nothing stored in clear");
+
+      const listed = await handler(call("GET", "", await userToken(alice)), f.deps);
+      assertEquals(listed.status, 200);
+      const list = await listed.json();
+      assertEquals(list.payment_methods.length, 1);
+      assertEquals(Object.keys(list.payment_methods[0]).sort(), [
+        "brand",
+        "created_at",
+        "exp_month",
+        "exp_year",
+        "id",
+        "last4",
+      ]);
+      assert(!JSON.stringify(list).includes(panDigits));
+
+      const revealed = await handler(
+        call("POST", `/${body.id}/reveal`, await serviceToken(), { user_id: alice }),
+        f.deps,
+      );
+      assertEquals(revealed.status, 200);
+      assertEquals(revealed.headers.get("cache-control"), "no-store");
+      const clear = await revealed.json();
+      assertEquals([clear.number, clear.holder_name, clear.exp_month, clear.exp_year], [
+        panDigits,
+        "Grace Hopper",
+        12,
+        2029,
+      ]);
+
+      const removed = await handler(call("DELETE", `/${body.id}`, await userToken(alice)), f.deps);
+      assertEquals(removed.status, 204);
+      assertEquals(await rowCount(f.db), 0);
+    } finally {
+      await close(f);
+    }
+  },
+);
+
+Deno.test(
+  "payment-methods handler: two users cannot see, delete or decrypt each other's methods",
+  opts,
+  async () => {
+    const logs: string[] = [];
+    const f = await fixture({}, { log: (line) => logs.push(line) });
+    try {
+      const alice = crypto.randomUUID();
+      const bob = crypto.randomUUID();
+      const a = await (await handler(call("POST", "", await userToken(alice), card), f.deps))
+        .json();
+      const b = await (await handler(
+        call("POST", "", await userToken(bob), { ...card, number: "5555555555554444" }),
+        f.deps,
+      )).json();
+
+      const bobList = await (await handler(call("GET", "", await userToken(bob)), f.deps)).json();
+      assertEquals(bobList.payment_methods.map((m: { id: string }) => m.id), [b.id]);
+      const stolen = await handler(call("DELETE", `/${a.id}`, await userToken(bob)), f.deps);
+      assertEquals(stolen.status, 404);
+      const wrongOwner = await handler(
+        call("POST", `/${a.id}/reveal`, await serviceToken(), { user_id: bob }),
+        f.deps,
+      );
+      assertEquals(wrongOwner.status, 404);
+      const notService = await handler(
+        call("POST", `/${a.id}/reveal`, await userToken(alice), { user_id: alice }),
+        f.deps,
+      );
+      assertEquals(notService.status, 403);
+
+      // RLS and column privileges, straight in SQL as each user.
+      const asUser = (sub: string) =>
+        f.db.sql.begin(async (tx) => {
+          await tx.unsafe("set local role authenticated");
+          await tx`select set_config('request.jwt.claims', ${
+            JSON.stringify({ role: "authenticated", sub })
+          }, true)`;
+          return await tx<{ id: string }[]>`select id from public.payment_methods`;
+        });
+      assertEquals((await asUser(bob)).map((r) => r.id), [b.id]);
+      await assertRejects(
+        () =>
+          f.db.sql.begin(async (tx) => {
+            await tx.unsafe("set local role authenticated");
+            await tx`select set_config('request.jwt.claims', ${
+              JSON.stringify({ role: "authenticated", sub: alice })
+            }, true)`;
+            return await tx`select envelope from public.payment_methods`;
+          }),
+        postgres.PostgresError,
+        "permission denied",
+      );
+
+      // Alice's envelope copied onto a row of Bob's, and onto another row of Alice's.
+      const copyTo = async (userId: string) => {
+        const [copy] = await f.db.sql<{ id: string }[]>`
+          insert into public.payment_methods
+            (user_id, brand, last4, exp_month, exp_year, envelope, kms_key_arn)
+          select ${userId}, brand, last4, exp_month, exp_year, envelope, kms_key_arn
+          from public.payment_methods where id = ${a.id}
+          returning id`;
+        return copy!.id;
+      };
+      for (const owner of [bob, alice]) {
+        const copyId = await copyTo(owner);
+        const res = await handler(
+          call("POST", `/${copyId}/reveal`, await serviceToken(), { user_id: owner }),
+          f.deps,
+        );
+        assertEquals(res.status, 422);
+        const text = await res.text();
+        assertEquals(JSON.parse(text).error.code, "undecryptable");
+        assert(!text.includes(panDigits));
+      }
+      const original = await handler(
+        call("POST", `/${a.id}/reveal`, await serviceToken(), { user_id: alice }),
+        f.deps,
+      );
+      assertEquals((await original.json()).number, panDigits);
+      assertEquals(logs.length, 2);
+      assert(logs.every((l) => l.includes("InvalidCiphertextException")), logs.join("\n"));
+    } finally {
+      await close(f);
+    }
+  },
+);
+
+Deno.test(
+  "payment-methods handler: missing or forged JWT → 401 and nothing stored",
+  opts,
+  async () => {
+    const f = await fixture();
+    try {
+      const user = crypto.randomUUID();
+      const missing = await handler(call("POST", "", undefined, card), f.deps);
+      assertEquals(missing.status, 401);
+      assertEquals(missing.headers.get("www-authenticate")?.startsWith("Bearer"), true);
+      const forgedJwt = await token({ role: "authenticated", sub: user }, "x".repeat(40));
+      const forged = await handler(call("POST", "", forgedJwt, card), f.deps);
+      assertEquals(forged.status, 401);
+      assertEquals((await forged.json()).error.code, "unauthorized");
+      const anon = await handler(call("POST", "", await token({ role: "anon" }), card), f.deps);
+      assertEquals(anon.status, 403);
+      const noUser = await handler(call("GET", "", await token({ role: "authenticated" })), f.deps);
+      assertEquals(noUser.status, 403);
+      assertEquals(await rowCount(f.db), 0);
+      assertEquals(f.kms.requests(), 0, "no KMS call before the caller is known");
+
+      const badCard = await handler(
+        call("POST", "", await userToken(user), { ...card, number: "4111111111111112" }),
+        f.deps,
+      );
+      assertEquals(badCard.status, 400);
+      assertEquals((await badCard.json()).error.field, "number");
+      const wrongMethod = await handler(call("PUT", "", await userToken(user), card), f.deps);
+      assertEquals([wrongMethod.status, wrongMethod.headers.get("allow")], [405, "GET, POST"]);
+      const badId = await handler(call("DELETE", "/not-a-uuid", await userToken(user)), f.deps);
+      assertEquals(badId.status, 400);
+    } finally {
+      await close(f);
+    }
+  },
+);
+
+Deno.test("payment-methods handler: KMS down → 503 JSON and nothing stored", opts, async () => {
+  const logs: string[] = [];
+  const f = await fixture({ errorRate: 1 }, { log: (line) => logs.push(line) });
+  try {
+    const user = crypto.randomUUID();
+    const failing = await handler(call("POST", "", await userToken(user), card), f.deps);
+    assertEquals(failing.status, 503);
+    assertEquals(failing.headers.get("retry-after"), "2");
+    assertEquals((await failing.json()).error.code, "kms_unavailable");
+    assertEquals(f.kms.calls(), { GenerateDataKey: 3 }, "the SDK retried 5xx");
+
+    await f.kms.stop();
+    const down = await handler(call("POST", "", await userToken(user), card), f.deps);
+    assertEquals(down.status, 503);
+    assertEquals(await rowCount(f.db), 0);
+    assertEquals(logs.length, 2);
+    assert(
+      logs[0]!.includes("KMSInternalException") && logs[1]!.includes("ECONNREFUSED"),
+      logs.join("\n"),
+    );
+  } finally {
+    await close(f);
+  }
+});
+
+Deno.test(
+  "payment-methods handler: a throttled KMS is retried and the card is stored",
+  opts,
+  async () => {
+    const draws = [0, 0];
+    const f = await fixture({ throttleRate: 0.5, random: () => draws.shift() ?? 0.9 });
+    try {
+      const res = await handler(
+        call("POST", "", await userToken(crypto.randomUUID()), card),
+        f.deps,
+      );
+      assertEquals(res.status, 201);
+      assertEquals(f.kms.calls(), { GenerateDataKey: 3 });
+      assertEquals(f.client.stats.snapshot().calls, { GenerateDataKey: 1 });
+      assertEquals(await rowCount(f.db), 1);
+    } finally {
+      await close(f);
+    }
+  },
+);
+
+Deno.test(
+  "payment-methods handler: the card number never reaches a log, an error answer or a metric",
+  opts,
+  async () => {
+    const f = await fixture({ errorRate: 1 });
+    const captured: string[] = [];
+    const originals = {
+      error: console.error,
+      warn: console.warn,
+      log: console.log,
+      info: console.info,
+    };
+    for (const level of ["error", "warn", "log", "info"] as const) {
+      console[level] = (...args: unknown[]) => {
+        captured.push(
+          args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : String(a))).join(" "),
+        );
+      };
+    }
+    const answers: string[] = [];
+    try {
+      const user = crypto.randomUUID();
+      const jwt = await userToken(user);
+      // KMS failing.
+      answers.push(await (await handler(call("POST", "", jwt, card), f.deps)).text());
+      // Invalid card (Luhn) and expired card.
+      answers.push(
+        await (await handler(
+          call("POST", "", jwt, { ...card, number: "4111111111111112" }),
+          f.deps,
+        )).text(),
+      );
+      answers.push(
+        await (await handler(call("POST", "", jwt, { ...card, exp_year: 2020 }), f.deps)).text(),
+      );
+      // Database failing after encryption succeeded.
+      f.kms.configure({ errorRate: 0 });
+      const brokenSql = postgres(f.db.url, { max: 1, onnotice: () => {} });
+      await brokenSql.end();
+      answers.push(
+        await (await handler(call("POST", "", jwt, card), { ...f.deps, sql: brokenSql })).text(),
+      );
+      // A tampered envelope at reveal time.
+      const ok = await (await handler(call("POST", "", jwt, card), f.deps)).json();
+      await f.db
+        .sql`update public.payment_methods set envelope = set_byte(envelope, octet_length(envelope) - 1, 0) where id = ${ok.id}`;
+      answers.push(
+        await (await handler(
+          call("POST", `/${ok.id}/reveal`, await serviceToken(), { user_id: user }),
+          f.deps,
+        )).text(),
+      );
+    } finally {
+      Object.assign(console, originals);
+      await close(f);
+    }
+    assert(captured.length >= 3, `failing paths were logged: ${captured.length}`);
+    const everything = [...captured, ...answers, JSON.stringify(f.client.stats.snapshot())].join(
+      "\n",
+    );
+    for (const form of [panDigits, pan, "4111-1111-1111-1111", "Grace Hopper"]) {
+      assert(!everything.includes(form), `found card data in output: ${form}`);
+    }
+    assert(captured.some((line) => line.includes("KMS unavailable")), captured.join("\n"));
+    assertEquals(answers.map((a) => JSON.parse(a).error.code), [
+      "kms_unavailable",
+      "invalid_request",
+      "invalid_request",
+      "internal_error",
+      "undecryptable",
+    ]);
+  },
+);

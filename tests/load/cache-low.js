@@ -1,0 +1,21 @@
+// @ts-check
+/**
+ * k6 load test: the `cache-low` workload of ./scenarios.js.
+ *
+ *   SUPABASE_URL=... SUPABASE_ANON_KEY=... ROUTES_FILE=$PWD/reports/load/routes.json \
+ *     k6 run tests/load/cache-low.js
+ *
+ * See ./README.md for the environment variables.
+ */
+import { k6Workload } from "./lib/k6_workload.js";
+
+const workload = k6Workload("cache-low", {
+  sla: open("../../config/sla.json"),
+  routes: __ENV.ROUTES_FILE ? open(__ENV.ROUTES_FILE) : undefined,
+  env: __ENV,
+});
+
+export const options = workload.options;
+export const setup = workload.setup;
+export const handleSummary = workload.handleSummary;
+export default workload.iteration;
