@@ -228,7 +228,11 @@ Deno.test(
           );
           proxy.reset();
           const legacy = await Promise.all(
-            Array.from({ length: 10 }, (_, i) => fetch(searchUrl(i), { headers: auth })),
+            // limit=7 and 8: searches nobody asked before, so the result cache cannot answer.
+            Array.from(
+              { length: 10 },
+              (_, i) => fetch(searchUrl(i, "&limit=7"), { headers: auth }),
+            ),
           );
           for (const res of legacy) {
             assertEquals(res.headers.get("x-search-path"), "legacy");
@@ -244,7 +248,10 @@ Deno.test(
           proxy.setDelay(5);
           proxy.reset();
           const optimized = await Promise.all(
-            Array.from({ length: 50 }, (_, i) => fetch(searchUrl(i), { headers: auth })),
+            Array.from(
+              { length: 50 },
+              (_, i) => fetch(searchUrl(i, "&limit=8"), { headers: auth }),
+            ),
           );
           for (const res of optimized) {
             assertEquals(res.headers.get("x-search-path"), "optimized");
@@ -259,6 +266,18 @@ Deno.test(
           proxy.setDelay(1);
         },
       );
+
+      await t.step("answers a repeated search from the result cache, without a query", async () => {
+        const target = searchUrl(6, "&limit=9&passengers=2");
+        const first = await fetch(target, { headers: auth });
+        assertEquals([first.status, first.headers.get("x-cache")], [200, "miss"]);
+        const body = await first.json();
+        proxy.reset();
+        const again = await fetch(target, { headers: auth });
+        assertEquals([again.status, again.headers.get("x-cache")], [200, "l1"]);
+        assertEquals(await again.json(), body);
+        assertEquals(searchQueries(), 0);
+      });
 
       await t.step(
         "flushes metrics into monitoring.function_metrics in the background",

@@ -9,6 +9,7 @@
  * @module
  */
 import { inRollout, type RolloutFlag } from "../_shared/bucketing.ts";
+import type { CacheTier } from "../_shared/cache.ts";
 import { type Clock, systemClock } from "../_shared/clock.ts";
 import { OverloadError } from "../_shared/coalescer.ts";
 import { DeadlineError } from "../_shared/deadline.ts";
@@ -22,13 +23,13 @@ import type { SearchResult } from "./result.ts";
 /** The flag routing traffic to the optimized path. */
 export const flagKey = "flight_search_optimization";
 
-/** Version of the cached answer's shape; bump it when `SearchResult` changes. */
-export const resultCacheVersion = "v1";
+/**
+ * Version of the cached answer's shape, part of every L2 key (the cache's `version` option):
+ * bump it when `SearchResult` changes so entries written by older code are never read.
+ */
+export const resultCacheVersion = 1;
 
-/** Which tier answered a cached look-up (`miss`: the path ran). */
-export type CacheTier = "l1" | "l2" | "miss";
-
-/** The result cache as the handler uses it (see `_shared/cache.ts`). */
+/** The result cache as the handler uses it (a `TwoTierCache<SearchResult>`). */
 export interface ResultCache {
   getOrLoad(
     key: string,
@@ -71,9 +72,14 @@ const cors = {
   "access-control-expose-headers": "x-search-path, x-cache, x-search-fallback, server-timing",
 };
 
-/** The result cache key of a search: same key, same answer, whichever path computed it. */
+/**
+ * The result cache key of a search: `flight-search:` and every field of the normalized search
+ * (`searchKey()`), nothing else. Equal searches share an entry whichever path computed it —
+ * the paths' answers are identical (the differential test) — and which user asked does not
+ * matter: the answer holds no per-user data.
+ */
 export function resultCacheKey(search: SearchRequest): string {
-  return `flight-search:${resultCacheVersion}:${searchKey(search)}`;
+  return `flight-search:${searchKey(search)}`;
 }
 
 function withCors(response: Response): Response {
