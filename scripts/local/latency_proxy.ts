@@ -152,14 +152,20 @@ export function startLatencyProxy(options: LatencyProxyOptions): LatencyProxy {
     }
   };
 
-  async function serve(client: Deno.Conn): Promise<void> {
-    let server: Deno.Conn;
+  async function serve(client: Deno.TcpConn): Promise<void> {
+    let server: Deno.TcpConn;
     try {
       server = await Deno.connect({ hostname: targetHost, port: targetPort });
     } catch {
       closeQuietly(client);
       return;
     }
+    // Nagle's algorithm holds a small write back until the previous one is acknowledged, and
+    // delayed ACKs hold that for up to 40 ms: a protocol of small request/answer messages
+    // (Parse/Describe, then Bind/Execute) would pay it on every query. Real database hosts
+    // and poolers set TCP_NODELAY; so do we, so the added latency is exactly the configured one.
+    server.setNoDelay(true);
+    client.setNoDelay(true);
     open.add(server);
     const parser = new PgFrontendParser({
       onQuery(event) {
@@ -185,7 +191,7 @@ export function startLatencyProxy(options: LatencyProxyOptions): LatencyProxy {
     ]);
   }
 
-  const accept = async (from: Deno.Listener) => {
+  const accept = async (from: Deno.TcpListener) => {
     try {
       for await (const client of from) {
         stats.connections++;

@@ -1,3 +1,5 @@
+import { clearImmediate, setImmediate } from "node:timers";
+
 /**
  * Time as modules see it: a clock to read and timers to set, passed in so tests can replace it
  * with {@link FakeClock} from `fake_clock.ts` instead of sleeping.
@@ -19,10 +21,27 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
-/** The real clock: `performance.now()`, `Date.now()` and the global timers. */
+type SystemHandle =
+  | { kind: "timeout"; id: ReturnType<typeof setTimeout> }
+  | { kind: "immediate"; id: ReturnType<typeof setImmediate> };
+
+/**
+ * The real clock: `performance.now()`, `Date.now()` and the global timers.
+ *
+ * A zero delay uses `setImmediate`, not `setTimeout(fn, 0)`: Deno's zero-delay timer measured
+ * about 2 ms, while an immediate runs right after the current turn's I/O callbacks — which is
+ * exactly "after the current turn", at a cost of microseconds.
+ */
 export const systemClock: Clock = {
   now: () => performance.now(),
   wallNow: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as number),
+  setTimeout: (fn, ms): SystemHandle =>
+    ms <= 0
+      ? { kind: "immediate", id: setImmediate(fn) }
+      : { kind: "timeout", id: setTimeout(fn, ms) },
+  clearTimeout: (handle) => {
+    const h = handle as SystemHandle | undefined;
+    if (h?.kind === "immediate") clearImmediate(h.id);
+    else if (h?.kind === "timeout") clearTimeout(h.id);
+  },
 };

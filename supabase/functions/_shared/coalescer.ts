@@ -6,17 +6,22 @@
  * dispatch settles every waiting caller and caches nothing) with a different scheduler, because
  * an edge isolate's callers are concurrent HTTP requests rather than resolvers of one query:
  *
- * - **Idle → dispatch at once.** When no batch is in flight, a key is dispatched at the end of the
- *   current event-loop turn (a zero-delay timer): a lone request pays no window. Keys loaded in
- *   the same turn — several requests parsed together, a `Promise.all` — still share the batch.
- * - **Under load → gather.** While a batch is in flight, new keys wait up to `windowMs` for
- *   company, or until `maxBatchSize` keys are waiting, whichever comes first. Requests arriving
- *   during a round trip ride the next batch instead of each paying its own.
+ * - **Idle → dispatch at once.** When the coalescer is idle, a key is dispatched at the end of
+ *   the current event-loop turn (a zero-delay timer): a lone request pays no window. Keys loaded
+ *   in the same turn — several requests parsed together, a `Promise.all` — still share the batch.
+ * - **Under load → gather.** Otherwise new keys wait up to `windowMs` for company, or until
+ *   `maxBatchSize` keys are waiting, whichever comes first. Requests arriving during a round trip
+ *   ride the next batch instead of each paying their own.
  *
- * That is the one subtle choice. dataloader always waits for the end of the turn and never
- * longer, which under HTTP load yields many batches of one or two; a fixed window for every key
- * would tax the idle case. Gathering only while the database is already busy costs nothing the
- * caller would not have waited anyway.
+ * That is the one subtle choice, and it rests on what "under load" means: a batch is in flight,
+ * or a batch of more than one key settled less than `loadMemoryMs` ago. The second half matters
+ * for bursts: concurrent HTTP requests do not arrive in one turn but over a millisecond or two,
+ * so with "in flight" alone the first request of every burst would leave alone and the rest
+ * follow in a second batch — twice the queries, and two batches competing for the pool. An
+ * isolate that just served concurrent requests lets the first key of the next burst wait the
+ * short window; one that serves requests one at a time (every batch a single key) never waits.
+ * dataloader always dispatches at the end of the turn and never later, which under HTTP load
+ * yields several small batches per burst; a fixed window for every key would tax the idle case.
  *
  * Everything is bounded: keys outstanding (queued plus in flight) by `maxPending` — beyond it
  * `load()` rejects with {@link OverloadError} at once — and each batch by `batchTimeoutMs`, after
@@ -55,6 +60,11 @@ export interface CoalescerOptions<K, V> {
   keyOf?: (key: K) => unknown;
   /** Longest wait for company under load, in ms. @default 2 */
   windowMs?: number;
+  /**
+   * How long after a batch of more than one key the coalescer still counts as under load.
+   * @default 1000
+   */
+  loadMemoryMs?: number;
   /** Most keys per batch. @default 100 */
   maxBatchSize?: number;
   /** Most keys outstanding (queued plus in flight) before `load()` rejects. @default 1000 */
@@ -120,6 +130,7 @@ export class Coalescer<K, V> {
   readonly #batch: BatchFunction<K, V>;
   readonly #keyOf: (key: K) => unknown;
   readonly #windowMs: number;
+  readonly #loadMemoryMs: number;
   readonly #maxBatchSize: number;
   readonly #maxPending: number;
   readonly #batchTimeoutMs: number;
@@ -132,12 +143,15 @@ export class Coalescer<K, V> {
   readonly #outstanding = new Map<unknown, Entry<K, V>>();
   #timer: TimerHandle | undefined;
   #inFlight = 0;
+  /** When a batch of more than one key last dispatched or settled. */
+  #lastBusyAt = -Infinity;
 
   constructor(options: CoalescerOptions<K, V>) {
     const {
       batch,
       keyOf = (key: K) => key,
       windowMs = 2,
+      loadMemoryMs = 1000,
       maxBatchSize = 100,
       maxPending = 1000,
       batchTimeoutMs = 10_000,
@@ -150,6 +164,7 @@ export class Coalescer<K, V> {
     this.#batch = batch;
     this.#keyOf = keyOf;
     this.#windowMs = positive("windowMs", windowMs, { allowZero: true });
+    this.#loadMemoryMs = positive("loadMemoryMs", loadMemoryMs, { allowZero: true });
     this.#maxBatchSize = positive("maxBatchSize", maxBatchSize, { integer: true });
     this.#maxPending = positive("maxPending", maxPending, { integer: true });
     this.#batchTimeoutMs = positive("batchTimeoutMs", batchTimeoutMs);
@@ -190,13 +205,17 @@ export class Coalescer<K, V> {
       this.#cancelTimer();
       this.#dispatch();
     } else if (this.#timer === undefined) {
-      const delay = this.#inFlight === 0 ? 0 : this.#windowMs;
+      const delay = this.#underLoad() ? this.#windowMs : 0;
       this.#timer = this.#clock.setTimeout(() => {
         this.#timer = undefined;
         this.#dispatch();
       }, delay);
     }
     return promise;
+  }
+
+  #underLoad(): boolean {
+    return this.#inFlight > 0 || this.#clock.now() - this.#lastBusyAt < this.#loadMemoryMs;
   }
 
   #cancelTimer(): void {
@@ -211,6 +230,7 @@ export class Coalescer<K, V> {
     if (entries.length === 0) return;
     this.#inFlight++;
     const started = this.#clock.now();
+    if (entries.length > 1) this.#lastBusyAt = started;
     const controller = new AbortController();
     let settled = false;
 
@@ -219,6 +239,7 @@ export class Coalescer<K, V> {
       settled = true;
       this.#clock.clearTimeout(timeout);
       this.#inFlight--;
+      if (entries.length > 1) this.#lastBusyAt = this.#clock.now();
       // Forget the keys before settling: a caller reacting to its result may load the key again
       // and must reach the batch function, not this settled entry.
       for (const entry of entries) {

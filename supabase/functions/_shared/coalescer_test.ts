@@ -90,6 +90,44 @@ Deno.test("coalescer.load() gathers for windowMs while a batch is in flight", as
   assertEquals(coalescer.inFlightBatches, 0);
 });
 
+Deno.test("coalescer.load() keeps gathering for a while after a concurrent batch", async () => {
+  const clock = new FakeClock();
+  const { calls, batch, useClock } = controlledBatch<string, string>();
+  useClock(clock);
+  const coalescer = new Coalescer({ batch, clock, windowMs: 2, loadMemoryMs: 1000 });
+  const answer = async () => {
+    calls.at(-1)!.resolve(calls.at(-1)!.keys.map((k) => k));
+    await settle();
+  };
+  // A lone request, then another: every batch a single key, never a window.
+  for (const key of ["solo-1", "solo-2"]) {
+    coalescer.load(key);
+    await clock.tick(0);
+    assertEquals(calls.at(-1)?.keys, [key]);
+    await clock.tick(10);
+    await answer();
+  }
+  // A burst shares one batch; the next burst's first key then waits for the rest of it.
+  coalescer.load("burst-a");
+  coalescer.load("burst-b");
+  await clock.tick(0);
+  await clock.tick(30);
+  await answer();
+  coalescer.load("next-a");
+  await clock.tick(1);
+  coalescer.load("next-b");
+  await clock.tick(1);
+  assertEquals(calls.map((c) => c.keys.length), [1, 1, 2, 2]);
+  assertEquals(calls.at(-1)?.keys, ["next-a", "next-b"]);
+  await answer();
+  // After a quiet second (only single keys since), a lone key goes at once again.
+  await clock.tick(1000);
+  coalescer.load("later");
+  await clock.tick(0);
+  assertEquals(calls.at(-1)?.keys, ["later"]);
+  await answer();
+});
+
 Deno.test("coalescer.load() dedupes identical keys, queued or in flight", async () => {
   const clock = new FakeClock();
   const { calls, batch } = controlledBatch<{ id: number }, string>();
@@ -142,12 +180,13 @@ Deno.test("coalescer.load() settles every caller when the batch fails, and cache
     new Set(["connection reset"]),
   );
 
+  // Just after a batch of three the coalescer counts as busy: the next key waits the window.
   const second = track(coalescer.load("a"));
-  await clock.tick(0);
+  await clock.tick(2);
   assertEquals((second.error as Error).message, "synchronous failure");
 
   const third = ["a", "b"].map((k) => track(coalescer.load(k)));
-  await clock.tick(0);
+  await clock.tick(2);
   assertEquals(third.map((r) => r.value), ["ok:a", "ok:b"]);
   assertEquals(calls, 3, "each load after a failure reached the batch function again");
   assertEquals(reports.map((r) => r.outcome), ["error", "error", "ok"]);
@@ -191,7 +230,7 @@ Deno.test("coalescer.load() times a hanging batch out, aborts it and caches noth
   // The late answer changes nothing; the next load goes to the batch function again.
   calls[0]!.resolve(["late-a", "late-b"]);
   const again = track(coalescer.load("a"));
-  await clock.tick(0);
+  await clock.tick(2);
   assertEquals(calls.length, 2);
   calls[1]!.resolve(["fresh-a"]);
   await settle();
@@ -228,7 +267,7 @@ Deno.test("coalescer.load() rejects with OverloadError beyond maxPending, then r
   calls[0]!.resolve([1, 2, 3]);
   await Promise.all(held);
   const next = coalescer.load(4);
-  await clock.tick(0);
+  await clock.tick(2);
   calls[1]!.resolve([4]);
   assertEquals(await next, 4);
 });
@@ -236,6 +275,7 @@ Deno.test("coalescer.load() rejects with OverloadError beyond maxPending, then r
 Deno.test("coalescer constructor rejects out-of-range options, naming them", () => {
   const batch = (keys: readonly number[]) => Promise.resolve([...keys]);
   assertThrows(() => new Coalescer({ batch, windowMs: -1 }), RangeError, "windowMs");
+  assertThrows(() => new Coalescer({ batch, loadMemoryMs: -5 }), RangeError, "loadMemoryMs");
   assertThrows(() => new Coalescer({ batch, maxBatchSize: 0 }), RangeError, "maxBatchSize");
   assertThrows(() => new Coalescer({ batch, maxBatchSize: 2.5 }), RangeError, "received 2.5");
   assertThrows(() => new Coalescer({ batch, maxPending: Infinity }), RangeError, "maxPending");

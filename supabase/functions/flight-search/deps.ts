@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { cacheOptionsFromEnv, TwoTierCache } from "../_shared/cache.ts";
 import type { Clock } from "../_shared/clock.ts";
 import { isolatePool, type Sql } from "../_shared/db.ts";
 import { withDeadline } from "../_shared/deadline.ts";
@@ -12,9 +13,10 @@ import { FlagCache, flagLoader } from "../_shared/flags.ts";
 import { FunctionMetrics, metricsWriter } from "../_shared/metrics.ts";
 import { type SearchConfig, searchConfig } from "./config.ts";
 import { createDataLoaderSearch } from "./dataloader_peer.ts";
-import { flagKey, type SearchDeps } from "./handler.ts";
+import { flagKey, type ResultCache, resultCacheVersion, type SearchDeps } from "./handler.ts";
 import { legacySearch } from "./legacy.ts";
 import { createOptimizedSearch } from "./optimized.ts";
+import type { SearchResult } from "./result.ts";
 
 /** Name of the function: its metrics rows and its pool's application_name. */
 export const functionName = "flight-search";
@@ -23,12 +25,14 @@ export const functionName = "flight-search";
 export interface BuildDepsOptions {
   sql: Sql;
   config: SearchConfig;
+  /** The result cache; none sends every request to its path. */
+  cache?: ResultCache;
   clock?: Clock;
 }
 
 /** Wires the handler's dependencies around one pool; tests pass their own pool and config. */
 export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: FunctionMetrics } {
-  const { sql, config, clock } = options;
+  const { sql, config, cache, clock } = options;
   const metrics = new FunctionMetrics({
     functionName,
     write: metricsWriter(sql),
@@ -65,17 +69,44 @@ export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: Fu
       clock,
     }),
     forcePath: config.forcePath,
+    cache,
     metrics,
     clock,
   };
 }
 
 /**
+ * The result cache from the environment (see `cacheOptionsFromEnv`: L1 always, L2 when
+ * `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN` are set), or none when
+ * `FLIGHT_SEARCH_RESULT_CACHE=off`.
+ *
+ * @throws {ConfigError} when a cache variable is malformed.
+ */
+export function resultCache(
+  config: SearchConfig,
+  env: EnvSource = processEnv(),
+): TwoTierCache<SearchResult> | undefined {
+  if (!config.resultCache) return undefined;
+  return new TwoTierCache<SearchResult>({
+    ...cacheOptionsFromEnv(env),
+    version: resultCacheVersion,
+  });
+}
+
+/**
  * Builds the isolate's dependencies from its environment: the isolate's pool
- * (`DB_POOLER_URL`, else `SUPABASE_DB_URL`) and {@link searchConfig}.
+ * (`DB_POOLER_URL`, else `SUPABASE_DB_URL`), {@link searchConfig}, {@link resultCache}.
  *
  * @throws {ConfigError} when a variable is missing or malformed.
  */
 export function isolateDeps(env: EnvSource = processEnv()): SearchDeps {
-  return buildDeps({ sql: isolatePool(functionName), config: searchConfig(env) });
+  const config = searchConfig(env);
+  const cache = resultCache(config, env);
+  // Once per isolate, so a deployment's logs say what it runs with (never the URL or token).
+  console.log(
+    `flight-search: result cache ${
+      cache ? (cache.l2Enabled ? "L1 + L2 (Upstash)" : "L1 only") : "off"
+    }${config.forcePath ? `, every request on the ${config.forcePath} path` : ""}`,
+  );
+  return buildDeps({ sql: isolatePool(functionName), config, cache });
 }

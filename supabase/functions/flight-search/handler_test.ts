@@ -1,10 +1,11 @@
 import { assert, assertEquals } from "../../../tests/support/assert.ts";
 import { inRollout, type RolloutFlag } from "../_shared/bucketing.ts";
+import { TwoTierCache } from "../_shared/cache.ts";
 import { OverloadError } from "../_shared/coalescer.ts";
 import { DeadlineError } from "../_shared/deadline.ts";
 import type { MetricPath } from "../_shared/metrics.ts";
-import { flagKey, handler, type SearchDeps, type SearchPath } from "./handler.ts";
-import type { SearchRequest } from "./request.ts";
+import { flagKey, handler, resultCacheKey, type SearchDeps, type SearchPath } from "./handler.ts";
+import { type SearchRequest, validateSearch } from "./request.ts";
 import type { SearchResult } from "./result.ts";
 
 const query = "origin=JFK&destination=LAX&departure_date=2026-12-01";
@@ -160,4 +161,77 @@ Deno.test("flight-search handler() answers 503 when the search outlives its dead
   assertEquals([res.status, res.headers.get("retry-after")], [503, "1"]);
   assertEquals((await res.json()).error.code, "search_timeout");
   assertEquals(recorded[0]?.status, 503);
+});
+
+Deno.test("flight-search handler() reports its own duration in server-timing", async () => {
+  let now = 100;
+  const { deps } = fakeDeps({
+    clock: {
+      now: () => now,
+      wallNow: () => 0,
+      setTimeout: () => 0,
+      clearTimeout: () => {},
+    },
+    legacy: (s) => {
+      now += 42.25;
+      return Promise.resolve(resultFor(s, "legacy"));
+    },
+  });
+  const res = await handler(get(), deps);
+  assertEquals(res.headers.get("server-timing"), "total;dur=42.3");
+});
+
+Deno.test("flight-search handler() answers a repeated search from the result cache", async () => {
+  const cache = new TwoTierCache<SearchResult>({ log: () => {} });
+  const tiers: string[] = [];
+  const { deps, calls } = fakeDeps({ cache });
+  deps.metrics.recordCache = (_path, tier) => tiers.push(tier);
+  const first = await handler(get(), deps);
+  assertEquals([first.status, first.headers.get("x-cache")], [200, "miss"]);
+  const again = await handler(get(`/functions/v1/flight-search?${query}`), deps);
+  assertEquals([again.headers.get("x-cache"), again.headers.get("x-search-path")], [
+    "l1",
+    "legacy",
+  ]);
+  assertEquals(await again.json(), await first.json());
+  const other = await handler(get(`/flight-search?${query}&limit=3`), deps);
+  assertEquals(other.headers.get("x-cache"), "miss");
+  await other.body?.cancel();
+  assertEquals(calls.legacy, 2, "the repeated search did not reach a path");
+  assertEquals(tiers, ["miss", "l1", "miss"]);
+});
+
+Deno.test("flight-search handler() never caches a failed search", async () => {
+  const cache = new TwoTierCache<SearchResult>({ log: () => {} });
+  let fail = true;
+  const { deps } = fakeDeps({
+    cache,
+    legacy: (s) =>
+      fail ? Promise.reject(new Error("database down")) : Promise.resolve(resultFor(s, "legacy")),
+  });
+  assertEquals((await handler(get(), deps)).status, 500);
+  fail = false;
+  const res = await handler(get(), deps);
+  assertEquals([res.status, res.headers.get("x-cache")], [200, "miss"]);
+  await res.body?.cancel();
+  assertEquals(cache.stats().l1Entries, 1);
+});
+
+Deno.test("resultCacheKey() names every field of the normalized search", () => {
+  const a = validateSearch({ origin: "jfk", destination: "LAX", departure_date: "2026-12-01" });
+  assertEquals(resultCacheKey(a), "flight-search:JFK:LAX:2026-12-01:-:1:economy:price:20");
+  const b = validateSearch({
+    origin: "JFK",
+    destination: "LAX",
+    departure_date: "2026-12-01",
+    return_date: "2026-12-08",
+    passengers: 2,
+    cabin: "business",
+    sort: "duration",
+    limit: 5,
+  });
+  assertEquals(
+    resultCacheKey(b),
+    "flight-search:JFK:LAX:2026-12-01:2026-12-08:2:business:duration:5",
+  );
 });

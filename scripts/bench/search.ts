@@ -1,0 +1,509 @@
+/**
+ * `deno task bench:search` — a benchmark, not a test: how many database queries and how much
+ * latency N concurrent searches cost on the legacy path, the optimized path (our coalescer) and
+ * a peer (the same batch search behind the `dataloader` npm package, default scheduling).
+ *
+ * Set-up: an embedded Postgres 17 (or a scratch database on DATABASE_URL's server) with the
+ * migrations pushed by the Supabase CLI and the deterministic seed; the latency proxy between the
+ * functions and Postgres (default 5 ms each way, on its own thread), which also counts the
+ * queries by reading the wire protocol; one flight-search isolate per contender, started as the
+ * local stack starts functions, each pinned to its path with FLIGHT_SEARCH_FORCE_PATH and with
+ * the result cache off (FLIGHT_SEARCH_RESULT_CACHE=off), so every request reaches the database.
+ *
+ * Each level N is a series of waves: N different searches sent at once, the next wave when all
+ * have answered. "Queries per wave" is what the proxy saw for one wave.
+ *
+ * Writes reports/bench/search.json and reports/bench/search.md (git-ignored) and prints the
+ * markdown.
+ *
+ * @module
+ */
+import postgres from "postgres";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { startEmbeddedPostgres } from "../local/embedded_postgres.ts";
+import { startFunction } from "../local/function_process.ts";
+import { discoverFunctions } from "../local/functions_config.ts";
+import { apiKeys } from "../local/keys.ts";
+import type { ProxyStats } from "../local/latency_proxy.ts";
+import { pushMigrations } from "../local/migrate.ts";
+import { repoRoot } from "../local/paths.ts";
+import { freePort } from "../local/ports.ts";
+import { ensureSupabaseRoles } from "../local/supabase_roles.ts";
+import { seedDatabase } from "../seed/seed.ts";
+import { searchConfig } from "../../supabase/functions/flight-search/config.ts";
+
+const usage = `Usage: deno task bench:search [options]
+
+Options:
+  --delay-ms N       latency added by the proxy, each way           default 5
+  --levels LIST      concurrency levels, comma-separated            default 1,5,10,50,200
+  --requests N       requests per level and contender (≥ 5 waves)   default 600
+  --seed-flights N   flights in the benchmark database              default 20000
+  --out DIR          where search.json and search.md go             default reports/bench
+  -h, --help
+
+Environment: DATABASE_URL runs it in a scratch database on that server instead of an embedded
+Postgres.`;
+
+const optionsSchema = z.object({
+  delayMs: z.coerce.number().min(0).max(1000).default(5),
+  levels: z.string().default("1,5,10,50,200").transform((text, ctx) => {
+    const levels = text.split(",").map((p) => Number(p.trim()));
+    if (levels.some((n) => !Number.isInteger(n) || n < 1 || n > 1000)) {
+      ctx.addIssue({ code: "custom", message: "expected integers 1..1000, comma-separated" });
+      return z.NEVER;
+    }
+    return levels;
+  }),
+  requests: z.coerce.number().int().min(1).max(100_000).default(600),
+  seedFlights: z.coerce.number().int().min(1000).max(2_000_000).default(20_000),
+  out: z.string().min(1).default(`${repoRoot}/reports/bench`),
+  help: z.boolean().default(false),
+});
+type BenchOptions = z.output<typeof optionsSchema>;
+
+function parseOptions(args: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args,
+    options: {
+      "delay-ms": { type: "string" },
+      levels: { type: "string" },
+      requests: { type: "string" },
+      "seed-flights": { type: "string" },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  const result = optionsSchema.safeParse({
+    delayMs: values["delay-ms"],
+    levels: values.levels,
+    requests: values.requests,
+    seedFlights: values["seed-flights"],
+    out: values.out,
+    help: values.help,
+  });
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const flag = String(issue?.path[0] ?? "").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    throw new Error(`--${flag}: ${issue?.message}`);
+  }
+  return result.data;
+}
+
+const contenders = ["legacy", "optimized", "dataloader"] as const;
+type Contender = (typeof contenders)[number];
+
+/** The latency proxy in a worker thread. */
+class ProxyWorker {
+  #worker = new Worker(new URL("./_latency_proxy_worker.ts", import.meta.url), { type: "module" });
+  #queue: Array<(data: Record<string, unknown>) => void> = [];
+
+  constructor() {
+    this.#worker.onmessage = (event) => this.#queue.shift()?.(event.data);
+  }
+
+  #ask(message: unknown): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push((
+        data,
+      ) => (data.error ? reject(new Error(String(data.error))) : resolve(data)));
+      this.#worker.postMessage(message);
+    });
+  }
+
+  async start(targetPort: number, delayMs: number): Promise<number> {
+    return (await this.#ask({ start: { targetPort, delayMs } })).port as number;
+  }
+  async stats(): Promise<ProxyStats> {
+    return (await this.#ask({ cmd: "stats" })).stats as ProxyStats;
+  }
+  async close(): Promise<void> {
+    await this.#ask({ cmd: "close" });
+    this.#worker.terminate();
+  }
+}
+
+/** Queries of the search itself (flights, fares, airports/airlines); the rest is reported apart. */
+function isSearchQuery(text: string): boolean {
+  return /public\.(flights|fares|airports|airlines)\b/.test(text);
+}
+
+function countQueries(stats: ProxyStats): { search: number; other: number } {
+  let search = 0;
+  let other = 0;
+  for (const [text, n] of Object.entries(stats.byStatement)) {
+    if (isSearchQuery(text)) search += n;
+    else other += n;
+  }
+  return { search, other };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+function median(values: number[]): number {
+  return percentile([...values].sort((a, b) => a - b), 50);
+}
+
+/** One contender at one level. */
+interface LevelResult {
+  contender: Contender;
+  level: number;
+  waves: number;
+  requests: number;
+  errors: number;
+  queriesPerWave: { median: number; mean: number; min: number; max: number };
+  otherQueries: number;
+  /** Client-observed: fetch start to last byte of the body. */
+  latencyMs: { p50: number; p95: number; p99: number; mean: number };
+  /** The function's own duration (its server-timing header). */
+  serverLatencyMs: { p50: number; p95: number; p99: number };
+  requestsPerSecond: number;
+}
+
+interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  met: boolean;
+}
+
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+async function main(): Promise<number> {
+  let options: BenchOptions;
+  try {
+    options = parseOptions(Deno.args);
+  } catch (error) {
+    console.error(`bench:search: ${(error as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  if (options.help) {
+    console.log(usage);
+    return 0;
+  }
+  const log = (line: string) => console.error(`[bench] ${line}`);
+  const cleanups: Array<() => Promise<void>> = [];
+  try {
+    // 1. A database with the migrations and the seed.
+    let dbUrl: string;
+    const external = Deno.env.get("DATABASE_URL");
+    if (external) {
+      const name = `pf_bench_${crypto.randomUUID().slice(0, 8)}`;
+      const admin = postgres(external, { max: 1, onnotice: () => {} });
+      await admin.unsafe(`create database "${name}"`);
+      await admin.end();
+      const u = new URL(external);
+      u.pathname = `/${name}`;
+      dbUrl = u.toString();
+      cleanups.push(async () => {
+        const dropper = postgres(external, { max: 1, onnotice: () => {} });
+        await dropper.unsafe(`drop database if exists "${name}" with (force)`);
+        await dropper.end();
+      });
+    } else {
+      const dir = await Deno.makeTempDir({ prefix: "pf-bench-pg-" });
+      const pg = await startEmbeddedPostgres({
+        dataDir: `${dir}/data`,
+        port: freePort(),
+        ephemeral: true,
+      });
+      dbUrl = pg.url;
+      cleanups.push(async () => {
+        await pg.stop();
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      });
+    }
+    log(`Postgres at ${new URL(dbUrl).host}`);
+    await ensureSupabaseRoles(dbUrl);
+    await pushMigrations(dbUrl);
+    const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
+    cleanups.push(() => sql.end({ timeout: 2 }));
+    const seeded = await seedDatabase(sql, { flights: options.seedFlights });
+    log(`seeded ${seeded.counts.flights} flights, ${seeded.counts.fares} fares`);
+
+    // 2. The latency proxy, on its own thread.
+    const proxy = new ProxyWorker();
+    const proxyPort = await proxy.start(Number(new URL(dbUrl).port), options.delayMs);
+    cleanups.push(() => proxy.close());
+    const proxyUrl = new URL(dbUrl);
+    proxyUrl.port = String(proxyPort);
+    log(`latency proxy on 127.0.0.1:${proxyPort}, +${options.delayMs} ms each way`);
+
+    // 3. One isolate per contender, pinned to its path, result cache off.
+    const spec = (await discoverFunctions()).find((s) => s.name === "flight-search");
+    if (!spec) throw new Error("supabase/functions/flight-search is missing");
+    const keys = await apiKeys();
+    const ports = new Map<Contender, number>();
+    for (const contender of contenders) {
+      const fn = await startFunction(spec, {
+        env: {
+          SUPABASE_DB_URL: proxyUrl.toString(),
+          DB_POOLER_URL: proxyUrl.toString(),
+          FLIGHT_SEARCH_FORCE_PATH: contender,
+          FLIGHT_SEARCH_RESULT_CACHE: "off",
+        },
+      });
+      cleanups.push(() => fn.stop());
+      ports.set(contender, fn.port);
+    }
+    const fnConfig = searchConfig({});
+
+    // 4. Distinct searches that find flights: the busiest route-dates.
+    const maxLevel = Math.max(...options.levels);
+    const legs = await sql<{ origin: string; destination: string; date: string }[]>`
+      select origin, destination, departure_date::text as date
+        from public.flights group by 1, 2, 3
+       order by count(*) desc, 1, 2, 3 limit ${maxLevel}`;
+    const sorts = ["price", "departure", "duration"];
+    const searches = Array.from({ length: maxLevel }, (_, i) => {
+      const leg = legs[i % legs.length]!;
+      const sort = sorts[Math.floor(i / legs.length) % sorts.length];
+      return `origin=${leg.origin}&destination=${leg.destination}&departure_date=${leg.date}&sort=${sort}`;
+    });
+    const headers = { authorization: `Bearer ${keys.anonKey}` };
+
+    const wave = async (contender: Contender, level: number, offset: number) => {
+      const port = ports.get(contender)!;
+      const started = performance.now();
+      const outcomes = await Promise.all(
+        Array.from({ length: level }, async (_, i) => {
+          const t0 = performance.now();
+          const query = searches[(offset + i) % searches.length];
+          const res = await fetch(`http://127.0.0.1:${port}/flight-search?${query}`, { headers });
+          await res.arrayBuffer();
+          const ok = res.status === 200 && res.headers.get("x-search-path") === contender;
+          const server = /total;dur=([\d.]+)/.exec(res.headers.get("server-timing") ?? "");
+          return { ms: performance.now() - t0, serverMs: Number(server?.[1] ?? NaN), ok };
+        }),
+      );
+      return { outcomes, wallMs: performance.now() - started };
+    };
+
+    // 5. Run: per level, each contender in turn, warm-up waves first.
+    const results: LevelResult[] = [];
+    for (const level of options.levels) {
+      const waves = Math.max(5, Math.ceil(options.requests / level));
+      for (const contender of contenders) {
+        for (let w = 0; w < 2; w++) await wave(contender, level, w * level);
+        const latencies: number[] = [];
+        const serverLatencies: number[] = [];
+        const perWave: number[] = [];
+        let other = 0;
+        let errors = 0;
+        let wall = 0;
+        for (let w = 0; w < waves; w++) {
+          const before = countQueries(await proxy.stats());
+          const { outcomes, wallMs } = await wave(contender, level, w * level);
+          const after = countQueries(await proxy.stats());
+          perWave.push(after.search - before.search);
+          other += after.other - before.other;
+          wall += wallMs;
+          for (const o of outcomes) {
+            latencies.push(o.ms);
+            serverLatencies.push(o.serverMs);
+            if (!o.ok) errors++;
+          }
+        }
+        latencies.sort((a, b) => a - b);
+        serverLatencies.sort((a, b) => a - b);
+        const result: LevelResult = {
+          contender,
+          level,
+          waves,
+          requests: latencies.length,
+          errors,
+          queriesPerWave: {
+            median: median(perWave),
+            mean: round(perWave.reduce((a, b) => a + b, 0) / perWave.length, 2),
+            min: Math.min(...perWave),
+            max: Math.max(...perWave),
+          },
+          otherQueries: other,
+          latencyMs: {
+            p50: round(percentile(latencies, 50)),
+            p95: round(percentile(latencies, 95)),
+            p99: round(percentile(latencies, 99)),
+            mean: round(latencies.reduce((a, b) => a + b, 0) / latencies.length),
+          },
+          serverLatencyMs: {
+            p50: round(percentile(serverLatencies, 50)),
+            p95: round(percentile(serverLatencies, 95)),
+            p99: round(percentile(serverLatencies, 99)),
+          },
+          requestsPerSecond: round(latencies.length / (wall / 1000)),
+        };
+        results.push(result);
+        log(
+          `${contender.padEnd(10)} N=${String(level).padStart(3)}: ` +
+            `${result.queriesPerWave.median} queries/wave (max ${result.queriesPerWave.max}), ` +
+            `p50 ${result.latencyMs.p50} ms, p95 ${result.latencyMs.p95} ms ` +
+            `(server ${result.serverLatencyMs.p50}/${result.serverLatencyMs.p95}), ` +
+            `${result.requestsPerSecond} req/s${errors ? `, ${errors} errors` : ""}`,
+        );
+      }
+    }
+
+    // 6. Targets from the issue, judged on the numbers above.
+    const at = (c: Contender, level: number) =>
+      results.find((r) => r.contender === c && r.level === level);
+    const targets: Target[] = [];
+    const batchLevels = options.levels.filter((l) => l <= fnConfig.coalescing.maxBatchSize);
+    const worst = Math.max(
+      ...batchLevels.map((l) => at("optimized", l)?.queriesPerWave.max ?? NaN),
+    );
+    targets.push({
+      name: "optimized queries per wave, every level ≤ maxBatchSize",
+      goal: `≤ 3 (levels ${
+        batchLevels.join(", ")
+      }; maxBatchSize ${fnConfig.coalescing.maxBatchSize})`,
+      measured: `max ${worst} (medians ${
+        batchLevels.map((l) => `N=${l}: ${at("optimized", l)?.queriesPerWave.median}`).join(", ")
+      })`,
+      met: worst <= 3,
+    });
+    const o50 = at("optimized", 50);
+    const p50 = at("dataloader", 50);
+    const l50 = at("legacy", 50);
+    const o1 = at("optimized", 1);
+    const l1 = at("legacy", 1);
+    if (o50 && p50) {
+      const ratio = p50.queriesPerWave.mean / o50.queriesPerWave.mean;
+      targets.push({
+        name: "peer ÷ optimized queries at N=50",
+        goal: "≥ 5×",
+        measured: `${round(ratio, 2)}× (${p50.queriesPerWave.mean} vs ${o50.queriesPerWave.mean})`,
+        met: ratio >= 5,
+      });
+    }
+    for (const kind of ["latencyMs", "serverLatencyMs"] as const) {
+      const label = kind === "latencyMs" ? "client-observed" : "server-side";
+      if (o50 && o1) {
+        const bound = 1.5 * o1[kind].p50;
+        targets.push({
+          name: `optimized p95 at N=50 vs its p50 at N=1 (${label})`,
+          goal: "≤ 1.5×",
+          measured: `${o50[kind].p95} ms vs 1.5 × ${o1[kind].p50} = ${round(bound)} ms (${
+            round(o50[kind].p95 / o1[kind].p50, 2)
+          }×)`,
+          met: o50[kind].p95 <= bound,
+        });
+      }
+      if (o50 && l50) {
+        const ratio = l50[kind].p95 / o50[kind].p95;
+        targets.push({
+          name: `legacy ÷ optimized p95 at N=50 (${label})`,
+          goal: "≥ 10×",
+          measured: `${round(ratio, 2)}× (${l50[kind].p95} vs ${o50[kind].p95} ms)`,
+          met: ratio >= 10,
+        });
+      }
+    }
+    if (o1 && l1) {
+      const overhead = o1.latencyMs.p50 - l1.latencyMs.p50;
+      targets.push({
+        name: "optimized single-request overhead vs legacy (p50 at N=1, client-observed)",
+        goal: "≤ 2 ms",
+        measured: `${round(overhead, 2)} ms (${o1.latencyMs.p50} vs ${l1.latencyMs.p50} ms)`,
+        met: overhead <= 2,
+      });
+    }
+    const peer1 = at("dataloader", 1);
+    if (o1 && peer1) {
+      // The same three queries behind dataloader: what the coalescer itself adds to a lone request.
+      const overhead = o1.latencyMs.p50 - peer1.latencyMs.p50;
+      targets.push({
+        name: "optimized single-request overhead vs the peer's same queries (p50 at N=1)",
+        goal: "≤ 2 ms",
+        measured: `${round(overhead, 2)} ms (${o1.latencyMs.p50} vs ${peer1.latencyMs.p50} ms)`,
+        met: overhead <= 2,
+      });
+    }
+
+    const meta = {
+      date: new Date().toISOString(),
+      machine: { cpus: navigator.hardwareConcurrency, os: Deno.build.os, deno: Deno.version.deno },
+      delayMsEachWay: options.delayMs,
+      seedFlights: seeded.counts.flights,
+      dbPoolMax: Number(Deno.env.get("DB_POOL_MAX") ?? 3),
+      coalescing: fnConfig.coalescing,
+      pathSelection: "FLIGHT_SEARCH_FORCE_PATH per isolate (the flag is not read)",
+      resultCache: "off (FLIGHT_SEARCH_RESULT_CACHE=off): every request reaches the database",
+      queryCounting:
+        "latency proxy, Execute + simple Query messages of the wire protocol; search statements only (flights/fares/airports/airlines); other statements (metrics flushes, connection set-up) listed apart",
+      client: "one Deno process, fetch, direct to each function isolate's port",
+      peer:
+        "dataloader 2.2.3, one loader per isolate, default scheduling and batch size, cache: false",
+    };
+    const report = { meta, results, targets };
+    await Deno.mkdir(options.out, { recursive: true });
+    await Deno.writeTextFile(`${options.out}/search.json`, JSON.stringify(report, null, 2) + "\n");
+    const markdown = renderMarkdown(report);
+    await Deno.writeTextFile(`${options.out}/search.md`, markdown);
+    console.log(markdown);
+    return 0;
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  }
+}
+
+function renderMarkdown(report: {
+  meta: Record<string, unknown> & { delayMsEachWay: number; coalescing: unknown };
+  results: LevelResult[];
+  targets: Target[];
+}): string {
+  const { meta, results, targets } = report;
+  const lines: string[] = [];
+  lines.push("# flight-search benchmark", "");
+  lines.push(
+    `${meta.date} · ${
+      JSON.stringify(meta.machine)
+    } · proxy +${meta.delayMsEachWay} ms each way · ` +
+      `${meta.seedFlights} flights · DB pool ${meta.dbPoolMax} per isolate · coalescing ${
+        JSON.stringify(meta.coalescing)
+      }`,
+    "",
+    `Paths forced with ${meta.pathSelection}. Result cache ${meta.resultCache}. Queries counted by the ${meta.queryCounting}. Client: ${meta.client}. Peer: ${meta.peer}.`,
+    "",
+  );
+  lines.push(
+    "| contender | N | waves | queries/wave (median) | min–max | p50 ms | p95 ms | p99 ms | server p50 | server p95 | req/s | errors | other queries |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  );
+  for (const r of results) {
+    lines.push(
+      `| ${r.contender} | ${r.level} | ${r.waves} | ${r.queriesPerWave.median} | ${r.queriesPerWave.min}–${r.queriesPerWave.max} | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${r.serverLatencyMs.p50} | ${r.serverLatencyMs.p95} | ${r.requestsPerSecond} | ${r.errors} | ${r.otherQueries} |`,
+    );
+  }
+  lines.push("", "## Ratios", "");
+  lines.push(
+    "| N | legacy ÷ optimized queries | peer ÷ optimized queries | legacy ÷ optimized p95 | peer ÷ optimized p95 |",
+    "|---:|---:|---:|---:|---:|",
+  );
+  for (const level of [...new Set(results.map((r) => r.level))]) {
+    const get = (c: Contender) => results.find((r) => r.contender === c && r.level === level);
+    const o = get("optimized");
+    const l = get("legacy");
+    const p = get("dataloader");
+    if (!o || !l || !p) continue;
+    lines.push(
+      `| ${level} | ${round(l.queriesPerWave.mean / o.queriesPerWave.mean, 2)} | ${
+        round(p.queriesPerWave.mean / o.queriesPerWave.mean, 2)
+      } | ${round(l.latencyMs.p95 / o.latencyMs.p95, 2)} | ${
+        round(p.latencyMs.p95 / o.latencyMs.p95, 2)
+      } |`,
+    );
+  }
+  lines.push("", "## Targets (issue 3)", "", "| target | goal | measured | |", "|---|---|---|---|");
+  for (const t of targets) {
+    lines.push(`| ${t.name} | ${t.goal} | ${t.measured} | ${t.met ? "met" : "**missed**"} |`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+if (import.meta.main) Deno.exit(await main());
