@@ -252,7 +252,8 @@ async function main(): Promise<number> {
       cleanups.push(() => fn.stop());
       ports.set(contender, fn.port);
     }
-    const fnConfig = searchConfig({});
+    // The isolates inherit this environment (COALESCE_* and the rest), so this is what they run.
+    const fnConfig = searchConfig();
 
     // 4. Distinct searches that find flights: the busiest route-dates.
     const maxLevel = Math.max(...options.levels);

@@ -108,6 +108,8 @@ export function startGateway(options: GatewayOptions): Gateway {
     headers.set("x-forwarded-host", url.host);
     headers.set("x-forwarded-proto", url.protocol.replace(":", ""));
     const target = `http://127.0.0.1:${route.port}/${name}${match[2] ?? ""}${url.search}`;
+    // req.signal aborts only when the client goes away (deno.json opts in to Deno's
+    // no-legacy-abort: without it the signal also fired after every successful response).
     const signal = AbortSignal.any([req.signal, AbortSignal.timeout(upstreamTimeoutMs)]);
     try {
       const upstream = await fetch(target, {

@@ -18,7 +18,9 @@ import { pushMigrations } from "./migrate.ts";
 import { startKmsServer } from "./kms_server.ts";
 import { localStateDir, repoRoot } from "./paths.ts";
 import { assertPortFree, freePort } from "./ports.ts";
+import { RedisUnavailableError, startRedis } from "./redis.ts";
 import { ensureSupabaseRoles } from "./supabase_roles.ts";
+import { startUpstashBridge } from "./upstash_bridge.ts";
 
 /** Options for {@link startStack}; every one has a default suited to `npm start`. */
 export interface StackOptions {
@@ -48,6 +50,13 @@ export interface StackOptions {
   kmsDir?: string;
   /** Lines the functions print. @default ignore */
   onFunctionLog?: (name: string, line: string) => void;
+  /**
+   * The L2 result cache: `true` starts Debian's `redis-server` (or uses `REDIS_URL`) behind the
+   * Upstash REST bridge and gives the functions `UPSTASH_REDIS_REST_URL`/`_TOKEN`; with no Redis
+   * available the stack runs L1-only and says so. `false` never starts one (L1 only).
+   * @default true
+   */
+  redis?: boolean;
 }
 
 /** A running stack. */
@@ -63,6 +72,8 @@ export interface Stack {
   readonly dbUrl: string;
   /** Names of the functions served. */
   readonly functions: string[];
+  /** The Upstash REST URL given to the functions; undefined when the stack runs L1-only. */
+  readonly upstashUrl: string | undefined;
   /** The isolate of a function, e.g. to read its log tail in a failing test. */
   functionProcess(name: string): FunctionProcess | undefined;
   /** Restarts one function's isolate (fresh module state, same environment). */
@@ -158,9 +169,42 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // The project's own KMS endpoint (AWS JSON 1.1 over HTTPS), so payment-methods runs the real
     // AWS SDK end to end. Its key file persists, keeping stored cards decryptable across restarts.
     const kmsDir = options.kmsDir ?? `${localStateDir}/kms`;
-    const kms = await startKmsServer({ https: true, keyFile: `${kmsDir}/key.json`, caCertFile: `${kmsDir}/ca.pem` });
+    const kms = await startKmsServer({
+      https: true,
+      keyFile: `${kmsDir}/key.json`,
+      caCertFile: `${kmsDir}/ca.pem`,
+    });
     stoppers.push(() => kms.stop());
     log(`KMS endpoint (local, HTTPS) on ${kms.url}`);
+
+    // The L2 cache: a real Redis behind the Upstash REST bridge, so the functions run the real
+    // @upstash/redis client. Without Redis the cache is L1-only, which is said once, here.
+    const upstashEnv: Record<string, string> = {};
+    if (options.redis ?? true) {
+      try {
+        const redis = await startRedis();
+        stoppers.push(() => redis.stop());
+        killers.push(() => redis.killSync());
+        const bridge = await startUpstashBridge({
+          redisUrl: redis.url,
+          token: `local-${crypto.randomUUID()}`,
+          log,
+        });
+        stoppers.push(() => bridge.stop());
+        upstashEnv.UPSTASH_REDIS_REST_URL = bridge.url;
+        upstashEnv.UPSTASH_REDIS_REST_TOKEN = bridge.token;
+        log(
+          `Redis ${
+            redis.owned ? `(redis-server, port ${redis.port})` : `(REDIS_URL)`
+          } behind the Upstash REST bridge on ${bridge.url}: result cache L1 + L2`,
+        );
+      } catch (error) {
+        if (!(error instanceof RedisUnavailableError)) throw error;
+        log(`Result cache: L1 only (${error.message})`);
+      }
+    } else {
+      log("Result cache: L1 only (Redis disabled)");
+    }
 
     const url = `http://127.0.0.1:${port}`;
     const functionEnv: Record<string, string> = {
@@ -170,6 +214,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
       JWT_SECRET: keys.jwtSecret,
       ...kms.env,
+      ...upstashEnv,
       ...extraEnv,
     };
     let specs = await discoverFunctions(`${workdir}/supabase`);
@@ -207,6 +252,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       jwtSecret: keys.jwtSecret,
       dbUrl,
       functions: specs.map((s) => s.name),
+      upstashUrl: upstashEnv.UPSTASH_REDIS_REST_URL,
       functionProcess: (name) => processes.get(name),
       async restartFunction(name, env = {}) {
         const spec = specs.find((s) => s.name === name);

@@ -321,6 +321,25 @@ Deno.test(
           assert(inserts >= 1 && inserts <= 3, `${inserts} INSERTs for a burst of 60 requests`);
         },
       );
+
+      await t.step(
+        "a fresh isolate answers a search another isolate cached from L2 (the stack's Redis)",
+        async () => {
+          assert(stack.upstashUrl, "the stack runs Redis behind the Upstash bridge");
+          const target = searchUrl(7, "&limit=7&passengers=3");
+          const first = await fetch(target, { headers: auth });
+          assertEquals([first.status, first.headers.get("x-cache")], [200, "miss"]);
+          const body = await first.json();
+          // The L2 write is in the background: wait until it is readable before restarting.
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          await stack.restartFunction("flight-search");
+          proxy.reset();
+          const again = await fetch(target, { headers: auth });
+          assertEquals([again.status, again.headers.get("x-cache")], [200, "l2"]);
+          assertEquals(await again.json(), body);
+          assertEquals(searchQueries(), 0);
+        },
+      );
     } finally {
       await stack.stop();
       await proxy.close();

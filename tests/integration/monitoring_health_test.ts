@@ -6,7 +6,7 @@ import { startStack } from "../../scripts/local/stack.ts";
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
 Deno.test(
-  "health: through the gateway, database up; L2 cache not configured, unreachable, half-set",
+  "health: through the gateway, database up; L2 cache up (stack's Redis), unreachable, half-set, not configured",
   opts,
   async () => {
     const t = await testDatabase({ seeded: false });
@@ -28,7 +28,8 @@ Deno.test(
       assertEquals(plain.status, 200);
       assertEquals(plain.body.checks.database.status, "up");
       assertEquals(typeof plain.body.checks.database.latency_ms, "number");
-      assertEquals(plain.body.checks.l2_cache, { status: "not_configured" });
+      assertEquals(plain.body.checks.l2_cache.status, "up");
+      assertEquals(typeof plain.body.checks.l2_cache.latency_ms, "number");
 
       const closed = `http://127.0.0.1:${freePort()}`;
       await stack.restartFunction("health", {
@@ -47,6 +48,23 @@ Deno.test(
       assertEquals(halfSet.body.checks.l2_cache.error, "ConfigError");
     } finally {
       await stack.stop();
+    }
+
+    const l1Only = await startStack({
+      databaseUrl: t.url,
+      port: 0,
+      seedFlights: false,
+      functions: ["health"],
+      redis: false,
+    });
+    try {
+      const res = await fetch(`${l1Only.functionsUrl}/health`, {
+        headers: { authorization: `Bearer ${l1Only.anonKey}` },
+      });
+      assertEquals(res.status, 200);
+      assertEquals((await res.json()).checks.l2_cache, { status: "not_configured" });
+    } finally {
+      await l1Only.stop();
       await t.drop();
     }
   },

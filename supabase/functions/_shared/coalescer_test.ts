@@ -67,27 +67,63 @@ Deno.test("coalescer.load() dispatches at once when idle: no added delay", async
   assertEquals(a.value, 10);
 });
 
-Deno.test("coalescer.load() gathers for windowMs while a batch is in flight", async () => {
+Deno.test("coalescer.load() gathers under load until keys stop arriving for windowMs", async () => {
   const clock = new FakeClock();
   const { calls, batch, useClock } = controlledBatch<string, string>();
   useClock(clock);
-  const coalescer = new Coalescer({ batch, clock, windowMs: 2 });
+  const coalescer = new Coalescer({ batch, clock, windowMs: 2, maxWaitMs: 10 });
   coalescer.load("first");
   await clock.tick(0);
   assertEquals(calls.length, 1);
 
+  // A batch is in flight: b waits; c arrives 1 ms later and restarts the quiet gap.
   await clock.tick(0.5);
   coalescer.load("b");
   await clock.tick(1);
   coalescer.load("c");
-  await clock.tick(0.9);
-  assertEquals(calls.length, 1, "window (2 ms from the first waiting key) not over yet");
+  await clock.tick(1.9);
+  assertEquals(calls.length, 1, "2 ms without a new key not over yet (c came at 1.5)");
   await clock.tick(0.1);
-  assertEquals(calls.map((c) => [c.keys, c.at]), [[["first"], 0], [["b", "c"], 2.5]]);
+  assertEquals(calls.map((c) => [c.keys, c.at]), [[["first"], 0], [["b", "c"], 3.5]]);
   for (const call of calls) call.resolve(call.keys.map((k) => k));
   await settle();
   assertEquals(coalescer.pending, 0);
   assertEquals(coalescer.inFlightBatches, 0);
+});
+
+Deno.test("coalescer.load() holds the first waiting key at most maxWaitMs", async () => {
+  const clock = new FakeClock();
+  const { calls, batch, useClock } = controlledBatch<number, number>();
+  useClock(clock);
+  const coalescer = new Coalescer({ batch, clock, windowMs: 2, maxWaitMs: 5 });
+  coalescer.load(0);
+  await clock.tick(0);
+  // Under load now; a key every millisecond never leaves a 2 ms lull.
+  for (let k = 1; k <= 7; k++) {
+    coalescer.load(k);
+    await clock.tick(1);
+  }
+  assertEquals(calls.map((c) => [c.keys, c.at]), [[[0], 0], [[1, 2, 3, 4, 5], 5]]);
+  await clock.tick(2);
+  assertEquals(calls.at(-1)?.keys, [6, 7], "the rest after their own lull");
+  for (const call of calls) call.resolve(call.keys.map((k) => k));
+  await settle();
+});
+
+Deno.test("coalescer.load() with maxWaitMs = windowMs keeps a fixed window", async () => {
+  const clock = new FakeClock();
+  const { calls, batch, useClock } = controlledBatch<number, number>();
+  useClock(clock);
+  const coalescer = new Coalescer({ batch, clock, windowMs: 2, maxWaitMs: 2 });
+  coalescer.load(0);
+  await clock.tick(0);
+  coalescer.load(1);
+  await clock.tick(1.5);
+  coalescer.load(2);
+  await clock.tick(0.5);
+  assertEquals(calls.map((c) => [c.keys, c.at]), [[[0], 0], [[1, 2], 2]]);
+  for (const call of calls) call.resolve(call.keys.map((k) => k));
+  await settle();
 });
 
 Deno.test("coalescer.load() keeps gathering for a while after a concurrent batch", async () => {
@@ -116,7 +152,9 @@ Deno.test("coalescer.load() keeps gathering for a while after a concurrent batch
   coalescer.load("next-a");
   await clock.tick(1);
   coalescer.load("next-b");
-  await clock.tick(1);
+  await clock.tick(1.9);
+  assertEquals(calls.map((c) => c.keys.length), [1, 1, 2], "still gathering");
+  await clock.tick(0.1);
   assertEquals(calls.map((c) => c.keys.length), [1, 1, 2, 2]);
   assertEquals(calls.at(-1)?.keys, ["next-a", "next-b"]);
   await answer();
@@ -276,6 +314,7 @@ Deno.test("coalescer constructor rejects out-of-range options, naming them", () 
   const batch = (keys: readonly number[]) => Promise.resolve([...keys]);
   assertThrows(() => new Coalescer({ batch, windowMs: -1 }), RangeError, "windowMs");
   assertThrows(() => new Coalescer({ batch, loadMemoryMs: -5 }), RangeError, "loadMemoryMs");
+  assertThrows(() => new Coalescer({ batch, maxWaitMs: -1 }), RangeError, "maxWaitMs");
   assertThrows(() => new Coalescer({ batch, maxBatchSize: 0 }), RangeError, "maxBatchSize");
   assertThrows(() => new Coalescer({ batch, maxBatchSize: 2.5 }), RangeError, "received 2.5");
   assertThrows(() => new Coalescer({ batch, maxPending: Infinity }), RangeError, "maxPending");

@@ -15,6 +15,7 @@ import type { SearchResult } from "./result.ts";
 /** Coalescer settings of the optimized path (see `CoalescerOptions`). */
 export interface CoalescingSettings {
   windowMs: number;
+  maxWaitMs: number;
   loadMemoryMs: number;
   maxBatchSize: number;
   maxPending: number;
