@@ -74,6 +74,8 @@ export interface MetricRow {
   cache_l2_misses: number;
   kms_requests: number;
   kms_new_connections: number;
+  /** Resident memory of the isolate when the row was flushed; null until then. */
+  memory_rss_bytes: number | null;
 }
 
 /** Writes rows: one statement for all of them. */
@@ -99,6 +101,7 @@ const columns = [
   "cache_l2_misses",
   "kms_requests",
   "kms_new_connections",
+  "memory_rss_bytes",
 ] as const;
 
 /** The writer for `monitoring.function_metrics` on `sql`: one multi-row INSERT. */
@@ -142,6 +145,11 @@ export interface FunctionMetricsOptions {
   waitUntil?: (promise: Promise<unknown>) => void;
   /** Told about a failed flush. @default console.warn */
   onError?: (error: unknown) => void;
+  /**
+   * Resident memory of the isolate in bytes, read once per flush and written into every row of
+   * it (a gauge: the latest value wins). @default Deno.memoryUsage().rss
+   */
+  memoryRss?: () => number;
 }
 
 /** Counters since start (process-local; for tests and diagnostics). */
@@ -185,6 +193,7 @@ function emptyRow(
     cache_l2_misses: 0,
     kms_requests: 0,
     kms_new_connections: 0,
+    memory_rss_bytes: null,
   };
 }
 
@@ -196,11 +205,13 @@ type Counter = Exclude<
   | "isolate_id"
   | "latency_buckets"
   | "batch_size_buckets"
+  | "memory_rss_bytes"
 >;
 
 /** Adds `from` into `into` (same key). */
 function merge(into: MetricRow, from: MetricRow): void {
   for (const column of columns) {
+    if (column === "memory_rss_bytes") continue; // a gauge, set again at the next flush
     const value = from[column];
     if (typeof value === "number") (into[column as Counter] as number) += value;
   }
@@ -218,6 +229,7 @@ export class FunctionMetrics {
   readonly #clock: Clock;
   readonly #waitUntil: ((promise: Promise<unknown>) => void) | undefined;
   readonly #onError: (error: unknown) => void;
+  readonly #memoryRss: () => number;
 
   #rows = new Map<string, MetricRow>();
   #timer: TimerHandle | undefined;
@@ -239,6 +251,7 @@ export class FunctionMetrics {
           "metrics: flush failed, keeping rows for the next one:",
           error instanceof Error ? `${error.name}: ${error.message}` : error,
         ),
+      memoryRss = () => Deno.memoryUsage().rss,
     } = options;
     if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(functionName)) {
       throw new RangeError(
@@ -262,6 +275,7 @@ export class FunctionMetrics {
     this.#clock = clock;
     this.#waitUntil = waitUntil;
     this.#onError = onError;
+    this.#memoryRss = memoryRss;
   }
 
   /** Counters since start. */
@@ -350,6 +364,16 @@ export class FunctionMetrics {
     return this.#flushing ? this.#flushing.then(() => this.#flushOnce()) : this.#flushOnce();
   }
 
+  /** The isolate's resident memory, or null when the runtime cannot tell. */
+  #readMemory(): number | null {
+    try {
+      const rss = this.#memoryRss();
+      return Number.isSafeInteger(rss) && rss >= 0 ? rss : null;
+    } catch {
+      return null;
+    }
+  }
+
   #flushOnce(): Promise<void> {
     if (this.#flushing) return this.#flushing;
     if (this.#rows.size === 0) return Promise.resolve();
@@ -361,6 +385,8 @@ export class FunctionMetrics {
     }
     this.#flushing = (async () => {
       try {
+        const rss = this.#readMemory();
+        for (const row of batch.values()) row.memory_rss_bytes = rss;
         await this.#write([...batch.values()]);
         this.#stats.flushes++;
         this.#stats.rowsWritten += batch.size;
