@@ -57,6 +57,11 @@ export interface StackOptions {
    * @default true
    */
   redis?: boolean;
+  /**
+   * The `METRICS_BEARER_TOKEN` of the `metrics` function (at least 32 characters).
+   * @default 64 random hex characters, new for every stack
+   */
+  metricsBearerToken?: string;
 }
 
 /** A running stack. */
@@ -72,6 +77,8 @@ export interface Stack {
   readonly dbUrl: string;
   /** Names of the functions served. */
   readonly functions: string[];
+  /** The bearer secret Prometheus (or curl) presents to the `metrics` function. */
+  readonly metricsBearerToken: string;
   /** The Upstash REST URL given to the functions; undefined when the stack runs L1-only. */
   readonly upstashUrl: string | undefined;
   /** The isolate of a function, e.g. to read its log tail in a failing test. */
@@ -82,6 +89,12 @@ export interface Stack {
   stop(): Promise<void>;
   /** Synchronous last-resort kill of every child, for process-exit handlers. */
   killSync(): void;
+}
+
+/** 32 random bytes as hex: a fresh secret for one stack. */
+function randomSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 async function isEmpty(url: string): Promise<boolean> {
@@ -122,6 +135,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     "API gateway",
     "Is another `npm start` running? Stop it, or set STACK_PORT.",
   );
+  const metricsBearerToken = options.metricsBearerToken ?? randomSecret();
+  if (metricsBearerToken.length < 32) {
+    throw new RangeError("startStack metricsBearerToken: expected at least 32 characters");
+  }
   const keys = await apiKeys(jwtSecret);
   const stoppers: Array<() => Promise<void>> = [];
   const killers: Array<() => void> = [];
@@ -213,6 +230,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       SUPABASE_ANON_KEY: keys.anonKey,
       SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
       JWT_SECRET: keys.jwtSecret,
+      METRICS_BEARER_TOKEN: metricsBearerToken,
       ...kms.env,
       ...upstashEnv,
       ...extraEnv,
@@ -252,6 +270,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       jwtSecret: keys.jwtSecret,
       dbUrl,
       functions: specs.map((s) => s.name),
+      // extraEnv may replace it (a test pinning its own scrape token): expose what functions got.
+      metricsBearerToken: functionEnv.METRICS_BEARER_TOKEN!,
       upstashUrl: upstashEnv.UPSTASH_REDIS_REST_URL,
       functionProcess: (name) => processes.get(name),
       async restartFunction(name, env = {}) {
