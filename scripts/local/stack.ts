@@ -48,6 +48,12 @@ export interface StackOptions {
   log?: (line: string) => void;
   /** Where the local KMS endpoint keeps its key material and CA. @default .local/kms */
   kmsDir?: string;
+  /**
+   * Start the local KMS endpoint and give every function its `KMS_*`/`AWS_*` variables. `false`
+   * leaves KMS unconfigured (health reports it "not_configured"; payment-methods cannot work).
+   * @default true
+   */
+  kms?: boolean;
   /** Lines the functions print. @default ignore */
   onFunctionLog?: (name: string, line: string) => void;
   /**
@@ -185,14 +191,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     // The project's own KMS endpoint (AWS JSON 1.1 over HTTPS), so payment-methods runs the real
     // AWS SDK end to end. Its key file persists, keeping stored cards decryptable across restarts.
-    const kmsDir = options.kmsDir ?? `${localStateDir}/kms`;
-    const kms = await startKmsServer({
-      https: true,
-      keyFile: `${kmsDir}/key.json`,
-      caCertFile: `${kmsDir}/ca.pem`,
-    });
-    stoppers.push(() => kms.stop());
-    log(`KMS endpoint (local, HTTPS) on ${kms.url}`);
+    let kmsEnv: Readonly<Record<string, string>> = {};
+    if (options.kms ?? true) {
+      const kmsDir = options.kmsDir ?? `${localStateDir}/kms`;
+      const kms = await startKmsServer({
+        https: true,
+        keyFile: `${kmsDir}/key.json`,
+        caCertFile: `${kmsDir}/ca.pem`,
+      });
+      stoppers.push(() => kms.stop());
+      kmsEnv = kms.env;
+      log(`KMS endpoint (local, HTTPS) on ${kms.url}`);
+    } else {
+      log("KMS: not configured (disabled)");
+    }
 
     // The L2 cache: a real Redis behind the Upstash REST bridge, so the functions run the real
     // @upstash/redis client. Without Redis the cache is L1-only, which is said once, here.
@@ -231,7 +243,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
       JWT_SECRET: keys.jwtSecret,
       METRICS_BEARER_TOKEN: metricsBearerToken,
-      ...kms.env,
+      // Every function gets the KMS variables: payment-methods encrypts with them, health checks
+      // the key with DescribeKey through the same shared client code.
+      ...kmsEnv,
       ...upstashEnv,
       ...extraEnv,
     };
