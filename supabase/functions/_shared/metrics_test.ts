@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../../tests/support/assert.ts";
+import { assert, assertEquals, assertThrows } from "../../../tests/support/assert.ts";
 import { testDatabase } from "../../../tests/support/database.ts";
 import { startLatencyProxy } from "../../../scripts/local/latency_proxy.ts";
 import { createPool } from "./db.ts";
@@ -147,6 +147,39 @@ Deno.test("FunctionMetrics writes the latest resident memory into every row of a
   metrics.recordRequest("legacy", { status: 200, latencyMs: 1 });
   await metrics.flush();
   assertEquals(writes[1]![0]!.memory_rss_bytes, null, "a value the runtime cannot give is null");
+});
+
+Deno.test("FunctionMetrics counts searches per route in the row, bounded per row", async () => {
+  const clock = new FakeClock();
+  const { writes, write, failNext } = recorder();
+  const metrics = new FunctionMetrics({
+    functionName: "flight-search",
+    write,
+    clock,
+    maxRoutesPerRow: 2,
+    onError: () => {},
+  });
+  metrics.recordRoute("optimized", "JFK", "ORD");
+  metrics.recordRoute("optimized", "JFK", "ORD");
+  metrics.recordRoute("optimized", "LAX", "SFO");
+  metrics.recordRoute("optimized", "BOS", "MIA"); // a third route: dropped
+  metrics.recordRoute("legacy", "BOS", "MIA");
+  assertThrows(() => metrics.recordRoute("legacy", "jfk", "ORD"), RangeError, "IATA");
+  failNext(true);
+  await metrics.flush();
+  failNext(false);
+  metrics.recordRoute("optimized", "JFK", "ORD");
+  metrics.recordRoute("legacy", "BOS", "MIA");
+  await metrics.flush();
+  const byPath = Object.fromEntries(writes[0]!.map((r) => [r.path, r.route_demand]));
+  assertEquals(byPath, {
+    optimized: { "JFK-ORD": 3, "LAX-SFO": 1 },
+    legacy: { "BOS-MIA": 2 },
+  });
+  assertEquals(metrics.stats().routesDropped, 1);
+  metrics.recordRequest("none", { status: 200, latencyMs: 1 });
+  await metrics.flush();
+  assertEquals(writes[1]![0]!.route_demand, null, "no search, no demand");
 });
 
 Deno.test("FunctionMetrics keeps rows after a failed flush and merges them into the next", async () => {

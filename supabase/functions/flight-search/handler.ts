@@ -58,6 +58,8 @@ export interface SearchDeps {
       outcome: { status: number; latencyMs: number; fallback?: boolean },
     ): void;
     recordCache(path: MetricPath, tier: CacheTier, l2Enabled: boolean): void;
+    /** Counts one search of a route: the demand cache warming prefetches by. */
+    recordRoute(path: MetricPath, origin: string, destination: string): void;
   };
   randomId?: () => string;
   clock?: Clock;
@@ -128,6 +130,7 @@ async function serve(
   const path = await choosePath(req, deps);
   outcome.path = path === "dataloader" ? "none" : path;
   const search = await parseSearch(req);
+  deps.metrics.recordRoute(outcome.path, search.origin, search.destination);
 
   let servedBy: ForcedPath = path;
   const run = async (): Promise<SearchResult> => {

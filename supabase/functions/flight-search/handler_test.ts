@@ -22,6 +22,7 @@ function fakeDeps(overrides: Partial<SearchDeps> & { flag?: RolloutFlag } = {}) 
   const recorded: Array<{ path: MetricPath; status: number; fallback?: boolean }> = [];
   const logged: string[] = [];
   const calls = { legacy: 0, optimized: 0 };
+  const routes: string[] = [];
   const deps: SearchDeps = {
     legacy: (s) => (calls.legacy++, Promise.resolve(resultFor(s, "legacy"))),
     optimized: (s) => (calls.optimized++, Promise.resolve(resultFor(s, "optimized"))),
@@ -29,12 +30,13 @@ function fakeDeps(overrides: Partial<SearchDeps> & { flag?: RolloutFlag } = {}) 
     metrics: {
       recordRequest: (path, o) => recorded.push({ path, status: o.status, fallback: o.fallback }),
       recordCache: () => {},
+      recordRoute: (_path, origin, destination) => routes.push(`${origin}-${destination}`),
     },
     randomId: () => "random-id",
     log: (message) => logged.push(message),
     ...overrides,
   };
-  return { deps, recorded, logged, calls };
+  return { deps, recorded, logged, calls, routes };
 }
 
 const get = (path = `/flight-search?${query}`, headers: Record<string, string> = {}) =>
@@ -234,4 +236,13 @@ Deno.test("resultCacheKey() names every field of the normalized search", () => {
     resultCacheKey(b),
     "flight-search:JFK:LAX:2026-12-01:2026-12-08:2:business:duration:5",
   );
+});
+
+Deno.test("flight-search handler() counts the route of every valid search, none of an invalid one", async () => {
+  const { deps, routes } = fakeDeps();
+  await handler(get(`/flight-search?${query}`), deps);
+  await handler(get("/flight-search?origin=jfk&destination=lax&departure_date=2026-12-02"), deps);
+  const invalid = await handler(get("/flight-search?origin=JFK&destination=JFK"), deps);
+  assertEquals(invalid.status, 400);
+  assertEquals(routes, ["JFK-LAX", "JFK-LAX"]);
 });
