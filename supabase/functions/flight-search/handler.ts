@@ -3,11 +3,17 @@
  * its sticky bucket to the legacy path or the optimized one; the answer says which in
  * `x-search-path` and whether the result cache answered in `x-cache`.
  *
+ * Two operational routes sit beside the search, for service_role callers only (401 without a
+ * valid JWT, 403 for any other role): `GET /flight-search/stats` (this isolate's flag, cache,
+ * coalescer, pool, uptime and memory) and `POST /flight-search/cache/warm` (prefetch the most
+ * searched routes into the result cache).
+ *
  * Served at `/functions/v1/flight-search` behind the gateway; the function itself sees
  * `/flight-search` (as on hosted Supabase), so routing looks only at the path's end.
  *
  * @module
  */
+import { type AuthVerifier, requireRole } from "../_shared/auth.ts";
 import { inRollout, type RolloutFlag } from "../_shared/bucketing.ts";
 import type { CacheTier } from "../_shared/cache.ts";
 import { type Clock, systemClock } from "../_shared/clock.ts";
@@ -16,9 +22,11 @@ import { DeadlineError } from "../_shared/deadline.ts";
 import { type ErrorLogger, errorResponse, HttpError, json } from "../_shared/http_error.ts";
 import type { MetricPath } from "../_shared/metrics.ts";
 import { routingId, sessionHeader } from "../_shared/routing_id.ts";
+import { type CacheWarmer, parseWarmRequest } from "./cache_warm.ts";
 import type { ForcedPath } from "./config.ts";
 import { parseSearch, searchKey, type SearchRequest } from "./request.ts";
 import type { SearchResult } from "./result.ts";
+import type { IsolateStats } from "./stats.ts";
 
 /** The flag routing traffic to the optimized path. */
 export const flagKey = "flight_search_optimization";
@@ -61,6 +69,15 @@ export interface SearchDeps {
     /** Counts one search of a route: the demand cache warming prefetches by. */
     recordRoute(path: MetricPath, origin: string, destination: string): void;
   };
+  /**
+   * Verifies the caller of the service_role routes; throws HttpError 401 for a missing or bad
+   * JWT, and a ConfigError (answered 500) when the function has no way to verify.
+   */
+  verify?: AuthVerifier;
+  /** This isolate's numbers for `GET /flight-search/stats`. */
+  stats?: () => IsolateStats;
+  /** The warmer behind `POST /flight-search/cache/warm`; none answers 409 (no result cache). */
+  warm?: CacheWarmer;
   randomId?: () => string;
   clock?: Clock;
   log?: ErrorLogger;
@@ -111,16 +128,59 @@ export async function handler(req: Request, deps: SearchDeps): Promise<Response>
   return withCors(response);
 }
 
+/** The routes of the function, by the end of the path. */
+const routes = {
+  search: /(^|\/)flight-search\/?$/,
+  stats: /(^|\/)flight-search\/stats\/?$/,
+  warm: /(^|\/)flight-search\/cache\/warm\/?$/,
+} as const;
+
+/** 401 unless the caller holds a valid JWT, 403 unless its role is service_role. */
+async function requireServiceRole(req: Request, deps: SearchDeps): Promise<void> {
+  if (!deps.verify) throw new Error("flight-search: no JWT verifier configured");
+  requireRole(await deps.verify(req), "service_role");
+}
+
+function allow(req: Request, methods: string[]): void {
+  if (!methods.includes(req.method)) {
+    throw new HttpError(405, "method_not_allowed", `use ${methods.join(" or ")}`, undefined, {
+      allow: [...methods, "OPTIONS"].join(", "),
+    });
+  }
+}
+
 async function serve(
   req: Request,
   deps: SearchDeps,
   outcome: { path: MetricPath; fallback: boolean },
 ): Promise<Response> {
   const { pathname } = new URL(req.url);
-  if (!/(^|\/)flight-search\/?$/.test(pathname)) {
+  const route = (Object.keys(routes) as (keyof typeof routes)[])
+    .find((name) => routes[name].test(pathname));
+  if (route === undefined) {
     throw new HttpError(404, "not_found", `no route for ${pathname}; search at /flight-search`);
   }
   if (req.method === "OPTIONS") return new Response(null, { status: 204 });
+  if (route === "stats") {
+    await requireServiceRole(req, deps);
+    allow(req, ["GET", "HEAD"]);
+    if (!deps.stats) throw new Error("flight-search: no stats source configured");
+    const response = json(deps.stats());
+    return req.method === "HEAD" ? new Response(null, response) : response;
+  }
+  if (route === "warm") {
+    await requireServiceRole(req, deps);
+    allow(req, ["POST"]);
+    const request = await parseWarmRequest(req);
+    if (!deps.warm) {
+      throw new HttpError(
+        409,
+        "cache_disabled",
+        "the result cache is off in this deployment (FLIGHT_SEARCH_RESULT_CACHE=off): nothing to warm",
+      );
+    }
+    return json(await deps.warm(request));
+  }
   if (req.method !== "GET" && req.method !== "POST") {
     throw new HttpError(405, "method_not_allowed", "use GET or POST", undefined, {
       allow: "GET, POST, OPTIONS",
@@ -133,34 +193,11 @@ async function serve(
   deps.metrics.recordRoute(outcome.path, search.origin, search.destination);
 
   let servedBy: ForcedPath = path;
-  const run = async (): Promise<SearchResult> => {
-    if (path === "legacy") return await deps.legacy(search);
-    const fast = path === "dataloader" ? deps.peer : deps.optimized;
-    if (!fast) throw new Error(`path ${path} is not configured`);
-    try {
-      return await fast(search);
-    } catch (error) {
-      if (error instanceof OverloadError) {
-        // Shedding load: answering on the legacy path instead would add to it.
-        throw new HttpError(
-          503,
-          "overloaded",
-          "too many searches in flight; retry shortly",
-          undefined,
-          {
-            "retry-after": "1",
-          },
-        );
-      }
-      (deps.log ?? ((m, e) => console.error(m, e)))(
-        `${path} path failed, answering on the legacy path`,
-        error instanceof Error ? `${error.name}: ${error.message}` : error,
-      );
+  const run = () =>
+    runOnPath(path, search, deps, () => {
       outcome.fallback = true;
       servedBy = "legacy";
-      return await deps.legacy(search);
-    }
-  };
+    });
 
   let result: SearchResult;
   let tier: CacheTier = "miss";
@@ -188,6 +225,46 @@ async function serve(
   const headers: Record<string, string> = { "x-search-path": servedBy, "x-cache": tier };
   if (outcome.fallback) headers["x-search-fallback"] = path;
   return json(result, { headers });
+}
+
+/**
+ * Runs `search` on `path`; a failure of a fast path is answered by legacy (`onFallback` is told),
+ * except an overloaded coalescer, which answers 503 (legacy would add to the load). Requests and
+ * cache warming load through here alike, so a warmed entry is what a request would have cached.
+ *
+ * @throws {HttpError} 503 `overloaded` when the coalescer sheds load.
+ * @throws whatever the legacy path throws.
+ */
+export async function runOnPath(
+  path: ForcedPath,
+  search: SearchRequest,
+  deps: Pick<SearchDeps, "legacy" | "optimized" | "peer" | "log">,
+  onFallback: () => void = () => {},
+): Promise<SearchResult> {
+  if (path === "legacy") return await deps.legacy(search);
+  const fast = path === "dataloader" ? deps.peer : deps.optimized;
+  if (!fast) throw new Error(`path ${path} is not configured`);
+  try {
+    return await fast(search);
+  } catch (error) {
+    if (error instanceof OverloadError) {
+      throw new HttpError(
+        503,
+        "overloaded",
+        "too many searches in flight; retry shortly",
+        undefined,
+        {
+          "retry-after": "1",
+        },
+      );
+    }
+    (deps.log ?? ((m, e) => console.error(m, e)))(
+      `${path} path failed, answering on the legacy path`,
+      error instanceof Error ? `${error.name}: ${error.message}` : error,
+    );
+    onFallback();
+    return await deps.legacy(search);
+  }
 }
 
 async function choosePath(req: Request, deps: SearchDeps): Promise<ForcedPath> {
