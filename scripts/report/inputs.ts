@@ -28,6 +28,8 @@ export interface ReportInputs {
   kms: Input<KmsReport>;
   /** The latest valid summary per workload, then the invalid files. */
   loads: Input<LoadSummary>[];
+  /** The folder the load summaries were read from. @default "reports/load" */
+  loadsDir?: string;
 }
 
 async function readJson(
@@ -109,5 +111,6 @@ export async function readReportInputs(reportsDir: string): Promise<ReportInputs
     search: await readBench(`${reportsDir}/bench/search.json`, searchReportSchema),
     kms: await readBench(`${reportsDir}/bench/kms.json`, kmsReportSchema),
     loads: await readLoads(`${reportsDir}/load`),
+    loadsDir: `${reportsDir}/load`,
   };
 }

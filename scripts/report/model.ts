@@ -233,7 +233,7 @@ function searchSection(input: Input<SearchReport>): Section {
       `and contender; +${settings.delayMsEachWay} ms each way between functions and Postgres; ` +
       `${fmtNum(settings.seededFlights)} flights; DB pool ${settings.dbPoolMax} per isolate; ` +
       `coalescing ${Object.entries(settings.coalescing).map(([k, v]) => `${k} ${v}`).join(", ")}.`,
-      ...Object.entries(bench.method).map(([k, v]) => `${k}: ${v}`),
+      `Method: ${Object.entries(bench.method).map(([k, v]) => `${k}: ${v}`).join("; ")}.`,
     ],
     ranAt: bench.meta.startedAt,
     machine: describeMachine(bench.meta.machine),
@@ -365,7 +365,7 @@ function sweepLevels(summary: LoadSummary): { level: number; durationS: number }
     .sort((a, b) => a.level - b.level);
 }
 
-function loadSection(loads: Input<LoadSummary>[]): Section {
+function loadSection(loads: Input<LoadSummary>[], dir = "reports/load"): Section {
   const valid = loads.filter((l): l is Extract<Input<LoadSummary>, { status: "ok" }> =>
     l.status === "ok"
   );
@@ -373,7 +373,7 @@ function loadSection(loads: Input<LoadSummary>[]): Section {
   const base = {
     id: "load-tests",
     title: "Load tests (k6 or the built-in driver)",
-    source: "reports/load/*.json",
+    source: `${dir}/*.json`,
     command: "deno task load --scenario <workload>  (or k6 run tests/load/<workload>.js)",
   };
   const notes = invalid.map((l) => `invalid: ${l.path}: ${l.status === "invalid" ? l.error : ""}`);
@@ -382,7 +382,7 @@ function loadSection(loads: Input<LoadSummary>[]): Section {
       ...base,
       status: invalid.length > 0 ? "invalid" : "not_run",
       notes: invalid.length > 0 ? notes : [
-        "not run: no load summary under reports/load/ — run `deno task load --scenario baseline`",
+        `not run: no load summary under ${dir}/ — run \`deno task load --scenario baseline\``,
       ],
       tables: [],
       charts: [],
@@ -635,6 +635,10 @@ export function buildReport(
     generatedAt: context.generatedAt.toISOString(),
     machine: describeMachine(context.machine),
     compliance: compliance(sla, inputs),
-    sections: [searchSection(inputs.search), loadSection(inputs.loads), kmsSection(inputs.kms)],
+    sections: [
+      searchSection(inputs.search),
+      loadSection(inputs.loads, inputs.loadsDir),
+      kmsSection(inputs.kms),
+    ],
   };
 }
