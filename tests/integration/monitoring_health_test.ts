@@ -60,7 +60,7 @@ Deno.test(
       assertEquals(unreachable.body.checks.database.status, "up");
       assertEquals(unreachable.body.checks.l2_cache.status, "down");
 
-      // The stack already gives a token: blank it, leaving the URL alone half of the pair.
+      // The stack sets both variables; blanking the token leaves only the URL set.
       await stack.restartFunction("health", {
         UPSTASH_REDIS_REST_URL: closed,
         UPSTASH_REDIS_REST_TOKEN: "",
