@@ -26,10 +26,33 @@ Deno.test(
       env: { FLAG_CACHE_TTL_MS: "200", METRICS_FLUSH_INTERVAL_MS: "300" },
     });
     try {
-      await db.sql`update public.feature_flags set enabled = true, traffic_percentage = 50,
+      // All traffic on the optimized path (each VU is one sticky session, so a share would make
+      // the split a coin toss over four sessions); wait until the function's flag cache has it.
+      await db.sql`update public.feature_flags set enabled = true, traffic_percentage = 100,
                    reason = 'load driver test' where flag_key = ${flagKey}`;
-      // Let the function's flag cache see the change before the run starts.
-      await new Promise((resolve) => setTimeout(resolve, 600));
+      const [route] = await db.sql<{ o: string; d: string; day: string }[]>`
+        select origin as o, destination as d, departure_date::text as day
+          from public.flights limit 1`;
+      const probe = `${stack.functionsUrl}/flight-search?origin=${route!.o}&destination=${
+        route!.d
+      }&departure_date=${route!.day}`;
+      const flagDeadline = Date.now() + 10_000;
+      let probes = 0;
+      for (;; probes++) {
+        const res = await fetch(probe, { headers: { authorization: `Bearer ${stack.anonKey}` } });
+        await res.body?.cancel();
+        if (res.headers.get("x-search-path") === "optimized") break;
+        assert(Date.now() < flagDeadline, "the flag never reached the function");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      // The probes' own flush must land before the run, so that every later flush is the run's.
+      const flushed = () =>
+        db.sql<{ n: number }[]>`select coalesce(sum(requests), 0)::int as n
+          from monitoring.function_metrics where function_name = 'flight-search'`;
+      while ((await flushed())[0]!.n < probes + 1) {
+        assert(Date.now() < flagDeadline, "the probes' metrics were never flushed");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       const started = new Date();
       const vus = 4;
       const summary = await runScenario({
@@ -57,7 +80,7 @@ Deno.test(
       assert((summary.meta.routes ?? 0) > 0, "routes derived from the database");
       // Every answer was a search served by one of the two paths, none failed its checks.
       assertEquals(count("search_legacy") + count("search_optimized"), answered);
-      assert(count("search_legacy") > 0 && count("search_optimized") > 0, "both paths at 50%");
+      assertEquals(count("search_optimized"), answered, "every search on the optimized path");
       assert(
         summary.root_group!.checks.every((c) => c.fails === 0),
         JSON.stringify(summary.root_group!.checks),
@@ -87,10 +110,10 @@ Deno.test(
         `database ${total} vs driver ${answered}`,
       );
       assertEquals(rows.reduce((n, r) => n + r.server_errors, 0), 0);
-      const legacy = byPath.legacy?.requests ?? 0;
+      const optimized = byPath.optimized?.requests ?? 0;
       assert(
-        legacy >= count("search_legacy") && legacy <= count("search_legacy") + vus,
-        `legacy: database ${legacy} vs driver ${count("search_legacy")}`,
+        optimized >= answered && optimized <= answered + vus,
+        `optimized: database ${optimized} vs driver ${answered}`,
       );
     } finally {
       await stack.stop();
