@@ -69,6 +69,7 @@ export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: Fu
       clock,
     }),
     forcePath: config.forcePath,
+    faultRate: config.faultRate,
     cache,
     metrics,
     clock,
@@ -106,7 +107,11 @@ export function isolateDeps(env: EnvSource = processEnv()): SearchDeps {
   console.log(
     `flight-search: result cache ${
       cache ? (cache.l2Enabled ? "L1 + L2 (Upstash)" : "L1 only") : "off"
-    }${config.forcePath ? `, every request on the ${config.forcePath} path` : ""}`,
+    }${config.forcePath ? `, every request on the ${config.forcePath} path` : ""}${
+      config.faultRate > 0
+        ? `, FAULT INJECTION: ${config.faultRate * 100}% of optimized requests fail`
+        : ""
+    }`,
   );
   return buildDeps({ sql: isolatePool(functionName), config, cache });
 }

@@ -60,6 +60,14 @@ export interface SearchDeps {
     recordCache(path: MetricPath, tier: CacheTier, l2Enabled: boolean): void;
   };
   randomId?: () => string;
+  /**
+   * Share (0..1) of optimized-path requests that fail on purpose before answering, to rehearse
+   * a rollback against real traffic. Faulted requests bypass the result cache: a cache hit would
+   * hide the fault. @default 0
+   */
+  faultRate?: number;
+  /** Random source of the fault injection, 0 ≤ x < 1. @default Math.random */
+  random?: () => number;
   clock?: Clock;
   log?: ErrorLogger;
 }
@@ -85,6 +93,14 @@ export function resultCacheKey(search: SearchRequest): string {
 function withCors(response: Response): Response {
   for (const [name, value] of Object.entries(cors)) response.headers.set(name, value);
   return response;
+}
+
+/** The error an injected fault throws (see `SearchDeps.faultRate`). */
+export class InjectedFaultError extends Error {
+  override name = "InjectedFaultError";
+  constructor() {
+    super("fault injected into the optimized path (FLIGHT_SEARCH_FAULT_RATE)");
+  }
 }
 
 /** Answers one request. Never throws: every failure becomes an error response. */
@@ -129,12 +145,15 @@ async function serve(
   outcome.path = path === "dataloader" ? "none" : path;
   const search = await parseSearch(req);
 
+  const { faultRate = 0, random = Math.random } = deps;
+  const faulted = path === "optimized" && faultRate > 0 && random() < faultRate;
   let servedBy: ForcedPath = path;
   const run = async (): Promise<SearchResult> => {
     if (path === "legacy") return await deps.legacy(search);
     const fast = path === "dataloader" ? deps.peer : deps.optimized;
     if (!fast) throw new Error(`path ${path} is not configured`);
     try {
+      if (faulted) throw new InjectedFaultError();
       return await fast(search);
     } catch (error) {
       if (error instanceof OverloadError) {
@@ -162,7 +181,7 @@ async function serve(
   let result: SearchResult;
   let tier: CacheTier = "miss";
   try {
-    if (deps.cache) {
+    if (deps.cache && !faulted) {
       ({ value: result, tier } = await deps.cache.getOrLoad(resultCacheKey(search), run));
       deps.metrics.recordCache(outcome.path, tier, deps.cache.l2Enabled);
     } else {
