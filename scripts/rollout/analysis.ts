@@ -137,12 +137,15 @@ export function judge(
   for (const m of metrics) {
     if (m.verdict !== "rollback" && m.verdict !== "warn") continue;
     const spec = sla.metrics[m.metric]!;
-    const level = m.verdict === "rollback" ? spec.rollback : spec.warning;
+    // evaluate() warns at the warning level, or at the critical level when there is none.
+    const [name, level] = m.verdict === "rollback"
+      ? ["rollback", spec.rollback]
+      : (spec.warning ?? null) !== null
+      ? ["warning", spec.warning]
+      : ["critical", spec.critical];
     const sign = spec.better === "lower" ? ">" : "<";
     notes.push(
-      `${m.metric} ${format(m.metric, m.optimized!)} ${sign} ${
-        m.verdict === "rollback" ? "rollback" : "warning"
-      } level ${level}` +
+      `${m.metric} ${format(m.metric, m.optimized!)} ${sign} ${name} level ${level}` +
         (m.legacy === null ? "" : ` (legacy ${format(m.metric, m.legacy)})`),
     );
   }

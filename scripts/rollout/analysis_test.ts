@@ -118,3 +118,18 @@ Deno.test("CanaryAnalysis rolls back after threshold consecutive failures; a pas
   assertThrows(() => new CanaryAnalysis(0), RangeError);
   assert(sla.analysis.threshold >= 1);
 });
+
+Deno.test("judge() names the critical level when a metric warns without a warning level", () => {
+  const spec = levels("db_query_rate_per_s");
+  assert(spec.warning === null && spec.critical !== null, "a critical-only metric");
+  const check = judge(
+    sla,
+    [healthy("optimized", { dbQueryRatePerS: spec.critical * 2 })],
+    window,
+  );
+  assertEquals(check.outcome, "pass");
+  assertStringIncludes(
+    check.notes.join(),
+    `db_query_rate_per_s ${(spec.critical * 2).toFixed(1)} > critical level ${spec.critical}`,
+  );
+});
