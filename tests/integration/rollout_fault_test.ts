@@ -93,7 +93,12 @@ Deno.test({
       for (let i = 0; i < 20; i++) {
         const res = await fetch(
           `${stack.functionsUrl}/flight-search?origin=JFK&destination=LAX&departure_date=${date}`,
-          { headers: { authorization: `Bearer ${stack.anonKey}`, "x-session-id": `drill-session-${i}` } },
+          {
+            headers: {
+              authorization: `Bearer ${stack.anonKey}`,
+              "x-session-id": `drill-session-${i}`,
+            },
+          },
         );
         const body = await res.text();
         assertEquals(res.status, 200, body);
