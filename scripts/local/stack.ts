@@ -57,6 +57,13 @@ export interface StackOptions {
    * @default true
    */
   redis?: boolean;
+  /**
+   * Start Postgres, Redis and the function isolates in process groups of their own: a terminal's
+   * Ctrl-C then reaches only this process, which can still use them (e.g. to roll a deploy back)
+   * before stopping them. Whoever sets it must stop the stack on exit (`stop()` or `killSync()`).
+   * @default false
+   */
+  detached?: boolean;
 }
 
 /** A running stack. */
@@ -123,6 +130,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     workdir = repoRoot,
     log = () => {},
     onFunctionLog,
+    detached = false,
   } = options;
   const port = options.port === 0 ? freePort() : options.port ?? 54321;
   const dbPort = options.dbPort === 0 ? freePort() : options.dbPort ?? 54322;
@@ -153,7 +161,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       dbUrl = databaseUrl;
       log(`Postgres: using ${new URL(databaseUrl).host}`);
     } else {
-      pg = await startEmbeddedPostgres({ dataDir, port: dbPort, ephemeral });
+      pg = await startEmbeddedPostgres({ dataDir, port: dbPort, ephemeral, detached });
       dbUrl = pg.url;
       log(`Postgres 17 (embedded) ready on 127.0.0.1:${dbPort}, data in ${dataDir}`);
     }
@@ -192,7 +200,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const upstashEnv: Record<string, string> = {};
     if (options.redis ?? true) {
       try {
-        const redis = await startRedis();
+        const redis = await startRedis({ detached });
         stoppers.push(() => redis.stop());
         killers.push(() => redis.killSync());
         const bridge = await startUpstashBridge({
@@ -236,7 +244,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       specs = specs.filter((s) => wanted.has(s.name));
     }
     const started = await Promise.allSettled(
-      specs.map((spec) => startFunction(spec, { env: functionEnv, onLog: onFunctionLog })),
+      specs.map((spec) =>
+        startFunction(spec, { env: functionEnv, onLog: onFunctionLog, detached })
+      ),
     );
     for (const result of started) {
       if (result.status === "fulfilled") processes.set(result.value.name, result.value);
@@ -273,6 +283,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         const proc = await startFunction(spec, {
           env: { ...functionEnv, ...env },
           onLog: onFunctionLog,
+          detached,
         });
         processes.set(name, proc);
         routes.set(name, { port: proc.port, verifyJwt: spec.verifyJwt, alive: () => proc.alive() });

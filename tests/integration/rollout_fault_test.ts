@@ -85,25 +85,25 @@ Deno.test({
         checks: checks.length,
       });
 
-      // Past the functions' flag TTL, every search is back on the legacy path.
+      // Past the functions' flag TTL every search is back on the legacy path. The flag cache
+      // serves a stale value while it refreshes, so the first request after a quiet spell (the
+      // traffic has stopped) may still see the old flag: it only starts the refresh.
       const flagTtlMs = Number(localFunctionSettings.FLAG_CACHE_TTL_MS);
-      await new Promise((resolve) => setTimeout(resolve, flagTtlMs + 500));
       const date = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
-      const paths = new Set<string | null>();
-      for (let i = 0; i < 20; i++) {
+      const search = async (session: string) => {
         const res = await fetch(
           `${stack.functionsUrl}/flight-search?origin=JFK&destination=LAX&departure_date=${date}`,
-          {
-            headers: {
-              authorization: `Bearer ${stack.anonKey}`,
-              "x-session-id": `drill-session-${i}`,
-            },
-          },
+          { headers: { authorization: `Bearer ${stack.anonKey}`, "x-session-id": session } },
         );
         const body = await res.text();
         assertEquals(res.status, 200, body);
-        paths.add(res.headers.get("x-search-path"));
-      }
+        return res.headers.get("x-search-path");
+      };
+      await new Promise((resolve) => setTimeout(resolve, flagTtlMs));
+      await search("drill-session-refresh");
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const paths = new Set<string | null>();
+      for (let i = 0; i < 20; i++) paths.add(await search(`drill-session-${i}`));
       assertEquals([...paths], ["legacy"]);
     } finally {
       await stack.stop();
