@@ -70,7 +70,7 @@ const onInterrupt = () => {
       ? "\ninterrupted: rolling back, then stopping (Ctrl-C again to quit at once)"
       : "\ninterrupted: stopping once the stack is up (Ctrl-C again to quit at once)",
   );
-  controller.abort("interrupted (SIGINT)");
+  controller.abort("Ctrl-C (SIGINT)");
 };
 Deno.addSignalListener("SIGINT", onInterrupt);
 Deno.addSignalListener("SIGTERM", onInterrupt);
