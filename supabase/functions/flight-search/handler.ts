@@ -168,10 +168,14 @@ async function serve(
           },
         );
       }
-      (deps.log ?? ((m, e) => console.error(m, e)))(
-        `${path} path failed, answering on the legacy path`,
-        error instanceof Error ? `${error.name}: ${error.message}` : error,
-      );
+      // An injected fault was announced once when the isolate started; one line per request
+      // would drown the function's log during a drill.
+      if (!(error instanceof InjectedFaultError)) {
+        (deps.log ?? ((m, e) => console.error(m, e)))(
+          `${path} path failed, answering on the legacy path`,
+          error instanceof Error ? `${error.name}: ${error.message}` : error,
+        );
+      }
       outcome.fallback = true;
       servedBy = "legacy";
       return await deps.legacy(search);

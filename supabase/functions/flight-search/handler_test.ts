@@ -221,7 +221,7 @@ Deno.test("flight-search handler() fails the injected share of optimized request
   const cache = new TwoTierCache<SearchResult>({ log: () => {} });
   // Every third draw is below the rate: requests 1, 4, 7, ... are faulted.
   let draw = 0;
-  const { deps, recorded, calls } = fakeDeps({
+  const { deps, recorded, calls, logged } = fakeDeps({
     cache,
     forcePath: "optimized",
     faultRate: 0.1,
@@ -249,6 +249,7 @@ Deno.test("flight-search handler() fails the injected share of optimized request
   ]);
   assertEquals(recorded.filter((r) => r.fallback).length, 2);
   assertEquals(calls, { legacy: 2, optimized: 1 });
+  assertEquals(logged, [], "injected faults are announced once per isolate, not per request");
 });
 
 Deno.test("flight-search handler() never injects faults into the legacy path", async () => {
