@@ -7,7 +7,9 @@
  * - `reports/bench/search.json` ({@link searchBenchSchema}), from `deno task bench:search`;
  * - `reports/bench/kms.json` ({@link kmsBenchSchema}), from `deno task bench:kms`;
  * - `reports/load/*.json` (scripts/load/summary.ts), from `deno task load` or k6; the latest
- *   per workload (by `meta.endedAt`) is used, `routes.json` is not a summary.
+ *   per workload (by `meta.endedAt`) is used, `routes.json` is not a summary;
+ * - `reports/deployments/<id>.json` ({@link deploymentSchema}), from the rollout CLI or
+ *   `npm start`: the latest deploy (ids sort by start time), when there is one.
  *
  * @module
  */
@@ -73,6 +75,51 @@ export const kmsBenchSchema = z.looseObject({
 /** A validated KMS benchmark. */
 export type KmsBench = z.output<typeof kmsBenchSchema>;
 
+const checkMetricSchema = z.looseObject({
+  metric: z.string(),
+  optimized: z.number().nullable(),
+  legacy: z.number().nullable(),
+  verdict: z.string(),
+});
+
+/** `reports/deployments/<id>.json` (scripts/rollout/deployment_log.ts): what the report shows. */
+export const deploymentSchema = z.looseObject({
+  id: z.string().min(1),
+  environment: z.string(),
+  flagKey: z.string(),
+  fromPercentage: z.number(),
+  toPercentage: z.number(),
+  steps: z.array(z.number()),
+  /** promoted, rolled_back, failed, aborted (running while in progress). */
+  status: z.string(),
+  reason: z.string().nullable(),
+  startedAt: z.iso.datetime({ offset: true }),
+  finishedAt: z.iso.datetime({ offset: true }).nullable(),
+  startedBy: z.string(),
+  dryRun: z.boolean(),
+  phases: z.array(z.looseObject({
+    number: z.number().int(),
+    name: z.string(),
+    step: z.number().optional(),
+    durationMs: z.number().optional(),
+    outcome: z.string().optional(),
+    detail: z.string().optional(),
+  })),
+  checks: z.array(z.looseObject({
+    step: z.number(),
+    check: z.looseObject({
+      index: z.number().int(),
+      outcome: z.string(),
+      optimizedRequests: z.number(),
+      legacyRequests: z.number(),
+      metrics: z.array(checkMetricSchema),
+      notes: z.array(z.string()),
+    }),
+  })),
+});
+/** A deploy as the report reads it. */
+export type Deployment = z.output<typeof deploymentSchema>;
+
 /** One input file: present and valid, absent, or invalid. */
 export type Input<T> =
   | { status: "ok"; path: string; data: T }
@@ -85,6 +132,8 @@ export interface ReportInputs {
   kms: Input<KmsBench>;
   /** The latest valid summary per workload, then the invalid files. */
   loads: Input<LoadSummary>[];
+  /** The latest deploy's log; absent when no deploy has been logged. */
+  rollout?: Input<Deployment>;
 }
 
 async function readJson(
@@ -160,11 +209,28 @@ async function readLoads(dir: string): Promise<Input<LoadSummary>[]> {
   return [...[...latest.values()].sort((a, b) => a.path.localeCompare(b.path)), ...invalid];
 }
 
+async function readLatestDeployment(dir: string): Promise<Input<Deployment> | undefined> {
+  let latest: string | undefined;
+  try {
+    for (const entry of Deno.readDirSync(dir)) {
+      if (!entry.isFile || !/^dep_.*\.json$/.test(entry.name)) continue;
+      if (latest === undefined || entry.name > latest) latest = entry.name;
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  return latest === undefined ? undefined : await readBench(`${dir}/${latest}`, deploymentSchema);
+}
+
 /** Reads every input under `reportsDir`. */
 export async function readReportInputs(reportsDir: string): Promise<ReportInputs> {
-  return {
+  const inputs: ReportInputs = {
     search: await readBench(`${reportsDir}/bench/search.json`, searchBenchSchema),
     kms: await readBench(`${reportsDir}/bench/kms.json`, kmsBenchSchema),
     loads: await readLoads(`${reportsDir}/load`),
   };
+  const rollout = await readLatestDeployment(`${reportsDir}/deployments`);
+  if (rollout) inputs.rollout = rollout;
+  return inputs;
 }

@@ -9,7 +9,7 @@ import { metricNames as loadMetrics } from "../../tests/load/lib/response.js";
 import { evaluate, type MetricName, type Sla, type Verdict } from "../sla/sla.ts";
 import { type LoadSummary, metricValue, slaFigures, thresholdResults } from "../load/summary.ts";
 import type { Machine } from "../load/summary.ts";
-import type { Input, KmsBench, ReportInputs, SearchBench } from "./inputs.ts";
+import type { Deployment, Input, KmsBench, ReportInputs, SearchBench } from "./inputs.ts";
 
 /** A table with formatted cells. */
 export interface Table {
@@ -553,6 +553,110 @@ function compliance(sla: Sla, inputs: ReportInputs): Table {
   };
 }
 
+/** The latest deploy: how it ended, its phases, and each analysis check, optimized vs legacy. */
+function rolloutSection(input: Input<Deployment>): Section {
+  const base = {
+    id: "rollout",
+    title: "Rollout: optimized vs legacy path under the canary analysis",
+    source: input.path,
+    command: "npm start (or scripts/deploy-performance-optimizations.sh)",
+  };
+  if (input.status !== "ok") return notRun(base, input);
+  const d = input.data;
+  const pair = (
+    metrics: Deployment["checks"][number]["check"]["metrics"],
+    metric: string,
+    format: (v: number | null) => string,
+  ) => {
+    const m = metrics.find((x) => x.metric === metric);
+    return `${format(m?.optimized ?? null)} / ${format(m?.legacy ?? null)}`;
+  };
+  const value = (
+    metrics: Deployment["checks"][number]["check"]["metrics"],
+    metric: string,
+    path: "optimized" | "legacy",
+  ) => metrics.find((x) => x.metric === metric)?.[path] ?? null;
+  const labels = d.checks.map((c) => `${c.step}% #${c.check.index}`);
+  return {
+    ...base,
+    status: "ok",
+    notes: [
+      `deploy ${d.id} to ${d.environment}${d.dryRun ? " (dry run)" : ""}: ${
+        d.status.replace("_", " ")
+      }` +
+      (d.reason ? ` — ${d.reason}` : ""),
+      `${d.flagKey}: ${d.fromPercentage}% → ${d.toPercentage}% (steps ${
+        d.steps.join(", ")
+      }) by ${d.startedBy}`,
+    ],
+    ranAt: d.startedAt,
+    tables: [
+      {
+        caption: "Phases",
+        columns: ["#", "Phase", "Step", "Outcome", "Duration s", "Detail"],
+        rows: d.phases.map((p) => [
+          String(p.number),
+          p.name,
+          p.step === undefined ? "" : `${p.step}%`,
+          p.outcome ?? "running",
+          p.durationMs === undefined ? "–" : fmtNum(p.durationMs / 1000, 1),
+          p.detail ?? "",
+        ]),
+      },
+      {
+        caption: "Analysis checks, optimized / legacy (the optimized path is judged; error rate " +
+          "counts fallbacks)",
+        columns: [
+          "Step",
+          "#",
+          "Outcome",
+          "Requests",
+          "Error rate",
+          "p95 ms",
+          "Cache hit",
+          "Notes",
+        ],
+        rows: d.checks.map(({ step, check }) => [
+          `${step}%`,
+          String(check.index),
+          check.outcome,
+          `${fmtNum(check.optimizedRequests)} / ${fmtNum(check.legacyRequests)}`,
+          pair(check.metrics, "error_rate", fmtPct),
+          pair(check.metrics, "latency_p95_ms", fmtMs),
+          pair(check.metrics, "cache_hit_ratio", fmtPct),
+          check.notes.join("; "),
+        ]),
+      },
+    ],
+    charts: d.checks.length === 0 ? [] : [
+      {
+        id: "rollout-p95",
+        title: "p95 latency per check",
+        kind: "line",
+        xTitle: "step, check",
+        yTitle: "ms",
+        labels,
+        datasets: (["optimized", "legacy"] as const).map((path) => ({
+          label: path,
+          data: d.checks.map((c) => value(c.check.metrics, "latency_p95_ms", path)),
+        })),
+      },
+      {
+        id: "rollout-errors",
+        title: "Error rate per check (optimized: 5xx and fallbacks)",
+        kind: "line",
+        xTitle: "step, check",
+        yTitle: "share of requests",
+        labels,
+        datasets: (["optimized", "legacy"] as const).map((path) => ({
+          label: path,
+          data: d.checks.map((c) => value(c.check.metrics, "error_rate", path)),
+        })),
+      },
+    ],
+  };
+}
+
 /** Builds the report model. */
 export function buildReport(
   inputs: ReportInputs,
@@ -564,6 +668,11 @@ export function buildReport(
     generatedAt: context.generatedAt.toISOString(),
     machine: describeMachine(context.machine),
     compliance: compliance(sla, inputs),
-    sections: [searchSection(inputs.search), loadSection(inputs.loads), kmsSection(inputs.kms)],
+    sections: [
+      ...(inputs.rollout ? [rolloutSection(inputs.rollout)] : []),
+      searchSection(inputs.search),
+      loadSection(inputs.loads),
+      kmsSection(inputs.kms),
+    ],
   };
 }
