@@ -42,8 +42,15 @@ import { EnvelopeCipher } from "../../supabase/functions/_shared/kms/envelope.ts
 import { createKmsClient } from "../../supabase/functions/_shared/kms/kms_client.ts";
 import { type KmsConfig, kmsConfig } from "../../supabase/functions/_shared/kms/kms_config.ts";
 import { KmsKeyring } from "../../supabase/functions/_shared/kms/kms_keyring.ts";
+import { describeMachine, machineInfo } from "../load/machine.ts";
 import { type KmsServer, startKmsServer } from "../local/kms_server.ts";
 import { repoRoot } from "../local/paths.ts";
+import { benchCommand, type BenchTarget, finiteOrNull } from "./bench_run.ts";
+import {
+  type KmsReport as Report,
+  kmsReportSchema,
+  type KmsScenarioResult as ScenarioResult,
+} from "./kms_report.ts";
 
 const usage = `Usage: deno task bench:kms [options]
 
@@ -68,25 +75,7 @@ const optionsSchema = z.object({
 type Options = z.output<typeof optionsSchema>;
 
 /** Latency summary of one operation kind, ms. */
-interface Latency {
-  n: number;
-  p50: number;
-  p95: number;
-  mean: number;
-}
-
-interface ScenarioResult {
-  name: string;
-  label: string;
-  encrypt: Latency;
-  decrypt: Latency;
-  kmsCalls: Record<string, number>;
-  kmsCallsTotal: number;
-  requests: number;
-  connections: number;
-  connectionsPer100Ops: number;
-  reuseRatio: number | null;
-}
+type Latency = ScenarioResult["encrypt"];
 
 const maxAgeMs = 300_000;
 const maxBytes = 1_048_576;
@@ -303,24 +292,29 @@ function markdown(report: Report): string {
   const lines = [
     `# KMS benchmark`,
     "",
-    `${report.generatedAt} · Deno ${report.environment.deno} · ${report.environment.os} · ` +
-    `${report.environment.cpus} CPUs`,
+    `Started ${report.meta.startedAt} (finished ${report.meta.endedAt}) on ` +
+    `${describeMachine(report.meta.machine)}.`,
+    "",
+    `Command: \`${report.meta.command}\``,
     "",
     `Workload per scenario: ${s.operations} encryptions of a ${s.payloadBytes}-byte card record ` +
-    `under one encryption context, then ${s.operations} decryptions; endpoint over ` +
+    `under one encryption context, then ${s.operations} decryptions (after ${s.warmup} ` +
+    `unmeasured warm-up operations); endpoint over ` +
     `${s.https ? "HTTPS" : "HTTP"} with ${s.rttMs} ms injected per request and ` +
     `${s.handshakeMs} ms more on a new connection (TCP + TLS handshake round trips); ` +
     `data-key cache: ${s.maxMessages} messages, ${s.maxAgeMs / 1000} s, ${s.maxBytes} bytes ` +
     `per key.`,
     "",
-    "| scenario | encrypt p50 | encrypt p95 | decrypt p50 | decrypt p95 | KMS calls (GenerateDataKey + Decrypt) | new connections / 100 ops | reuse ratio |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ...report.scenarios.map((r) =>
+    "| scenario | encrypt p50 | encrypt p95 | decrypt p50 | decrypt p95 | KMS calls (GenerateDataKey + Decrypt) | new connections | new connections / 100 ops | reuse ratio |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...report.results.map((r) =>
       `| ${r.label} | ${fmt(r.encrypt.p50)} ms | ${fmt(r.encrypt.p95)} ms | ${
         fmt(r.decrypt.p50)
       } ms | ` +
       `${fmt(r.decrypt.p95)} ms | ${r.kmsCallsTotal} (${r.kmsCalls.GenerateDataKey ?? 0} + ` +
-      `${r.kmsCalls.Decrypt ?? 0}) | ${fmt(r.connectionsPer100Ops)} | ${fmt(r.reuseRatio, 3)} |`
+      `${r.kmsCalls.Decrypt ?? 0}) | ${r.connections} | ${fmt(r.connectionsPer100Ops)} | ${
+        fmt(r.reuseRatio, 3)
+      } |`
     ),
     "",
     "Ratios:",
@@ -329,32 +323,14 @@ function markdown(report: Report): string {
     "",
     "Targets:",
     "",
-    "| target | measured | |",
-    "| --- | --- | --- |",
+    "| target | goal | measured | |",
+    "| --- | --- | --- | --- |",
     ...report.targets.map((t) =>
-      `| ${t.target} | ${t.measured} | ${t.met ? "met" : "**missed**"} |`
+      `| ${t.name} | ${t.goal} | ${t.measured} | ${t.met ? "met" : "**missed**"} |`
     ),
     "",
   ];
   return lines.join("\n");
-}
-
-interface Report {
-  generatedAt: string;
-  environment: { deno: string; v8: string; os: string; cpus: number };
-  settings: {
-    operations: number;
-    rttMs: number;
-    handshakeMs: number;
-    https: boolean;
-    maxMessages: number;
-    maxAgeMs: number;
-    maxBytes: number;
-    payloadBytes: number;
-  };
-  scenarios: ScenarioResult[];
-  ratios: Record<string, number>;
-  targets: Array<{ target: string; measured: string; met: boolean }>;
 }
 
 /**
@@ -402,6 +378,7 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const options = parsed.data;
+  const startedAt = new Date();
 
   // Warm-up (JIT, module loading) against a throw-away endpoint without injected latency.
   if (options.warmup > 0) {
@@ -431,49 +408,53 @@ export async function main(args: string[]): Promise<number> {
   const pooled = by.pooled!;
   const cached = by.pooled_cached!;
   const esdk = by.aws_encryption_sdk!;
-  const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+  const ratio = (a: number, b: number) => finiteOrNull(Math.round((a / b) * 100) / 100);
   const ratios = {
     "encrypt p50, naive / pooled": ratio(naive.encrypt.p50, pooled.encrypt.p50),
     "decrypt p50, naive / pooled": ratio(naive.decrypt.p50, pooled.decrypt.p50),
     "encrypt p50, pooled / pooled + cache": ratio(pooled.encrypt.p50, cached.encrypt.p50),
     "encrypt p50, AWS Encryption SDK / pooled + cache": ratio(esdk.encrypt.p50, cached.encrypt.p50),
     "decrypt p50, AWS Encryption SDK / pooled + cache": ratio(esdk.decrypt.p50, cached.decrypt.p50),
-    "new connections, % fewer pooled vs naive": Math.round(
-      (1 - pooled.connections / naive.connections) * 1000,
-    ) / 10,
-    "KMS calls, % fewer cached vs pooled": Math.round(
-      (1 - cached.kmsCallsTotal / pooled.kmsCallsTotal) * 1000,
-    ) / 10,
+    "new connections, % fewer pooled vs naive": finiteOrNull(
+      Math.round((1 - pooled.connections / naive.connections) * 1000) / 10,
+    ),
+    "KMS calls, % fewer cached vs pooled": finiteOrNull(
+      Math.round((1 - cached.kmsCallsTotal / pooled.kmsCallsTotal) * 1000) / 10,
+    ),
   };
   const pooledOps = pooled.encrypt.n + pooled.decrypt.n;
   const callBound = Math.ceil(options.operations / options.maxMessages) * 2;
-  const targets = [
+  const targets: BenchTarget[] = [
     {
-      target: "pooled: 1 new connection per 100 operations",
+      name: "pooled: new connections",
+      goal: "≤ 1 per 100 operations",
       measured: `${pooled.connections} for ${pooledOps} operations`,
       met: pooled.connections <= Math.ceil(pooledOps / 100),
     },
     {
-      target: "pooled + cache: encrypt p50 ≤ 1 ms",
+      name: "pooled + cache: encrypt p50",
+      goal: "≤ 1 ms",
       measured: `${fmt(cached.encrypt.p50, 3)} ms`,
       met: cached.encrypt.p50 <= 1,
     },
     {
-      target: `pooled + cache: KMS calls ≤ ceil(operations / max messages) per kind = ${callBound}`,
+      name: "pooled + cache: KMS calls",
+      goal: `≤ ceil(operations / max messages) per kind = ${callBound}`,
       measured: `${cached.kmsCallsTotal}`,
       met: cached.kmsCallsTotal <= callBound,
     },
   ];
-  const report: Report = {
-    generatedAt: new Date().toISOString(),
-    environment: {
-      deno: Deno.version.deno,
-      v8: Deno.version.v8,
-      os: `${Deno.build.os}-${Deno.build.arch}`,
-      cpus: navigator.hardwareConcurrency,
+  // Validated before it is written: the readiness report reads it with the same schema.
+  const report: Report = kmsReportSchema.parse({
+    meta: {
+      startedAt: startedAt.toISOString(),
+      endedAt: new Date().toISOString(),
+      machine: machineInfo(),
+      command: benchCommand("bench:kms", args),
     },
     settings: {
       operations: options.operations,
+      warmup: options.warmup,
       rttMs: options.rttMs,
       handshakeMs: options.rttMs * options.handshakeRtts,
       https: options.https,
@@ -482,10 +463,10 @@ export async function main(args: string[]): Promise<number> {
       maxBytes,
       payloadBytes: payload.length,
     },
-    scenarios: results,
+    results,
     ratios,
     targets,
-  };
+  });
   const md = markdown(report);
   await Deno.mkdir(options.out, { recursive: true });
   await Deno.writeTextFile(`${options.out}/kms.json`, JSON.stringify(report, null, 2) + "\n");

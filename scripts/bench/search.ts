@@ -21,6 +21,7 @@
 import postgres from "postgres";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { describeMachine, machineInfo } from "../load/machine.ts";
 import { startEmbeddedPostgres } from "../local/embedded_postgres.ts";
 import { startFunction } from "../local/function_process.ts";
 import { discoverFunctions } from "../local/functions_config.ts";
@@ -32,6 +33,16 @@ import { freePort } from "../local/ports.ts";
 import { ensureSupabaseRoles } from "../local/supabase_roles.ts";
 import { seedDatabase } from "../seed/seed.ts";
 import { searchConfig } from "../../supabase/functions/flight-search/config.ts";
+import { benchCommand, type BenchTarget, finiteOrNull } from "./bench_run.ts";
+import {
+  queriesPerRequest,
+  type SearchContender as Contender,
+  searchContenders as contenders,
+  type SearchLevelResult as LevelResult,
+  type SearchReport,
+  searchReportSchema,
+  searchResultAt,
+} from "./search_report.ts";
 
 const usage = `Usage: deno task bench:search [options]
 
@@ -92,9 +103,6 @@ function parseOptions(args: string[]): BenchOptions {
   return result.data;
 }
 
-const contenders = ["legacy", "optimized", "dataloader"] as const;
-type Contender = (typeof contenders)[number];
-
 /** The latency proxy in a worker thread. */
 class ProxyWorker {
   #worker = new Worker(new URL("./_latency_proxy_worker.ts", import.meta.url), { type: "module" });
@@ -150,28 +158,7 @@ function median(values: number[]): number {
   return percentile([...values].sort((a, b) => a - b), 50);
 }
 
-/** One contender at one level. */
-interface LevelResult {
-  contender: Contender;
-  level: number;
-  waves: number;
-  requests: number;
-  errors: number;
-  queriesPerWave: { median: number; mean: number; min: number; max: number };
-  otherQueries: number;
-  /** Client-observed: fetch start to last byte of the body. */
-  latencyMs: { p50: number; p95: number; p99: number; mean: number };
-  /** The function's own duration (its server-timing header). */
-  serverLatencyMs: { p50: number; p95: number; p99: number };
-  requestsPerSecond: number;
-}
-
-interface Target {
-  name: string;
-  goal: string;
-  measured: string;
-  met: boolean;
-}
+type Target = BenchTarget;
 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
@@ -187,6 +174,7 @@ async function main(): Promise<number> {
     console.log(usage);
     return 0;
   }
+  const startedAt = new Date();
   const log = (line: string) => console.error(`[bench] ${line}`);
   const cleanups: Array<() => Promise<void>> = [];
   try {
@@ -293,6 +281,7 @@ async function main(): Promise<number> {
       for (const contender of contenders) {
         for (let w = 0; w < 2; w++) await wave(contender, level, w * level);
         const latencies: number[] = [];
+        // A response without server-timing leaves its server latency unknown, not zero.
         const serverLatencies: number[] = [];
         const perWave: number[] = [];
         let other = 0;
@@ -307,7 +296,7 @@ async function main(): Promise<number> {
           wall += wallMs;
           for (const o of outcomes) {
             latencies.push(o.ms);
-            serverLatencies.push(o.serverMs);
+            if (Number.isFinite(o.serverMs)) serverLatencies.push(o.serverMs);
             if (!o.ok) errors++;
           }
         }
@@ -333,9 +322,9 @@ async function main(): Promise<number> {
             mean: round(latencies.reduce((a, b) => a + b, 0) / latencies.length),
           },
           serverLatencyMs: {
-            p50: round(percentile(serverLatencies, 50)),
-            p95: round(percentile(serverLatencies, 95)),
-            p99: round(percentile(serverLatencies, 99)),
+            p50: finiteOrNull(round(percentile(serverLatencies, 50))),
+            p95: finiteOrNull(round(percentile(serverLatencies, 95))),
+            p99: finiteOrNull(round(percentile(serverLatencies, 99))),
           },
           requestsPerSecond: round(latencies.length / (wall / 1000)),
         };
@@ -351,8 +340,7 @@ async function main(): Promise<number> {
     }
 
     // 6. Targets from the issue, judged on the numbers above.
-    const at = (c: Contender, level: number) =>
-      results.find((r) => r.contender === c && r.level === level);
+    const at = (c: Contender, level: number) => searchResultAt({ results }, c, level);
     const targets: Target[] = [];
     const batchLevels = options.levels.filter((l) => l <= fnConfig.coalescing.maxBatchSize);
     const worst = Math.max(
@@ -384,23 +372,26 @@ async function main(): Promise<number> {
     }
     for (const kind of ["latencyMs", "serverLatencyMs"] as const) {
       const label = kind === "latencyMs" ? "client-observed" : "server-side";
-      if (o50 && o1) {
-        const bound = 1.5 * o1[kind].p50;
+      const o50p95 = o50?.[kind].p95 ?? null;
+      const o1p50 = o1?.[kind].p50 ?? null;
+      const l50p95 = l50?.[kind].p95 ?? null;
+      if (o50p95 !== null && o1p50 !== null) {
+        const bound = 1.5 * o1p50;
         targets.push({
           name: `optimized p95 at N=50 vs its p50 at N=1 (${label})`,
           goal: "≤ 1.5×",
-          measured: `${o50[kind].p95} ms vs 1.5 × ${o1[kind].p50} = ${round(bound)} ms (${
-            round(o50[kind].p95 / o1[kind].p50, 2)
+          measured: `${o50p95} ms vs 1.5 × ${o1p50} = ${round(bound)} ms (${
+            round(o50p95 / o1p50, 2)
           }×)`,
-          met: o50[kind].p95 <= bound,
+          met: o50p95 <= bound,
         });
       }
-      if (o50 && l50) {
-        const ratio = l50[kind].p95 / o50[kind].p95;
+      if (o50p95 !== null && l50p95 !== null) {
+        const ratio = l50p95 / o50p95;
         targets.push({
           name: `legacy ÷ optimized p95 at N=50 (${label})`,
           goal: "≥ 10×",
-          measured: `${round(ratio, 2)}× (${l50[kind].p95} vs ${o50[kind].p95} ms)`,
+          measured: `${round(ratio, 2)}× (${l50p95} vs ${o50p95} ms)`,
           met: ratio >= 10,
         });
       }
@@ -426,59 +417,80 @@ async function main(): Promise<number> {
       });
     }
 
-    const meta = {
-      date: new Date().toISOString(),
-      machine: { cpus: navigator.hardwareConcurrency, os: Deno.build.os, deno: Deno.version.deno },
-      delayMsEachWay: options.delayMs,
-      seedFlights: seeded.counts.flights,
-      dbPoolMax: Number(Deno.env.get("DB_POOL_MAX") ?? 3),
-      coalescing: fnConfig.coalescing,
-      pathSelection: "FLIGHT_SEARCH_FORCE_PATH per isolate (the flag is not read)",
-      resultCache: "off (FLIGHT_SEARCH_RESULT_CACHE=off): every request reaches the database",
-      queryCounting:
-        "latency proxy, Execute + simple Query messages of the wire protocol; search statements only (flights/fares/airports/airlines); other statements (metrics flushes, connection set-up) listed apart",
-      client: "one Deno process, fetch, direct to each function isolate's port",
-      peer:
-        "dataloader 2.2.3, one loader per isolate, default scheduling and batch size, cache: false",
-    };
-    const report = { meta, results, targets };
+    // Validated before it is written: the readiness report reads it with the same schema.
+    const report: SearchReport = searchReportSchema.parse({
+      meta: {
+        startedAt: startedAt.toISOString(),
+        endedAt: new Date().toISOString(),
+        machine: machineInfo(),
+        command: benchCommand("bench:search", Deno.args),
+      },
+      settings: {
+        levels: options.levels,
+        requests: options.requests,
+        delayMsEachWay: options.delayMs,
+        seedFlights: options.seedFlights,
+        seededFlights: seeded.counts.flights,
+        dbPoolMax: Number(Deno.env.get("DB_POOL_MAX") ?? 3),
+        coalescing: fnConfig.coalescing,
+      },
+      method: {
+        pathSelection: "FLIGHT_SEARCH_FORCE_PATH per isolate (the flag is not read)",
+        resultCache: "off (FLIGHT_SEARCH_RESULT_CACHE=off): every request reaches the database",
+        queryCounting:
+          "latency proxy, Execute + simple Query messages of the wire protocol; search statements only (flights/fares/airports/airlines); other statements (metrics flushes, connection set-up) listed apart",
+        client: "one Deno process, fetch, direct to each function isolate's port",
+        peer:
+          "dataloader 2.2.3, one loader per isolate, default scheduling and batch size, cache: false",
+      },
+      results,
+      targets,
+    });
     await Deno.mkdir(options.out, { recursive: true });
     await Deno.writeTextFile(`${options.out}/search.json`, JSON.stringify(report, null, 2) + "\n");
     const markdown = renderMarkdown(report);
     await Deno.writeTextFile(`${options.out}/search.md`, markdown);
     console.log(markdown);
+    log(`wrote ${options.out}/search.json and ${options.out}/search.md`);
     return 0;
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   }
 }
 
-function renderMarkdown(report: {
-  meta: Record<string, unknown> & { delayMsEachWay: number; coalescing: unknown };
-  results: LevelResult[];
-  targets: Target[];
-}): string {
-  const { meta, results, targets } = report;
+const cellMs = (v: number | null) => (v === null ? "–" : String(v));
+
+function renderMarkdown(report: SearchReport): string {
+  const { meta, settings, method, results, targets } = report;
   const lines: string[] = [];
   lines.push("# flight-search benchmark", "");
   lines.push(
-    `${meta.date} · ${
-      JSON.stringify(meta.machine)
-    } · proxy +${meta.delayMsEachWay} ms each way · ` +
-      `${meta.seedFlights} flights · DB pool ${meta.dbPoolMax} per isolate · coalescing ${
-        JSON.stringify(meta.coalescing)
+    `Started ${meta.startedAt} (finished ${meta.endedAt}) on ${describeMachine(meta.machine)}.`,
+    "",
+    `Command: \`${meta.command}\``,
+    "",
+    `Levels ${settings.levels.join(", ")} · ${settings.requests} requests per level and ` +
+      `contender · proxy +${settings.delayMsEachWay} ms each way · ${settings.seededFlights} ` +
+      `flights · DB pool ${settings.dbPoolMax} per isolate · coalescing ${
+        JSON.stringify(settings.coalescing)
       }`,
     "",
-    `Paths forced with ${meta.pathSelection}. Result cache ${meta.resultCache}. Queries counted by the ${meta.queryCounting}. Client: ${meta.client}. Peer: ${meta.peer}.`,
+    `Paths forced with ${method.pathSelection}. Result cache ${method.resultCache}. Queries counted by the ${method.queryCounting}. Client: ${method.client}. Peer: ${method.peer}.`,
     "",
   );
   lines.push(
-    "| contender | N | waves | queries/wave (median) | min–max | p50 ms | p95 ms | p99 ms | server p50 | server p95 | req/s | errors | other queries |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| contender | N | waves | queries/wave (median) | min–max | queries/request | p50 ms | p95 ms | p99 ms | server p50 | server p95 | req/s | errors | other queries |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   );
   for (const r of results) {
     lines.push(
-      `| ${r.contender} | ${r.level} | ${r.waves} | ${r.queriesPerWave.median} | ${r.queriesPerWave.min}–${r.queriesPerWave.max} | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${r.serverLatencyMs.p50} | ${r.serverLatencyMs.p95} | ${r.requestsPerSecond} | ${r.errors} | ${r.otherQueries} |`,
+      `| ${r.contender} | ${r.level} | ${r.waves} | ${r.queriesPerWave.median} | ${r.queriesPerWave.min}–${r.queriesPerWave.max} | ${
+        round(queriesPerRequest(r), 2)
+      } | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${
+        cellMs(r.serverLatencyMs.p50)
+      } | ${
+        cellMs(r.serverLatencyMs.p95)
+      } | ${r.requestsPerSecond} | ${r.errors} | ${r.otherQueries} |`,
     );
   }
   lines.push("", "## Ratios", "");
@@ -486,11 +498,10 @@ function renderMarkdown(report: {
     "| N | legacy ÷ optimized queries | peer ÷ optimized queries | legacy ÷ optimized p95 | peer ÷ optimized p95 |",
     "|---:|---:|---:|---:|---:|",
   );
-  for (const level of [...new Set(results.map((r) => r.level))]) {
-    const get = (c: Contender) => results.find((r) => r.contender === c && r.level === level);
-    const o = get("optimized");
-    const l = get("legacy");
-    const p = get("dataloader");
+  for (const level of settings.levels) {
+    const o = searchResultAt(report, "optimized", level);
+    const l = searchResultAt(report, "legacy", level);
+    const p = searchResultAt(report, "dataloader", level);
     if (!o || !l || !p) continue;
     lines.push(
       `| ${level} | ${round(l.queriesPerWave.mean / o.queriesPerWave.mean, 2)} | ${

@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { metricNames } from "../../tests/load/lib/response.js";
+import { type Machine, machineSchema } from "./machine.ts";
 
 const requiredValues: Record<string, readonly string[]> = {
   counter: ["count", "rate"],
@@ -36,16 +37,8 @@ const metricSchema = z.object({
 /** One metric of a summary, as k6 writes it. */
 export type SummaryMetric = z.output<typeof metricSchema>;
 
-const machineSchema = z.object({
-  cpuModel: z.string(),
-  cores: z.number().int().positive(),
-  memoryBytes: z.number().nonnegative(),
-  os: z.string(),
-  runtime: z.string(),
-});
-
 /** The machine a run happened on. */
-export type Machine = z.output<typeof machineSchema>;
+export type { Machine };
 
 const phaseSchema = z.looseObject({
   name: z.string(),

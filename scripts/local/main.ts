@@ -94,6 +94,7 @@ export function statusLines(stack: Stack): string[] {
     ["JWT secret", stack.jwtSecret],
     ["anon key", stack.anonKey],
     ["service_role key", stack.serviceRoleKey],
+    ["metrics token", stack.metricsBearerToken],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padStart(width)}: ${v}`);
@@ -170,6 +171,7 @@ export async function startFromCli(
         dbUrl: stack.dbUrl,
         anonKey: stack.anonKey,
         serviceRoleKey: stack.serviceRoleKey,
+        metricsBearerToken: stack.metricsBearerToken,
         functions: stack.functions,
         startedAt: new Date().toISOString(),
       },

@@ -48,6 +48,12 @@ export interface StackOptions {
   log?: (line: string) => void;
   /** Where the local KMS endpoint keeps its key material and CA. @default .local/kms */
   kmsDir?: string;
+  /**
+   * Start the local KMS endpoint and give every function its `KMS_*`/`AWS_*` variables. `false`
+   * leaves KMS unconfigured (health reports it "not_configured"; payment-methods cannot work).
+   * @default true
+   */
+  kms?: boolean;
   /** Lines the functions print. @default ignore */
   onFunctionLog?: (name: string, line: string) => void;
   /**
@@ -64,6 +70,11 @@ export interface StackOptions {
    * @default false
    */
   detached?: boolean;
+  /**
+   * The `METRICS_BEARER_TOKEN` of the `metrics` function (at least 32 characters).
+   * @default 64 random hex characters, new for every stack
+   */
+  metricsBearerToken?: string;
 }
 
 /** A running stack. */
@@ -79,6 +90,8 @@ export interface Stack {
   readonly dbUrl: string;
   /** Names of the functions served. */
   readonly functions: string[];
+  /** The bearer secret Prometheus (or curl) presents to the `metrics` function. */
+  readonly metricsBearerToken: string;
   /** The Upstash REST URL given to the functions; undefined when the stack runs L1-only. */
   readonly upstashUrl: string | undefined;
   /** The isolate of a function, e.g. to read its log tail in a failing test. */
@@ -100,6 +113,12 @@ export const localFunctionSettings: Readonly<Record<string, string>> = {
   METRICS_FLUSH_INTERVAL_MS: "1000",
   FLAG_CACHE_TTL_MS: "1000",
 };
+
+/** 32 random bytes as hex: a fresh secret for one stack. */
+function randomSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 async function isEmpty(url: string): Promise<boolean> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
@@ -140,6 +159,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     "API gateway",
     "Is another `npm start` running? Stop it, or set STACK_PORT.",
   );
+  const metricsBearerToken = options.metricsBearerToken ?? randomSecret();
+  if (metricsBearerToken.length < 32) {
+    throw new RangeError("startStack metricsBearerToken: expected at least 32 characters");
+  }
   const keys = await apiKeys(jwtSecret);
   const stoppers: Array<() => Promise<void>> = [];
   const killers: Array<() => void> = [];
@@ -186,14 +209,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     // The project's own KMS endpoint (AWS JSON 1.1 over HTTPS), so payment-methods runs the real
     // AWS SDK end to end. Its key file persists, keeping stored cards decryptable across restarts.
-    const kmsDir = options.kmsDir ?? `${localStateDir}/kms`;
-    const kms = await startKmsServer({
-      https: true,
-      keyFile: `${kmsDir}/key.json`,
-      caCertFile: `${kmsDir}/ca.pem`,
-    });
-    stoppers.push(() => kms.stop());
-    log(`KMS endpoint (local, HTTPS) on ${kms.url}`);
+    let kmsEnv: Readonly<Record<string, string>> = {};
+    if (options.kms ?? true) {
+      const kmsDir = options.kmsDir ?? `${localStateDir}/kms`;
+      const kms = await startKmsServer({
+        https: true,
+        keyFile: `${kmsDir}/key.json`,
+        caCertFile: `${kmsDir}/ca.pem`,
+      });
+      stoppers.push(() => kms.stop());
+      kmsEnv = kms.env;
+      log(`KMS endpoint (local, HTTPS) on ${kms.url}`);
+    } else {
+      log("KMS: not configured (disabled)");
+    }
 
     // The L2 cache: a real Redis behind the Upstash REST bridge, so the functions run the real
     // @upstash/redis client. Without Redis the cache is L1-only, which is said once, here.
@@ -232,7 +261,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       SUPABASE_ANON_KEY: keys.anonKey,
       SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
       JWT_SECRET: keys.jwtSecret,
-      ...kms.env,
+      METRICS_BEARER_TOKEN: metricsBearerToken,
+      // Every function gets the KMS variables: payment-methods encrypts with them, health checks
+      // the key with DescribeKey through the same shared client code.
+      ...kmsEnv,
       ...upstashEnv,
       ...extraEnv,
     };
@@ -273,6 +305,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       jwtSecret: keys.jwtSecret,
       dbUrl,
       functions: specs.map((s) => s.name),
+      // extraEnv may replace it (a test pinning its own scrape token): expose what functions got.
+      metricsBearerToken: functionEnv.METRICS_BEARER_TOKEN!,
       upstashUrl: upstashEnv.UPSTASH_REDIS_REST_URL,
       functionProcess: (name) => processes.get(name),
       async restartFunction(name, env = {}) {

@@ -46,6 +46,7 @@ const statusLabel: Record<Section["status"], string> = {
 function section(s: Section): string {
   const meta = [
     `source: <code>${escapeHtml(s.source)}</code>`,
+    s.status === "ok" ? `command: <code>${escapeHtml(s.command)}</code>` : "",
     s.ranAt ? `run started ${escapeHtml(s.ranAt)}` : "",
     s.machine ? `on ${escapeHtml(s.machine)}` : "",
   ].filter(Boolean).join(" · ");

@@ -3,9 +3,9 @@
  * `reports/`. A missing file is "not run", an invalid one "invalid" with the field at fault;
  * neither stops the report.
  *
- * Files and the shapes they must have:
- * - `reports/bench/search.json` ({@link searchBenchSchema}), from `deno task bench:search`;
- * - `reports/bench/kms.json` ({@link kmsBenchSchema}), from `deno task bench:kms`;
+ * Files and the shapes they must have (each schema is the one its writer validates with):
+ * - `reports/bench/search.json` (scripts/bench/search_report.ts), from `deno task bench:search`;
+ * - `reports/bench/kms.json` (scripts/bench/kms_report.ts), from `deno task bench:kms`;
  * - `reports/load/*.json` (scripts/load/summary.ts), from `deno task load` or k6; the latest
  *   per workload (by `meta.endedAt`) is used, `routes.json` is not a summary;
  * - `reports/deployments/<id>.json` ({@link deploymentSchema}), from the rollout CLI or
@@ -14,66 +14,9 @@
  * @module
  */
 import { z } from "zod";
+import { type KmsReport, kmsReportSchema } from "../bench/kms_report.ts";
+import { type SearchReport, searchReportSchema } from "../bench/search_report.ts";
 import { type LoadSummary, parseLoadSummary } from "../load/summary.ts";
-
-const machineSchema = z.looseObject({
-  cpuModel: z.string(),
-  cores: z.number().int().positive(),
-  memoryBytes: z.number().nonnegative(),
-  os: z.string(),
-  runtime: z.string(),
-});
-
-const benchMeta = {
-  /** When the run started (ISO 8601). */
-  startedAt: z.iso.datetime({ offset: true }),
-  /** The machine it ran on. */
-  machine: machineSchema.optional(),
-};
-
-const ms = z.number().nonnegative();
-
-/** `reports/bench/search.json`: one row per contender and concurrency level. */
-export const searchBenchSchema = z.looseObject({
-  ...benchMeta,
-  results: z.array(z.looseObject({
-    /** `legacy`, `optimized`, `dataloader`, ... */
-    contender: z.string().min(1),
-    concurrency: z.number().int().positive(),
-    /** Requests measured at this level. */
-    requests: z.number().int().positive(),
-    /** Database queries those requests cost, counted by the database. */
-    queries: z.number().int().nonnegative(),
-    p50Ms: ms,
-    p95Ms: ms,
-    p99Ms: ms,
-    reqPerS: z.number().nonnegative(),
-  })).min(1),
-});
-
-/** A validated search benchmark. */
-export type SearchBench = z.output<typeof searchBenchSchema>;
-
-/** `reports/bench/kms.json`: one row per contender and operation. */
-export const kmsBenchSchema = z.looseObject({
-  ...benchMeta,
-  results: z.array(z.looseObject({
-    /** `naive`, `pooled`, `pooled+cache`, `aws-encryption-sdk`, ... */
-    contender: z.string().min(1),
-    /** `encrypt`, `decrypt`, ... */
-    operation: z.string().min(1),
-    operations: z.number().int().positive(),
-    p50Ms: ms,
-    p95Ms: ms,
-    /** Requests sent to KMS. */
-    kmsCalls: z.number().int().nonnegative(),
-    /** TCP connections opened to KMS, counted by the endpoint. */
-    newConnections: z.number().int().nonnegative(),
-  })).min(1),
-});
-
-/** A validated KMS benchmark. */
-export type KmsBench = z.output<typeof kmsBenchSchema>;
 
 const checkMetricSchema = z.looseObject({
   metric: z.string(),
@@ -82,7 +25,10 @@ const checkMetricSchema = z.looseObject({
   verdict: z.string(),
 });
 
-/** `reports/deployments/<id>.json` (scripts/rollout/deployment_log.ts): what the report shows. */
+/**
+ * `reports/deployments/<id>.json` (scripts/rollout/deployment_log.ts writes it, unvalidated): the
+ * fields the report shows.
+ */
 export const deploymentSchema = z.looseObject({
   id: z.string().min(1),
   environment: z.string(),
@@ -128,10 +74,12 @@ export type Input<T> =
 
 /** Everything the report reads. */
 export interface ReportInputs {
-  search: Input<SearchBench>;
-  kms: Input<KmsBench>;
+  search: Input<SearchReport>;
+  kms: Input<KmsReport>;
   /** The latest valid summary per workload, then the invalid files. */
   loads: Input<LoadSummary>[];
+  /** The folder the load summaries were read from. @default "reports/load" */
+  loadsDir?: string;
   /** The latest deploy's log; absent when no deploy has been logged. */
   rollout?: Input<Deployment>;
 }
@@ -226,9 +174,10 @@ async function readLatestDeployment(dir: string): Promise<Input<Deployment> | un
 /** Reads every input under `reportsDir`. */
 export async function readReportInputs(reportsDir: string): Promise<ReportInputs> {
   const inputs: ReportInputs = {
-    search: await readBench(`${reportsDir}/bench/search.json`, searchBenchSchema),
-    kms: await readBench(`${reportsDir}/bench/kms.json`, kmsBenchSchema),
+    search: await readBench(`${reportsDir}/bench/search.json`, searchReportSchema),
+    kms: await readBench(`${reportsDir}/bench/kms.json`, kmsReportSchema),
     loads: await readLoads(`${reportsDir}/load`),
+    loadsDir: `${reportsDir}/load`,
   };
   const rollout = await readLatestDeployment(`${reportsDir}/deployments`);
   if (rollout) inputs.rollout = rollout;

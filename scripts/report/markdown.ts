@@ -27,6 +27,7 @@ function section(s: Section, level: string): string {
   const parts = [`${level} ${s.title}`, ""];
   const meta = [
     `Source: \`${s.source}\``,
+    s.status === "ok" ? `command: \`${s.command}\`` : "",
     s.ranAt ? `run started ${s.ranAt}` : "",
     s.machine ? `on ${s.machine}` : "",
   ].filter(Boolean).join(", ");

@@ -340,6 +340,63 @@ Deno.test(
           assertEquals(searchQueries(), 0);
         },
       );
+
+      await t.step(
+        "stats and cache warm through the gateway: service_role only, 4xx for client mistakes",
+        async () => {
+          const userJwt = await new SignJWT({ sub: "user-1", role: "authenticated" })
+            .setProtectedHeader({ alg: "HS256" })
+            .setExpirationTime("1h")
+            .sign(new TextEncoder().encode(stack.jwtSecret));
+          const call = async (path: string, init: RequestInit, key?: string) => {
+            const res = await fetch(`${url}${path}`, {
+              ...init,
+              headers: {
+                "content-type": "application/json",
+                ...(key ? { authorization: `Bearer ${key}` } : {}),
+              },
+            });
+            return { status: res.status, body: await res.json() };
+          };
+          for (
+            const [path, init] of [["/stats", {}], ["/cache/warm", { method: "POST" }]] as const
+          ) {
+            assertEquals((await call(path, init)).status, 401, `${path} without a JWT`);
+            assertEquals((await call(path, init, "a.b.c")).status, 401, `${path} bad JWT`);
+            for (const key of [stack.anonKey, userJwt]) {
+              const res = await call(path, init, key);
+              assertEquals([res.status, res.body.error.code], [403, "forbidden"], path);
+            }
+          }
+
+          const stats = await call("/stats", {}, stack.serviceRoleKey);
+          assertEquals(stats.status, 200);
+          assertEquals(
+            [stats.body.flag.known, stats.body.flag.enabled, stats.body.flag.traffic_percentage],
+            [true, true, 100],
+          );
+          assertEquals([stats.body.cache.enabled, stats.body.cache.l2_enabled], [true, true]);
+          assertEquals(stats.body.pool.max, 3);
+          assert(stats.body.isolate.memory_rss_bytes > 0);
+
+          const bad = await call(
+            "/cache/warm",
+            { method: "POST", body: JSON.stringify({ top: 0 }) },
+            stack.serviceRoleKey,
+          );
+          assertEquals([bad.status, bad.body.error.field], [400, "top"]);
+
+          // The searches of the steps above were flushed with their routes: the top three exist.
+          const warm = await call(
+            "/cache/warm",
+            { method: "POST", body: JSON.stringify({ top: 3, window_minutes: 60 }) },
+            stack.serviceRoleKey,
+          );
+          assertEquals(warm.status, 200, JSON.stringify(warm.body));
+          assertEquals([warm.body.routes, warm.body.failed], [3, 0]);
+          assertEquals(warm.body.warmed + warm.body.already_cached, warm.body.searches);
+        },
+      );
     } finally {
       await stack.stop();
       await proxy.close();

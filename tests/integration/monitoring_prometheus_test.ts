@@ -14,7 +14,6 @@ import {
 } from "./monitoring_fixtures.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
-const token = "prometheus-scrape-token-0123456789abcdef";
 
 interface Prometheus {
   url: string;
@@ -137,7 +136,6 @@ Deno.test(
       port: 0,
       seedFlights: false,
       functions: ["metrics"],
-      env: { METRICS_BEARER_TOKEN: token },
     });
     let prometheus: Prometheus | undefined;
     try {
@@ -145,6 +143,14 @@ Deno.test(
       const anonymous = await fetch(endpoint);
       assertEquals(anonymous.status, 401, "no bearer secret: 401");
       await anonymous.body?.cancel();
+      // The stack generated the secret and gave it to the function; it is long and random.
+      const token = stack.metricsBearerToken;
+      assert(/^[0-9a-f]{64}$/.test(token), "64 random hex characters");
+      const wrong = await fetch(endpoint, {
+        headers: { authorization: `Bearer ${"0".repeat(64)}` },
+      });
+      assertEquals(wrong.status, 401, "a wrong bearer secret: 401");
+      await wrong.body?.cancel();
 
       const target = new URL(stack.url);
       prometheus = await startPrometheus({

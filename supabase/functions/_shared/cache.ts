@@ -122,6 +122,9 @@ const optionsSchema = z.object({
 /** Longest key accepted; keys are built by code, so a longer one is a bug, not a request. */
 const MAX_KEY_LENGTH = 1024;
 
+/** The least time between two "L2 failed" log lines of one cache. */
+export const l2LogIntervalMs = 10_000;
+
 /** An L2 call that did not settle within `l2TimeoutMs`. */
 class L2TimeoutError extends Error {
   override name = "L2TimeoutError";
@@ -203,6 +206,13 @@ export class TwoTierCache<V> {
   readonly #keyPrefix: string;
   readonly #waitUntil: ((promise: Promise<unknown>) => void) | undefined;
   readonly #log: (line: string) => void;
+  readonly #now: () => number;
+  /** When the last "L2 failed" line was logged (clock of `now`). */
+  #l2ReportedAt: number | undefined;
+  /** L2 errors since that line that were not logged. */
+  #l2Unreported = 0;
+  /** Whether a failure was logged and its recovery not yet. */
+  #l2OutageReported = false;
   readonly #inFlight = new Map<string, Flight<V>>();
   readonly #pendingL2 = new Set<Promise<void>>();
   #l2Healthy = true;
@@ -268,6 +278,7 @@ export class TwoTierCache<V> {
     this.#keyPrefix = `${o.prefix}:v${o.version}:`;
     this.#waitUntil = options.waitUntil ?? defaultWaitUntil();
     this.#log = options.log ?? ((line) => console.warn(line));
+    this.#now = now;
   }
 
   /**
@@ -452,18 +463,36 @@ export class TwoTierCache<V> {
   }
 
   #l2Ok(): void {
-    if (!this.#l2Healthy) this.#log("cache: L2 answering again");
+    if (!this.#l2Healthy && this.#l2OutageReported) {
+      this.#log("cache: L2 answering again");
+      this.#l2OutageReported = false;
+    }
     this.#l2Healthy = true;
   }
 
+  /**
+   * Counts an L2 failure and logs it on the transition from healthy, at most once per
+   * {@link l2LogIntervalMs}: an overloaded L2 that flaps between answering and timing out logs a
+   * line (with the errors not logged since the last one) every interval, not one per flap.
+   */
   #l2Failed(operation: string, error: unknown): void {
     this.#l2Errors++;
-    if (this.#l2Healthy) {
+    const now = this.#now();
+    const due = this.#l2ReportedAt === undefined || now - this.#l2ReportedAt >= l2LogIntervalMs;
+    if (this.#l2Healthy && due) {
+      const unreported = this.#l2Unreported > 0
+        ? ` (${this.#l2Unreported} more L2 errors since the last report)`
+        : "";
       this.#log(
         `cache: L2 ${operation} failed (${
           describe(error)
-        }); serving from L1 and loaders until L2 answers`,
+        }); serving from L1 and loaders until L2 answers${unreported}`,
       );
+      this.#l2ReportedAt = now;
+      this.#l2Unreported = 0;
+      this.#l2OutageReported = true;
+    } else {
+      this.#l2Unreported++;
     }
     this.#l2Healthy = false;
   }

@@ -294,3 +294,50 @@ Deno.test("cacheOptionsFromEnv() names a malformed or half-set variable", () => 
   );
   assert(!badUrl.message.includes("secret-token"), "the token is never echoed");
 });
+
+Deno.test("TwoTierCache logs an L2 that flaps at most once per interval, then its recovery", async () => {
+  const clock = fakeClock();
+  let failing = false;
+  const answer = <T>(value: T) =>
+    failing ? Promise.reject(new Error("HTTP 503")) : Promise.resolve(value);
+  const l2 = {
+    get: () => answer(null),
+    set: () => answer("OK"),
+    del: () => answer(1),
+  };
+  const logged: string[] = [];
+  const cache = new TwoTierCache<string>({
+    l2: l2 as never,
+    now: clock.now,
+    log: (line) => logged.push(line),
+  });
+  let key = 0;
+  const search = async () => {
+    await cache.getOrLoad(`k${key++}`, () => Promise.resolve("v"));
+    await cache.flush();
+  };
+
+  await search();
+  assertEquals(logged, [], "a healthy L2 logs nothing");
+  // Flapping within one interval: one failure line, one recovery line.
+  for (let i = 0; i < 5; i++) {
+    failing = true;
+    await search();
+    failing = false;
+    await search();
+    clock.advance(1_000);
+  }
+  assertEquals(logged.length, 2, logged.join("\n"));
+  assertStringIncludes(logged[0]!, "cache: L2 read failed (Error: HTTP 503)");
+  assertEquals(logged[1], "cache: L2 answering again");
+  const errors = cache.stats().l2Errors;
+  assertEquals(errors, 5 * 2, "get and background set fail on every failing search");
+
+  // Past the interval the next failure is logged again, with what went unlogged.
+  clock.advance(10_000);
+  failing = true;
+  await search();
+  assertEquals(logged.length, 3);
+  assertStringIncludes(logged[2]!, "(9 more L2 errors since the last report)");
+  assert(logged.every((line) => !line.includes('"v"')), "no cached value in the log");
+});

@@ -140,6 +140,18 @@ export class FlagCache {
     return this.#values.get(key);
   }
 
+  /**
+   * What this isolate currently believes about `key`, without reading or refreshing anything:
+   * the last known state (undefined when never read or absent) and its age in ms (undefined
+   * before the first successful read).
+   */
+  peek(key: string): { state: FlagState | undefined; ageMs: number | undefined } {
+    return {
+      state: this.#values.get(key),
+      ageMs: this.#loadedAt === undefined ? undefined : this.#clock.now() - this.#loadedAt,
+    };
+  }
+
   /** Reads the flags now (joining a read in flight). Resolves whether or not the read worked. */
   refresh(): Promise<void> {
     return this.#startRefresh(this.#clock.now(), true) ?? Promise.resolve();

@@ -142,3 +142,18 @@ Deno.test("FlagCache constructor rejects bad options, naming them", () => {
   assertThrows(() => new FlagCache({ keys: [key], load, ttlMs: -1 }), RangeError, "ttlMs");
   assertThrows(() => new FlagCache({ keys: [key], load, initialWaitMs: NaN }), RangeError);
 });
+
+Deno.test("FlagCache.peek() tells the state and its age without reading", async () => {
+  const clock = new FakeClock();
+  const { calls, load } = controlledLoader();
+  const cache = new FlagCache({ keys: [key], load, ttlMs: 1000, clock });
+  assertEquals(cache.peek(key), { state: undefined, ageMs: undefined });
+  assertEquals(calls.length, 0, "peek starts no read");
+  const first = cache.get(key);
+  await clock.tick(40);
+  calls[0]!.resolve([flag(10)]);
+  await first;
+  await clock.tick(3000);
+  assertEquals(cache.peek(key), { state: flag(10), ageMs: 3000 });
+  assertEquals(calls.length, 1, "a stale value is peeked, not refreshed");
+});

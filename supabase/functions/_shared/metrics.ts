@@ -74,6 +74,10 @@ export interface MetricRow {
   cache_l2_misses: number;
   kms_requests: number;
   kms_new_connections: number;
+  /** Resident memory of the isolate when the row was flushed; null until then. */
+  memory_rss_bytes: number | null;
+  /** Searches per route (`"JFK-ORD": 3`); null when none was recorded. */
+  route_demand: Record<string, number> | null;
 }
 
 /** Writes rows: one statement for all of them. */
@@ -99,6 +103,8 @@ const columns = [
   "cache_l2_misses",
   "kms_requests",
   "kms_new_connections",
+  "memory_rss_bytes",
+  "route_demand",
 ] as const;
 
 /** The writer for `monitoring.function_metrics` on `sql`: one multi-row INSERT. */
@@ -111,6 +117,7 @@ export function metricsWriter(sql: Sql): MetricsWriter {
           ...r,
           latency_buckets: int4Array(sql, r.latency_buckets),
           batch_size_buckets: int4Array(sql, r.batch_size_buckets),
+          route_demand: r.route_demand === null ? null : sql.json(r.route_demand),
         })),
         ...columns,
       )
@@ -142,6 +149,16 @@ export interface FunctionMetricsOptions {
   waitUntil?: (promise: Promise<unknown>) => void;
   /** Told about a failed flush. @default console.warn */
   onError?: (error: unknown) => void;
+  /**
+   * Most distinct routes one row counts; searches of further routes in that row are dropped
+   * (counted in `routesDropped`), which bounds memory and row size. @default 1000
+   */
+  maxRoutesPerRow?: number;
+  /**
+   * Resident memory of the isolate in bytes, read once per flush and written into every row of
+   * it (a gauge: the latest value wins). @default Deno.memoryUsage().rss
+   */
+  memoryRss?: () => number;
 }
 
 /** Counters since start (process-local; for tests and diagnostics). */
@@ -150,6 +167,8 @@ export interface MetricsStats {
   failedFlushes: number;
   rowsWritten: number;
   rowsDropped: number;
+  /** Route searches not counted because their row already held `maxRoutesPerRow` routes. */
+  routesDropped: number;
 }
 
 /** `EdgeRuntime.waitUntil` in Supabase's edge runtime; absent elsewhere. */
@@ -185,6 +204,8 @@ function emptyRow(
     cache_l2_misses: 0,
     kms_requests: 0,
     kms_new_connections: 0,
+    memory_rss_bytes: null,
+    route_demand: null,
   };
 }
 
@@ -196,16 +217,43 @@ type Counter = Exclude<
   | "isolate_id"
   | "latency_buckets"
   | "batch_size_buckets"
+  | "memory_rss_bytes"
+  | "route_demand"
 >;
 
-/** Adds `from` into `into` (same key). */
-function merge(into: MetricRow, from: MetricRow): void {
+/** The route key of a search, as `monitoring.is_route_demand()` accepts it. */
+const routePattern = /^[A-Z]{3}$/;
+
+/**
+ * Adds `from` into `into` (same key), keeping at most `maxRoutes` routes.
+ *
+ * @returns how many route searches did not fit.
+ */
+function merge(into: MetricRow, from: MetricRow, maxRoutes: number): number {
+  let dropped = 0;
   for (const column of columns) {
+    // A gauge, set again at the next flush; route counts are merged below.
+    if (column === "memory_rss_bytes" || column === "route_demand") continue;
     const value = from[column];
     if (typeof value === "number") (into[column as Counter] as number) += value;
   }
   from.latency_buckets.forEach((n, i) => (into.latency_buckets[i]! += n));
   from.batch_size_buckets.forEach((n, i) => (into.batch_size_buckets[i]! += n));
+  if (from.route_demand) {
+    const demand = into.route_demand ??= {};
+    let routes = Object.keys(demand).length;
+    for (const [route, n] of Object.entries(from.route_demand)) {
+      if (demand[route] === undefined) {
+        if (routes >= maxRoutes) {
+          dropped += n;
+          continue;
+        }
+        routes++;
+      }
+      demand[route] = (demand[route] ?? 0) + n;
+    }
+  }
+  return dropped;
 }
 
 /** In-memory aggregation with background flushes; one instance per function per isolate. */
@@ -218,11 +266,19 @@ export class FunctionMetrics {
   readonly #clock: Clock;
   readonly #waitUntil: ((promise: Promise<unknown>) => void) | undefined;
   readonly #onError: (error: unknown) => void;
+  readonly #memoryRss: () => number;
+  readonly #maxRoutesPerRow: number;
 
   #rows = new Map<string, MetricRow>();
   #timer: TimerHandle | undefined;
   #flushing: Promise<void> | undefined;
-  #stats: MetricsStats = { flushes: 0, failedFlushes: 0, rowsWritten: 0, rowsDropped: 0 };
+  #stats: MetricsStats = {
+    flushes: 0,
+    failedFlushes: 0,
+    rowsWritten: 0,
+    rowsDropped: 0,
+    routesDropped: 0,
+  };
 
   /** @throws {RangeError} for a bad name or interval. */
   constructor(options: FunctionMetricsOptions) {
@@ -239,6 +295,8 @@ export class FunctionMetrics {
           "metrics: flush failed, keeping rows for the next one:",
           error instanceof Error ? `${error.name}: ${error.message}` : error,
         ),
+      memoryRss = () => Deno.memoryUsage().rss,
+      maxRoutesPerRow = 1000,
     } = options;
     if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(functionName)) {
       throw new RangeError(
@@ -251,6 +309,11 @@ export class FunctionMetrics {
     if (!Number.isInteger(maxRows) || maxRows < 1) {
       throw new RangeError(`metrics maxRows: expected an integer ≥ 1, received ${maxRows}`);
     }
+    if (!Number.isInteger(maxRoutesPerRow) || maxRoutesPerRow < 1) {
+      throw new RangeError(
+        `metrics maxRoutesPerRow: expected an integer ≥ 1, received ${maxRoutesPerRow}`,
+      );
+    }
     if (isolateId.length < 1 || isolateId.length > 64) {
       throw new RangeError("metrics isolateId: expected 1..64 characters");
     }
@@ -262,6 +325,8 @@ export class FunctionMetrics {
     this.#clock = clock;
     this.#waitUntil = waitUntil;
     this.#onError = onError;
+    this.#memoryRss = memoryRss;
+    this.#maxRoutesPerRow = maxRoutesPerRow;
   }
 
   /** Counters since start. */
@@ -318,6 +383,28 @@ export class FunctionMetrics {
     row.latency_buckets[bucketIndex(latencyBoundsMs, latency)]!++;
   }
 
+  /**
+   * Counts one search of the route `origin` → `destination` (upper-case IATA codes), the demand
+   * cache warming reads back through `monitoring.top_routes()`.
+   *
+   * @throws {RangeError} for a code that is not three upper-case letters.
+   */
+  recordRoute(path: MetricPath, origin: string, destination: string): void {
+    if (!routePattern.test(origin) || !routePattern.test(destination)) {
+      throw new RangeError(
+        `metrics recordRoute: expected IATA codes like "JFK", received ${origin}-${destination}`,
+      );
+    }
+    const row = this.#row(path);
+    const demand = row.route_demand ??= {};
+    const route = `${origin}-${destination}`;
+    if (demand[route] === undefined && Object.keys(demand).length >= this.#maxRoutesPerRow) {
+      this.#stats.routesDropped++;
+      return;
+    }
+    demand[route] = (demand[route] ?? 0) + 1;
+  }
+
   /** Counts database queries a path sent. */
   recordQueries(path: MetricPath, queries: number): void {
     this.#row(path).db_queries += queries;
@@ -350,6 +437,16 @@ export class FunctionMetrics {
     return this.#flushing ? this.#flushing.then(() => this.#flushOnce()) : this.#flushOnce();
   }
 
+  /** The isolate's resident memory, or null when the runtime cannot tell. */
+  #readMemory(): number | null {
+    try {
+      const rss = this.#memoryRss();
+      return Number.isSafeInteger(rss) && rss >= 0 ? rss : null;
+    } catch {
+      return null;
+    }
+  }
+
   #flushOnce(): Promise<void> {
     if (this.#flushing) return this.#flushing;
     if (this.#rows.size === 0) return Promise.resolve();
@@ -361,6 +458,8 @@ export class FunctionMetrics {
     }
     this.#flushing = (async () => {
       try {
+        const rss = this.#readMemory();
+        for (const row of batch.values()) row.memory_rss_bytes = rss;
         await this.#write([...batch.values()]);
         this.#stats.flushes++;
         this.#stats.rowsWritten += batch.size;
@@ -370,8 +469,9 @@ export class FunctionMetrics {
         // Put the rows back in front of anything recorded meanwhile, merging same keys.
         for (const [key, row] of this.#rows) {
           const earlier = batch.get(key);
-          if (earlier) merge(earlier, row);
-          else batch.set(key, row);
+          if (earlier) {
+            this.#stats.routesDropped += merge(earlier, row, this.#maxRoutesPerRow);
+          } else batch.set(key, row);
         }
         this.#rows = batch;
         this.#trim();

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../../tests/support/assert.ts";
+import { assert, assertEquals, assertThrows } from "../../../tests/support/assert.ts";
 import { testDatabase } from "../../../tests/support/database.ts";
 import { startLatencyProxy } from "../../../scripts/local/latency_proxy.ts";
 import { createPool } from "./db.ts";
@@ -49,6 +49,7 @@ Deno.test("FunctionMetrics aggregates many requests into one write per flush", a
     clock,
     flushIntervalMs: 10_000,
     waitUntil: (p) => kept.push(p),
+    memoryRss: () => 52_428_800,
   });
   for (let i = 0; i < 1000; i++) {
     metrics.recordRequest(i % 4 === 0 ? "legacy" : "optimized", {
@@ -95,6 +96,7 @@ Deno.test("FunctionMetrics aggregates many requests into one write per flush", a
     [1, 3, 1, 1],
   );
   assertEquals(legacy.bucket_start.toISOString(), "2026-11-22T12:00:00.000Z");
+  assertEquals([legacy.memory_rss_bytes, optimized.memory_rss_bytes], [52_428_800, 52_428_800]);
   assertEquals(metrics.pendingRows().length, 0);
 });
 
@@ -115,6 +117,69 @@ Deno.test("FunctionMetrics keeps one row per minute and path", async () => {
     ["2026-11-22T12:00:00.000Z", 1],
     ["2026-11-22T12:01:00.000Z", 1],
   ]);
+});
+
+Deno.test("FunctionMetrics writes the latest resident memory into every row of a flush", async () => {
+  const clock = new FakeClock();
+  const { writes, write, failNext } = recorder();
+  let rss = 100;
+  const metrics = new FunctionMetrics({
+    functionName: "flight-search",
+    write,
+    clock,
+    memoryRss: () => rss,
+    onError: () => {},
+  });
+  metrics.recordRequest("legacy", { status: 200, latencyMs: 1 });
+  assertEquals(metrics.pendingRows()[0]!.memory_rss_bytes, null, "read at flush time only");
+  failNext(true);
+  await metrics.flush();
+  failNext(false);
+  rss = 250;
+  metrics.recordRequest("legacy", { status: 200, latencyMs: 1 });
+  metrics.recordRequest("optimized", { status: 200, latencyMs: 1 });
+  await metrics.flush();
+  assertEquals(writes[0]!.map((r) => [r.path, r.requests, r.memory_rss_bytes]), [
+    ["legacy", 2, 250],
+    ["optimized", 1, 250],
+  ]);
+  rss = Number.NaN;
+  metrics.recordRequest("legacy", { status: 200, latencyMs: 1 });
+  await metrics.flush();
+  assertEquals(writes[1]![0]!.memory_rss_bytes, null, "a value the runtime cannot give is null");
+});
+
+Deno.test("FunctionMetrics counts searches per route in the row, bounded per row", async () => {
+  const clock = new FakeClock();
+  const { writes, write, failNext } = recorder();
+  const metrics = new FunctionMetrics({
+    functionName: "flight-search",
+    write,
+    clock,
+    maxRoutesPerRow: 2,
+    onError: () => {},
+  });
+  metrics.recordRoute("optimized", "JFK", "ORD");
+  metrics.recordRoute("optimized", "JFK", "ORD");
+  metrics.recordRoute("optimized", "LAX", "SFO");
+  metrics.recordRoute("optimized", "BOS", "MIA"); // a third route: dropped
+  metrics.recordRoute("legacy", "BOS", "MIA");
+  assertThrows(() => metrics.recordRoute("legacy", "jfk", "ORD"), RangeError, "IATA");
+  failNext(true);
+  await metrics.flush();
+  failNext(false);
+  metrics.recordRoute("optimized", "JFK", "ORD");
+  metrics.recordRoute("legacy", "BOS", "MIA");
+  await metrics.flush();
+  const byPath = Object.fromEntries(writes[0]!.map((r) => [r.path, r.route_demand]));
+  assertEquals(byPath, {
+    optimized: { "JFK-ORD": 3, "LAX-SFO": 1 },
+    legacy: { "BOS-MIA": 2 },
+  });
+  assertEquals(metrics.stats().routesDropped, 1);
+  metrics.recordRequest("none", { status: 200, latencyMs: 1 });
+  await metrics.flush();
+  assertEquals(writes[1]![0]!.route_demand, null, "no search, no demand");
 });
 
 Deno.test("FunctionMetrics keeps rows after a failed flush and merges them into the next", async () => {
@@ -215,9 +280,19 @@ Deno.test("metricsWriter() stores every row with a single INSERT", dbOpts, async
     );
 
     const rows = await db.sql<
-      { path: string; requests: number; server_errors: number; latency_buckets: number[] }[]
-    >`select path, requests, server_errors, latency_buckets from monitoring.function_metrics
+      {
+        path: string;
+        requests: number;
+        server_errors: number;
+        latency_buckets: number[];
+        memory_rss_bytes: string | null;
+      }[]
+    >`select path, requests, server_errors, latency_buckets, memory_rss_bytes
+        from monitoring.function_metrics
        where isolate_id = 'iso-test' order by bucket_start, path`;
+    for (const row of rows) {
+      assert(Number(row.memory_rss_bytes) > 0, "Deno.memoryUsage().rss by default");
+    }
     assertEquals(rows.map((r) => [r.path, r.requests, r.server_errors]), [
       ["legacy", 100, 0],
       ["none", 100, 0],

@@ -25,10 +25,16 @@ export function createDataLoaderSearch(
 ): OptimizedSearch {
   const { sql, countQuery, onBatch = () => {} } = options;
   let pending = 0;
+  let inFlightBatches = 0;
   const loader = new DataLoader<SearchRequest, SearchResult>(
-    (searches) => {
+    async (searches) => {
       onBatch(searches.length);
-      return searchBatch(sql, searches, { countQuery });
+      inFlightBatches++;
+      try {
+        return await searchBatch(sql, searches, { countQuery });
+      } finally {
+        inFlightBatches--;
+      }
     },
     { cache: false },
   );
@@ -43,6 +49,9 @@ export function createDataLoaderSearch(
     },
     get pending() {
       return pending;
+    },
+    get inFlightBatches() {
+      return inFlightBatches;
     },
   };
 }

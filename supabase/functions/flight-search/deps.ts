@@ -1,11 +1,13 @@
 /**
  * The real dependencies of the handler, built once per isolate: the pool, the flag cache, the
- * optimized path's coalescer, metrics.
+ * optimized path's coalescer, metrics, and the service_role routes' verifier, stats and cache
+ * warmer.
  *
  * @module
  */
-import { cacheOptionsFromEnv, TwoTierCache } from "../_shared/cache.ts";
-import type { Clock } from "../_shared/clock.ts";
+import { authOptions, type AuthVerifier, createAuthVerifier } from "../_shared/auth.ts";
+import { cacheOptionsFromEnv, type CacheStats, TwoTierCache } from "../_shared/cache.ts";
+import { type Clock, systemClock } from "../_shared/clock.ts";
 import { isolatePool, type Sql } from "../_shared/db.ts";
 import { withDeadline } from "../_shared/deadline.ts";
 import { type EnvSource, processEnv } from "../_shared/env.ts";
@@ -13,10 +15,20 @@ import { FlagCache, flagLoader } from "../_shared/flags.ts";
 import { FunctionMetrics, metricsWriter } from "../_shared/metrics.ts";
 import { type SearchConfig, searchConfig } from "./config.ts";
 import { createDataLoaderSearch } from "./dataloader_peer.ts";
-import { flagKey, type ResultCache, resultCacheVersion, type SearchDeps } from "./handler.ts";
+import { createCacheWarmer } from "./cache_warm.ts";
+import { nextDepartureDates, topRoutes } from "./demand.ts";
+import {
+  flagKey,
+  type ResultCache,
+  resultCacheKey,
+  resultCacheVersion,
+  runOnPath,
+  type SearchDeps,
+} from "./handler.ts";
 import { legacySearch } from "./legacy.ts";
 import { createOptimizedSearch } from "./optimized.ts";
 import type { SearchResult } from "./result.ts";
+import { isolateStats } from "./stats.ts";
 
 /** Name of the function: its metrics rows and its pool's application_name. */
 export const functionName = "flight-search";
@@ -25,14 +37,20 @@ export const functionName = "flight-search";
 export interface BuildDepsOptions {
   sql: Sql;
   config: SearchConfig;
-  /** The result cache; none sends every request to its path. */
-  cache?: ResultCache;
+  /** The result cache; none sends every request to its path (and leaves nothing to warm). */
+  cache?: ResultCache & { stats(): CacheStats; flush(): Promise<void> };
+  /** Verifies callers of the service_role routes; none answers them 500. */
+  verify?: AuthVerifier;
+  /** Resident memory in bytes, for stats. @default Deno.memoryUsage().rss */
+  memoryRss?: () => number;
   clock?: Clock;
 }
 
 /** Wires the handler's dependencies around one pool; tests pass their own pool and config. */
 export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: FunctionMetrics } {
-  const { sql, config, cache, clock } = options;
+  const { sql, config, cache, verify, clock } = options;
+  const memoryRss = options.memoryRss ?? (() => Deno.memoryUsage().rss);
+  const startedAt = (clock ?? systemClock).now();
   const metrics = new FunctionMetrics({
     functionName,
     write: metricsWriter(sql),
@@ -49,30 +67,81 @@ export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: Fu
   const peer = config.forcePath === "dataloader"
     ? createDataLoaderSearch({ sql, countQuery: (n) => metrics.recordQueries("none", n) })
     : undefined;
-  return {
+  const flags = new FlagCache({
+    keys: [flagKey],
+    load: flagLoader(sql),
+    ttlMs: config.flagTtlMs,
+    initialWaitMs: config.flagInitialWaitMs,
+    clock,
+  });
+  let legacyInFlight = 0;
+  const deps: SearchDeps & { metrics: FunctionMetrics } = {
     // The optimized path is bounded by its batch timeout; the legacy path by this deadline (a
     // connection that hangs is not covered by the server's statement_timeout).
-    legacy: (search) =>
-      withDeadline(
-        legacySearch(sql, search, (n) => metrics.recordQueries("legacy", n)),
-        config.searchTimeoutMs,
-        "legacy search",
-        clock,
-      ),
+    legacy: async (search) => {
+      legacyInFlight++;
+      try {
+        return await withDeadline(
+          legacySearch(sql, search, (n) => metrics.recordQueries("legacy", n)),
+          config.searchTimeoutMs,
+          "legacy search",
+          clock,
+        );
+      } finally {
+        legacyInFlight--;
+      }
+    },
     optimized: (search) => optimized.search(search),
     peer: peer && ((search) => peer.search(search)),
-    flags: new FlagCache({
-      keys: [flagKey],
-      load: flagLoader(sql),
-      ttlMs: config.flagTtlMs,
-      initialWaitMs: config.flagInitialWaitMs,
-      clock,
-    }),
+    flags,
     forcePath: config.forcePath,
     faultRate: config.faultRate,
     cache,
     metrics,
+    verify,
+    stats: () =>
+      isolateStats({
+        isolateId: metrics.isolateId,
+        uptimeMs: () => (clock ?? systemClock).now() - startedAt,
+        memoryRss,
+        flag: { key: flagKey, peek: () => flags.peek(flagKey) },
+        cache,
+        coalescer: optimized,
+        pool: { max: sql.options.max, legacyInFlight: () => legacyInFlight },
+      }),
     clock,
+  };
+  if (cache) {
+    deps.warm = createCacheWarmer({
+      topRoutes: (windowMinutes, top) => topRoutes(sql, functionName, windowMinutes, top),
+      nextDates: (routes, fromDate, perRoute) =>
+        nextDepartureDates(sql, routes, fromDate, perRoute),
+      // Misses load where the flag sends traffic: once it is on at all, on the optimized path,
+      // whose batches make a warm run cheap; off (or unknown), on legacy.
+      choosePath: async () => {
+        if (config.forcePath) return config.forcePath;
+        const flag = await flags.get(flagKey);
+        return flag?.enabled && flag.trafficPercentage > 0 ? "optimized" : "legacy";
+      },
+      warmOne: async (search, path) =>
+        (await cache.getOrLoad(resultCacheKey(search), () => runOnPath(path, search, deps))).tier,
+      flush: () => cache.flush(),
+      clock,
+    });
+  }
+  return deps;
+}
+
+/**
+ * The verifier of the service_role routes from the environment (`JWT_SECRET`, else the JWKS of
+ * `SUPABASE_URL`), built on first use: a function without either still serves searches, and its
+ * stats and warm routes answer 500 with a log line naming the variables.
+ */
+export function lazyVerifier(env: EnvSource = processEnv()): AuthVerifier {
+  let verifier: AuthVerifier | undefined;
+  return (req) => {
+    verifier ??= createAuthVerifier(authOptions(env));
+    return verifier(req);
   };
 }
 
@@ -113,5 +182,5 @@ export function isolateDeps(env: EnvSource = processEnv()): SearchDeps {
         : ""
     }`,
   );
-  return buildDeps({ sql: isolatePool(functionName), config, cache });
+  return buildDeps({ sql: isolatePool(functionName), config, cache, verify: lazyVerifier(env) });
 }

@@ -3,11 +3,17 @@
  * its sticky bucket to the legacy path or the optimized one; the answer says which in
  * `x-search-path` and whether the result cache answered in `x-cache`.
  *
+ * Two operational routes sit beside the search, for service_role callers only (401 without a
+ * valid JWT, 403 for any other role): `GET /flight-search/stats` (this isolate's flag, cache,
+ * coalescer, pool, uptime and memory) and `POST /flight-search/cache/warm` (prefetch the most
+ * searched routes into the result cache).
+ *
  * Served at `/functions/v1/flight-search` behind the gateway; the function itself sees
  * `/flight-search` (as on hosted Supabase), so routing looks only at the path's end.
  *
  * @module
  */
+import { type AuthVerifier, requireRole } from "../_shared/auth.ts";
 import { inRollout, type RolloutFlag } from "../_shared/bucketing.ts";
 import type { CacheTier } from "../_shared/cache.ts";
 import { type Clock, systemClock } from "../_shared/clock.ts";
@@ -16,9 +22,11 @@ import { DeadlineError } from "../_shared/deadline.ts";
 import { type ErrorLogger, errorResponse, HttpError, json } from "../_shared/http_error.ts";
 import type { MetricPath } from "../_shared/metrics.ts";
 import { routingId, sessionHeader } from "../_shared/routing_id.ts";
+import { type CacheWarmer, parseWarmRequest } from "./cache_warm.ts";
 import type { ForcedPath } from "./config.ts";
 import { parseSearch, searchKey, type SearchRequest } from "./request.ts";
 import type { SearchResult } from "./result.ts";
+import type { IsolateStats } from "./stats.ts";
 
 /** The flag routing traffic to the optimized path. */
 export const flagKey = "flight_search_optimization";
@@ -58,7 +66,18 @@ export interface SearchDeps {
       outcome: { status: number; latencyMs: number; fallback?: boolean },
     ): void;
     recordCache(path: MetricPath, tier: CacheTier, l2Enabled: boolean): void;
+    /** Counts one search of a route: the demand cache warming prefetches by. */
+    recordRoute(path: MetricPath, origin: string, destination: string): void;
   };
+  /**
+   * Verifies the caller of the service_role routes; throws HttpError 401 for a missing or bad
+   * JWT, and a ConfigError (answered 500) when the function has no way to verify.
+   */
+  verify?: AuthVerifier;
+  /** This isolate's numbers for `GET /flight-search/stats`. */
+  stats?: () => IsolateStats;
+  /** The warmer behind `POST /flight-search/cache/warm`; none answers 409 (no result cache). */
+  warm?: CacheWarmer;
   randomId?: () => string;
   /**
    * Share (0..1) of optimized-path requests that fail on purpose before answering, to rehearse
@@ -107,7 +126,7 @@ export class InjectedFaultError extends Error {
 export async function handler(req: Request, deps: SearchDeps): Promise<Response> {
   const { clock = systemClock, log } = deps;
   const started = clock.now();
-  const outcome = { path: "none" as MetricPath, fallback: false };
+  const outcome: Outcome = { path: "none", fallback: false, operational: false };
   let response: Response;
   try {
     response = await serve(req, deps, outcome);
@@ -115,26 +134,82 @@ export async function handler(req: Request, deps: SearchDeps): Promise<Response>
     response = errorResponse(error, log);
   }
   const latencyMs = clock.now() - started;
-  deps.metrics.recordRequest(outcome.path, {
-    status: response.status,
-    latencyMs,
-    fallback: outcome.fallback,
-  });
+  // The service_role routes are not search traffic: a warm run of seconds must not count
+  // against the search latency SLA (nor its look-ups in the cache hit ratio).
+  if (!outcome.operational) {
+    deps.metrics.recordRequest(outcome.path, {
+      status: response.status,
+      latencyMs,
+      fallback: outcome.fallback,
+    });
+  }
   // The server's own time, what the latency SLA is about; the benchmark reads it too.
   response.headers.set("server-timing", `total;dur=${latencyMs.toFixed(1)}`);
   return withCors(response);
 }
 
+/** What serving a request found out, for its metrics. */
+interface Outcome {
+  path: MetricPath;
+  fallback: boolean;
+  /** A service_role route (stats, cache warm): not recorded as a request. */
+  operational: boolean;
+}
+
+/** The routes of the function, by the end of the path. */
+const routes = {
+  search: /(^|\/)flight-search\/?$/,
+  stats: /(^|\/)flight-search\/stats\/?$/,
+  warm: /(^|\/)flight-search\/cache\/warm\/?$/,
+} as const;
+
+/** 401 unless the caller holds a valid JWT, 403 unless its role is service_role. */
+async function requireServiceRole(req: Request, deps: SearchDeps): Promise<void> {
+  if (!deps.verify) throw new Error("flight-search: no JWT verifier configured");
+  requireRole(await deps.verify(req), "service_role");
+}
+
+function allow(req: Request, methods: string[]): void {
+  if (!methods.includes(req.method)) {
+    throw new HttpError(405, "method_not_allowed", `use ${methods.join(" or ")}`, undefined, {
+      allow: [...methods, "OPTIONS"].join(", "),
+    });
+  }
+}
+
 async function serve(
   req: Request,
   deps: SearchDeps,
-  outcome: { path: MetricPath; fallback: boolean },
+  outcome: Outcome,
 ): Promise<Response> {
   const { pathname } = new URL(req.url);
-  if (!/(^|\/)flight-search\/?$/.test(pathname)) {
+  const route = (Object.keys(routes) as (keyof typeof routes)[])
+    .find((name) => routes[name].test(pathname));
+  if (route === undefined) {
     throw new HttpError(404, "not_found", `no route for ${pathname}; search at /flight-search`);
   }
   if (req.method === "OPTIONS") return new Response(null, { status: 204 });
+  outcome.operational = route !== "search";
+  if (route === "stats") {
+    await requireServiceRole(req, deps);
+    allow(req, ["GET", "HEAD"]);
+    if (!deps.stats) throw new Error("flight-search: no stats source configured");
+    const response = json(deps.stats());
+    return req.method === "HEAD" ? new Response(null, response) : response;
+  }
+  if (route === "warm") {
+    await requireServiceRole(req, deps);
+    allow(req, ["POST"]);
+    const request = await parseWarmRequest(req);
+    if (!deps.warm) {
+      throw new HttpError(
+        409,
+        "cache_disabled",
+        "the result cache is off in this deployment (FLIGHT_SEARCH_RESULT_CACHE=off): nothing to warm",
+      );
+    }
+    return json(await deps.warm(request));
+  }
   if (req.method !== "GET" && req.method !== "POST") {
     throw new HttpError(405, "method_not_allowed", "use GET or POST", undefined, {
       allow: "GET, POST, OPTIONS",
@@ -144,43 +219,21 @@ async function serve(
   const path = await choosePath(req, deps);
   outcome.path = path === "dataloader" ? "none" : path;
   const search = await parseSearch(req);
+  deps.metrics.recordRoute(outcome.path, search.origin, search.destination);
 
   const { faultRate = 0, random = Math.random } = deps;
   const faulted = path === "optimized" && faultRate > 0 && random() < faultRate;
   let servedBy: ForcedPath = path;
-  const run = async (): Promise<SearchResult> => {
-    if (path === "legacy") return await deps.legacy(search);
-    const fast = path === "dataloader" ? deps.peer : deps.optimized;
-    if (!fast) throw new Error(`path ${path} is not configured`);
-    try {
-      if (faulted) throw new InjectedFaultError();
-      return await fast(search);
-    } catch (error) {
-      if (error instanceof OverloadError) {
-        // Shedding load: answering on the legacy path instead would add to it.
-        throw new HttpError(
-          503,
-          "overloaded",
-          "too many searches in flight; retry shortly",
-          undefined,
-          {
-            "retry-after": "1",
-          },
-        );
-      }
-      // An injected fault was announced once when the isolate started; one line per request
-      // would drown the function's log during a drill.
-      if (!(error instanceof InjectedFaultError)) {
-        (deps.log ?? ((m, e) => console.error(m, e)))(
-          `${path} path failed, answering on the legacy path`,
-          error instanceof Error ? `${error.name}: ${error.message}` : error,
-        );
-      }
+  // A faulted request fails on the optimized path itself, so the fallback and its accounting
+  // are the ones a real failure gets.
+  const onPath = faulted
+    ? { ...deps, optimized: () => Promise.reject(new InjectedFaultError()) }
+    : deps;
+  const run = () =>
+    runOnPath(path, search, onPath, () => {
       outcome.fallback = true;
       servedBy = "legacy";
-      return await deps.legacy(search);
-    }
-  };
+    });
 
   let result: SearchResult;
   let tier: CacheTier = "miss";
@@ -208,6 +261,50 @@ async function serve(
   const headers: Record<string, string> = { "x-search-path": servedBy, "x-cache": tier };
   if (outcome.fallback) headers["x-search-fallback"] = path;
   return json(result, { headers });
+}
+
+/**
+ * Runs `search` on `path`; a failure of a fast path is answered by legacy (`onFallback` is told),
+ * except an overloaded coalescer, which answers 503 (legacy would add to the load). Requests and
+ * cache warming load through here alike, so a warmed entry is what a request would have cached.
+ *
+ * @throws {HttpError} 503 `overloaded` when the coalescer sheds load.
+ * @throws whatever the legacy path throws.
+ */
+export async function runOnPath(
+  path: ForcedPath,
+  search: SearchRequest,
+  deps: Pick<SearchDeps, "legacy" | "optimized" | "peer" | "log">,
+  onFallback: () => void = () => {},
+): Promise<SearchResult> {
+  if (path === "legacy") return await deps.legacy(search);
+  const fast = path === "dataloader" ? deps.peer : deps.optimized;
+  if (!fast) throw new Error(`path ${path} is not configured`);
+  try {
+    return await fast(search);
+  } catch (error) {
+    if (error instanceof OverloadError) {
+      throw new HttpError(
+        503,
+        "overloaded",
+        "too many searches in flight; retry shortly",
+        undefined,
+        {
+          "retry-after": "1",
+        },
+      );
+    }
+    // An injected fault was announced once when the isolate started; one line per request
+    // would drown the function's log during a drill.
+    if (!(error instanceof InjectedFaultError)) {
+      (deps.log ?? ((m, e) => console.error(m, e)))(
+        `${path} path failed, answering on the legacy path`,
+        error instanceof Error ? `${error.name}: ${error.message}` : error,
+      );
+    }
+    onFallback();
+    return await deps.legacy(search);
+  }
 }
 
 async function choosePath(req: Request, deps: SearchDeps): Promise<ForcedPath> {

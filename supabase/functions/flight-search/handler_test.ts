@@ -1,3 +1,8 @@
+import { SignJWT } from "jose";
+import { apiKeys, defaultJwtSecret } from "../../../scripts/local/keys.ts";
+import { createAuthVerifier } from "../_shared/auth.ts";
+import type { WarmReport, WarmRequest } from "./cache_warm.ts";
+import type { IsolateStats } from "./stats.ts";
 import { assert, assertEquals } from "../../../tests/support/assert.ts";
 import { inRollout, type RolloutFlag } from "../_shared/bucketing.ts";
 import { TwoTierCache } from "../_shared/cache.ts";
@@ -22,6 +27,7 @@ function fakeDeps(overrides: Partial<SearchDeps> & { flag?: RolloutFlag } = {}) 
   const recorded: Array<{ path: MetricPath; status: number; fallback?: boolean }> = [];
   const logged: string[] = [];
   const calls = { legacy: 0, optimized: 0 };
+  const routes: string[] = [];
   const deps: SearchDeps = {
     legacy: (s) => (calls.legacy++, Promise.resolve(resultFor(s, "legacy"))),
     optimized: (s) => (calls.optimized++, Promise.resolve(resultFor(s, "optimized"))),
@@ -29,12 +35,13 @@ function fakeDeps(overrides: Partial<SearchDeps> & { flag?: RolloutFlag } = {}) 
     metrics: {
       recordRequest: (path, o) => recorded.push({ path, status: o.status, fallback: o.fallback }),
       recordCache: () => {},
+      recordRoute: (_path, origin, destination) => routes.push(`${origin}-${destination}`),
     },
     randomId: () => "random-id",
     log: (message) => logged.push(message),
     ...overrides,
   };
-  return { deps, recorded, logged, calls };
+  return { deps, recorded, logged, calls, routes };
 }
 
 const get = (path = `/flight-search?${query}`, headers: Record<string, string> = {}) =>
@@ -277,4 +284,171 @@ Deno.test("resultCacheKey() names every field of the normalized search", () => {
     resultCacheKey(b),
     "flight-search:JFK:LAX:2026-12-01:2026-12-08:2:business:duration:5",
   );
+});
+
+Deno.test("flight-search handler() counts the route of every valid search, none of an invalid one", async () => {
+  const { deps, routes } = fakeDeps();
+  await handler(get(`/flight-search?${query}`), deps);
+  await handler(get("/flight-search?origin=jfk&destination=lax&departure_date=2026-12-02"), deps);
+  const invalid = await handler(get("/flight-search?origin=JFK&destination=JFK"), deps);
+  assertEquals(invalid.status, 400);
+  assertEquals(routes, ["JFK-LAX", "JFK-LAX"]);
+});
+
+// The service_role routes (`/flight-search/stats`, `/flight-search/cache/warm`): who may call
+// them and what they answer to client mistakes, with real JWT verification and the local secret.
+// The stats and the warmer are fakes here; they have their own tests.
+
+const keys = await apiKeys(defaultJwtSecret);
+const authenticatedKey = await new SignJWT({ role: "authenticated", sub: "user-1" })
+  .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+  .setExpirationTime("1h")
+  .sign(new TextEncoder().encode(defaultJwtSecret));
+const otherSecretKey = await new SignJWT({ role: "service_role" })
+  .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+  .sign(new TextEncoder().encode("another-secret-of-at-least-32-characters!!"));
+
+const stats = { isolate: { id: "iso-1" } } as unknown as IsolateStats;
+
+function deps(overrides: Partial<SearchDeps> = {}) {
+  const warmed: WarmRequest[] = [];
+  const recorded: number[] = [];
+  const d: SearchDeps = {
+    legacy: () => Promise.reject(new Error("no search here")),
+    optimized: () => Promise.reject(new Error("no search here")),
+    flags: { get: () => Promise.resolve(undefined) },
+    metrics: {
+      recordRequest: (_path, o) => recorded.push(o.status),
+      recordCache: () => {},
+      recordRoute: () => {},
+    },
+    verify: createAuthVerifier({ jwtSecret: defaultJwtSecret }),
+    stats: () => stats,
+    warm: (request) => {
+      warmed.push(request);
+      return Promise.resolve({ ...request, path: "optimized" } as unknown as WarmReport);
+    },
+    ...overrides,
+  };
+  return { deps: d, warmed, recorded };
+}
+
+const statsUrl = "http://127.0.0.1/functions/v1/flight-search/stats";
+const warmUrl = "http://127.0.0.1/flight-search/cache/warm";
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+const post = (body: string | undefined, headers: Record<string, string> = {}) =>
+  new Request(warmUrl, {
+    method: "POST",
+    body,
+    headers: { ...bearer(keys.serviceRoleKey), "content-type": "application/json", ...headers },
+  });
+
+Deno.test("flight-search stats and cache warm answer 401 without a valid JWT, 403 to other roles", async () => {
+  const { deps: d, warmed } = deps();
+  for (
+    const make of [
+      (h: HeadersInit) => new Request(statsUrl, { headers: h }),
+      (h: HeadersInit) => new Request(warmUrl, { method: "POST", headers: h }),
+    ]
+  ) {
+    const none = await handler(make({}), d);
+    assertEquals(none.status, 401);
+    assertEquals((await none.json()).error.code, "unauthorized");
+    const garbage = await handler(make(bearer("not.a.jwt")), d);
+    assertEquals(garbage.status, 401);
+    await garbage.body?.cancel();
+    const forged = await handler(make(bearer(otherSecretKey)), d);
+    assertEquals(forged.status, 401, "a service_role claim signed with another secret");
+    await forged.body?.cancel();
+    for (const key of [keys.anonKey, authenticatedKey]) {
+      const res = await handler(make(bearer(key)), d);
+      assertEquals(res.status, 403);
+      assertEquals((await res.json()).error.code, "forbidden");
+    }
+  }
+  assertEquals(warmed.length, 0, "nothing warmed for anyone but service_role");
+});
+
+Deno.test("flight-search stats answers service_role with the isolate's numbers", async () => {
+  const { deps: d, recorded } = deps();
+  const res = await handler(new Request(statsUrl, { headers: bearer(keys.serviceRoleKey) }), d);
+  assertEquals(res.status, 200);
+  assertEquals(res.headers.get("cache-control"), "no-store");
+  assertEquals(await res.json(), stats);
+  const head = await handler(
+    new Request(statsUrl, { method: "HEAD", headers: bearer(keys.serviceRoleKey) }),
+    d,
+  );
+  assertEquals([head.status, await head.text()], [200, ""]);
+  const wrong = await handler(
+    new Request(statsUrl, { method: "DELETE", headers: bearer(keys.serviceRoleKey) }),
+    d,
+  );
+  assertEquals(wrong.status, 405);
+  assertEquals(wrong.headers.get("allow"), "GET, HEAD, OPTIONS");
+  assertEquals(recorded, [], "operational requests are not search traffic");
+});
+
+Deno.test("flight-search cache warm validates its body with defaults, naming the field at fault", async () => {
+  const { deps: d, warmed } = deps();
+  for (const body of [undefined, "", "{}"]) {
+    const res = await handler(post(body), d);
+    assertEquals(res.status, 200, JSON.stringify(body));
+  }
+  const res = await handler(post(JSON.stringify({ top: 500, window_minutes: 10_080 })), d);
+  assertEquals(res.status, 200);
+  assertEquals(warmed, [
+    { top: 50, window_minutes: 60 },
+    { top: 50, window_minutes: 60 },
+    { top: 50, window_minutes: 60 },
+    { top: 500, window_minutes: 10_080 },
+  ]);
+
+  const cases: Array<[string, number, string, string | undefined]> = [
+    [JSON.stringify({ top: 0 }), 400, "invalid_request", "top"],
+    [JSON.stringify({ top: 501 }), 400, "invalid_request", "top"],
+    [JSON.stringify({ top: 2.5 }), 400, "invalid_request", "top"],
+    [JSON.stringify({ top: "10" }), 400, "invalid_request", "top"],
+    [JSON.stringify({ window_minutes: 0 }), 400, "invalid_request", "window_minutes"],
+    [JSON.stringify({ window_minutes: 10_081 }), 400, "invalid_request", "window_minutes"],
+    [JSON.stringify({ top: 5, tpo: 5 }), 400, "invalid_request", "tpo"],
+    ["[1]", 400, "invalid_request", undefined],
+    ["{", 400, "invalid_json", undefined],
+    [JSON.stringify({ pad: "x".repeat(2000) }), 413, "payload_too_large", undefined],
+  ];
+  for (const [body, status, code, field] of cases) {
+    const answer = await handler(post(body), d);
+    assertEquals(answer.status, status, body.slice(0, 40));
+    const { error } = await answer.json();
+    assertEquals([error.code, error.field], [code, field], body.slice(0, 40));
+  }
+  const text = await handler(post("top=5", { "content-type": "text/plain" }), d);
+  assertEquals(text.status, 415);
+  await text.body?.cancel();
+  const get = await handler(new Request(warmUrl, { headers: bearer(keys.serviceRoleKey) }), d);
+  assertEquals(get.status, 405);
+  await get.body?.cancel();
+  assertEquals(warmed.length, 4, "no warm for a rejected request");
+});
+
+Deno.test("flight-search cache warm answers 409 when the deployment runs without a result cache", async () => {
+  const { deps: d } = deps({ warm: undefined });
+  const res = await handler(post("{}"), d);
+  assertEquals(res.status, 409);
+  assertEquals((await res.json()).error.code, "cache_disabled");
+});
+
+Deno.test("flight-search service_role routes answer 500 without internals when auth is not configured", async () => {
+  const logged: string[] = [];
+  const { deps: d } = deps({
+    verify: () => {
+      throw new Error("invalid function environment: neither JWT_SECRET nor SUPABASE_URL is set");
+    },
+    log: (message) => logged.push(message),
+  });
+  const res = await handler(new Request(statsUrl, { headers: bearer(keys.serviceRoleKey) }), d);
+  assertEquals(res.status, 500);
+  const text = await res.text();
+  assert(!text.includes("JWT_SECRET"), "internals are logged, not echoed");
+  assertEquals(logged.length, 1);
 });

@@ -35,6 +35,8 @@ export interface OptimizedSearch {
   search(search: SearchRequest): Promise<SearchResult>;
   /** Searches queued or in flight. */
   readonly pending: number;
+  /** Batches dispatched and not yet settled (each runs its queries one after another). */
+  readonly inFlightBatches: number;
 }
 
 /**
@@ -52,6 +54,9 @@ export function createOptimizedSearch(options: OptimizedSearchOptions): Optimize
     search: (search) => coalescer.load(search),
     get pending() {
       return coalescer.pending;
+    },
+    get inFlightBatches() {
+      return coalescer.inFlightBatches;
     },
   };
 }

@@ -1,6 +1,8 @@
 /**
  * The dependencies `health` checks, built from the function's environment: the database always,
- * the L2 cache (Upstash Redis) when `UPSTASH_REDIS_REST_URL`/`UPSTASH_REDIS_REST_TOKEN` are set.
+ * the L2 cache (Upstash Redis) when `UPSTASH_REDIS_REST_URL`/`UPSTASH_REDIS_REST_TOKEN` are set,
+ * KMS when `KMS_KEY_ID` or `KMS_ENDPOINT` is set (DescribeKey on the configured key through the
+ * isolate's shared KMS client, the one payment-methods uses).
  *
  * An unset dependency is `undefined` (reported "not_configured", not a failure); a half-set one
  * is a check that fails with the configuration error, so a deployment missing one of the two
@@ -8,6 +10,7 @@
  *
  * @module
  */
+import { DescribeKeyCommand, type DescribeKeyCommandOutput } from "@aws-sdk/client-kms";
 import { Redis } from "@upstash/redis";
 import { z } from "zod";
 import type { Sql } from "../_shared/db.ts";
@@ -51,6 +54,41 @@ export function l2Config(source: EnvSource = processEnv()): L2Config | undefined
   return { url, token };
 }
 
+/** The part of a KMS client a health check needs (a `KMSClient` is one). */
+export interface KeyDescriber {
+  send(command: DescribeKeyCommand): Promise<DescribeKeyCommandOutput>;
+}
+
+/** What the KMS check uses: the isolate's client and the configured key. */
+export interface KmsHandle {
+  client: KeyDescriber;
+  config: { keyId: string };
+}
+
+/** The configured key exists but cannot be used (disabled, pending deletion, ...). */
+export class KmsKeyNotEnabledError extends Error {
+  override name = "KmsKeyNotEnabledError";
+}
+
+/**
+ * Whether this deployment uses KMS: `KMS_KEY_ID` or `KMS_ENDPOINT` is set. The AWS variables alone
+ * do not say so (they may serve another AWS client); once KMS is named, `kmsConfig()` must accept
+ * the whole configuration or the check fails with its ConfigError.
+ */
+export function kmsConfigured(source: EnvSource = processEnv()): boolean {
+  return ["KMS_KEY_ID", "KMS_ENDPOINT"].some((name) => (source[name] ?? "") !== "");
+}
+
+/** DescribeKey on `keyId` must answer with an enabled key. */
+export function kmsCheck(client: KeyDescriber, keyId: string): Check {
+  return async () => {
+    const { KeyMetadata: meta } = await client.send(new DescribeKeyCommand({ KeyId: keyId }));
+    if (meta?.Enabled !== true) {
+      throw new KmsKeyNotEnabledError(`key state ${meta?.KeyState ?? "unknown"}`);
+    }
+  };
+}
+
 /** Round trip to the database. */
 export function databaseCheck(sql: Sql): Check {
   return async () => {
@@ -83,20 +121,33 @@ export interface HealthCheckDeps {
   sql: () => Sql;
   /** An L2 client for a configuration (cached by the caller). */
   redis: (config: L2Config) => Pingable;
+  /**
+   * The isolate's KMS client for an environment (`isolateKmsClient`, shared with every other KMS
+   * user of the isolate); throws ConfigError for a missing or malformed KMS variable.
+   */
+  kms: (env: EnvSource) => KmsHandle;
   env?: EnvSource;
 }
 
-/** The named checks of this deployment. KMS joins once the shared KMS client exists. */
+/** The named checks of this deployment. */
 export function healthChecks(deps: HealthCheckDeps): Record<string, Check | undefined> {
+  const env = deps.env ?? processEnv();
   let l2: Check | undefined;
   try {
-    const config = l2Config(deps.env);
+    const config = l2Config(env);
     l2 = config ? redisCheck(deps.redis(config)) : undefined;
   } catch (error) {
     l2 = () => Promise.reject(error);
   }
+  const kms: Check | undefined = kmsConfigured(env)
+    ? () => {
+      const handle = deps.kms(env);
+      return kmsCheck(handle.client, handle.config.keyId)();
+    }
+    : undefined;
   return {
     database: () => databaseCheck(deps.sql())(),
     l2_cache: l2,
+    kms,
   };
 }

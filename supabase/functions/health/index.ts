@@ -1,5 +1,6 @@
 import type { Redis } from "@upstash/redis";
 import { isolatePool } from "../_shared/db.ts";
+import { isolateKmsClient } from "../_shared/kms/kms_client.ts";
 import { healthChecks, upstashClient } from "./checks.ts";
 import { handler } from "./handler.ts";
 
@@ -12,6 +13,7 @@ Deno.serve((req) =>
     timeoutMs,
     checks: healthChecks({
       sql: () => isolatePool("health"),
+      kms: (env) => isolateKmsClient(env),
       redis: (config) => {
         const key = `${config.url} ${config.token}`;
         let client = clients.get(key);

@@ -1,0 +1,69 @@
+/**
+ * The report `deno task bench:kms` writes (reports/bench/kms.json): one schema, used by the
+ * benchmark to validate what it writes and by the readiness report to read it.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { benchRunSchema, benchTargetSchema } from "./bench_run.ts";
+
+const count = z.number().int().nonnegative();
+
+/** zod schema of the latency of one operation kind, ms. */
+export const kmsLatencySchema = z.object({
+  n: count,
+  p50: z.number().nonnegative(),
+  p95: z.number().nonnegative(),
+  mean: z.number().nonnegative(),
+});
+
+/** zod schema of one scenario (contender): its latencies and what the endpoint counted. */
+export const kmsScenarioResultSchema = z.object({
+  /** `naive`, `pooled`, `pooled_cached`, `aws_encryption_sdk`. */
+  name: z.string().min(1),
+  /** For people, e.g. `pooled client + data-key cache`. */
+  label: z.string().min(1),
+  encrypt: kmsLatencySchema,
+  decrypt: kmsLatencySchema,
+  /** KMS API calls by operation (GenerateDataKey, Decrypt, ...), counted by the endpoint. */
+  kmsCalls: z.record(z.string(), count),
+  kmsCallsTotal: count,
+  /** HTTP requests the endpoint received. */
+  requests: count,
+  /** TCP connections the endpoint accepted: new connections. */
+  connections: count,
+  connectionsPer100Ops: z.number().nonnegative(),
+  /** Share of requests that reused a connection; null without requests. */
+  reuseRatio: z.number().min(0).max(1).nullable(),
+});
+
+/** One scenario's result. */
+export type KmsScenarioResult = z.output<typeof kmsScenarioResultSchema>;
+
+/** zod schema of reports/bench/kms.json. */
+export const kmsReportSchema = z.object({
+  meta: benchRunSchema,
+  settings: z.object({
+    /** Encryptions (and as many decryptions) per scenario. */
+    operations: z.number().int().positive(),
+    /** Unmeasured operations per scenario first. */
+    warmup: count,
+    /** Round trip injected per KMS request. */
+    rttMs: z.number().nonnegative(),
+    /** Extra delay on a new connection (handshake round trips × rtt). */
+    handshakeMs: z.number().nonnegative(),
+    https: z.boolean(),
+    /** Data-key cache limits. */
+    maxMessages: z.number().int().positive(),
+    maxAgeMs: z.number().int().positive(),
+    maxBytes: z.number().int().positive(),
+    payloadBytes: z.number().int().positive(),
+  }),
+  results: z.array(kmsScenarioResultSchema).min(1),
+  /** Named ratios between scenarios; null when a divisor was 0. */
+  ratios: z.record(z.string(), z.number().nullable()),
+  targets: z.array(benchTargetSchema),
+});
+
+/** reports/bench/kms.json, validated. */
+export type KmsReport = z.output<typeof kmsReportSchema>;
