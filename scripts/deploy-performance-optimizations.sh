@@ -11,5 +11,7 @@ if [[ ! -x "$deno" ]]; then
   exit 3
 fi
 
+# deno.json is the project's configuration; package.json only brings the binaries through npm.
+export DENO_NO_PACKAGE_JSON=1
 # exec keeps the exit code and lets Ctrl-C reach the CLI, which rolls back before exiting.
-exec "$deno" run --allow-all --quiet --config "$root/deno.json" "$root/scripts/rollout/main.ts" "$@"
+exec "$deno" run --allow-all --quiet --no-prompt --config "$root/deno.json" "$root/scripts/rollout/main.ts" "$@"

@@ -1,25 +1,101 @@
 /**
- * `npm start`: the main job on a fresh machine — the local stack up and serving until Ctrl-C.
+ * `npm start`: the main job on a fresh machine. The local stack comes up, the optimized path is
+ * rolled out on it (`-e local`, staged, metric-gated, with synthetic traffic), the report is
+ * printed with the path of the HTML report, and the stack keeps serving until Ctrl-C.
+ *
+ * Ctrl-C during the rollout rolls the flag back first, then stops everything (exit 130). The
+ * stack's servers run in process groups of their own so that the terminal's Ctrl-C reaches only
+ * this process, and the database is still there for the rollback. `--once` exits after the
+ * rollout with its exit code (0 promoted, 1 rolled back, 3 precondition failed).
  *
  * @module
  */
-import { parseStackArgs, startFromCli, UsageError } from "./local/main.ts";
+import {
+  parseStackArgs,
+  stackStateFile,
+  startFromCli,
+  stopOnSignal,
+  UsageError,
+} from "./local/main.ts";
+import type { Stack } from "./local/stack.ts";
+import { localRolloutArgs, runLocalRollout } from "./rollout/local_rollout.ts";
+
+const usage = `Usage: npm start [-- --once] [--port N] [--db-port N] [--seed-flights N]
+
+Starts the local Supabase stack (embedded Postgres 17, migrations, seed, every function behind
+the gateway), rolls the optimized flight-search path out on it
+(scripts/deploy-performance-optimizations.sh ${localRolloutArgs.join(" ")}),
+prints the rollout report and the path of the HTML report, then serves until Ctrl-C.
+
+Options:
+  --once             exit after the rollout with its exit code (0 promoted, 1 rolled back)
+  --port N           gateway port (env STACK_PORT)            default 54321
+  --db-port N        embedded Postgres port (env STACK_DB_PORT) default 54322
+  --seed-flights N   flights to seed into an empty database     default 5000
+  -h, --help         show this help
+
+Ctrl-C during the rollout rolls the flag back, then stops everything.`;
+
+/** Exit code after an interrupt, as shells report SIGINT. */
+const interruptedExit = 130;
 
 let options;
 try {
   options = parseStackArgs(Deno.args);
 } catch (error) {
   if (!(error instanceof UsageError)) throw error;
-  console.error(`error: ${error.message}\nRun \`deno task stack --help\` for the options.`);
+  console.error(`error: ${error.message}\n\n${usage}`);
   Deno.exit(2);
 }
 if (options.help) {
-  console.log("Usage: npm start [-- --once] [--port N] [--db-port N] [--seed-flights N]");
+  console.log(usage);
   Deno.exit(0);
 }
-const stack = await startFromCli(options);
-if (options.once) {
-  await stack.stop();
-  Deno.exit(0);
+
+// From here on Ctrl-C is ours: the first aborts the rollout (which rolls back) and stops the
+// stack; a second one stops everything at once.
+const controller = new AbortController();
+/** The stack once it is up (the interrupt handler needs it). */
+const running: { stack?: Stack } = {};
+let interrupts = 0;
+const onInterrupt = () => {
+  interrupts++;
+  if (interrupts > 1) {
+    console.error("interrupted again: stopping at once");
+    running.stack?.killSync();
+    Deno.exit(interruptedExit);
+  }
+  console.error(
+    running.stack
+      ? "\ninterrupted: rolling back, then stopping (Ctrl-C again to quit at once)"
+      : "\ninterrupted: stopping once the stack is up (Ctrl-C again to quit at once)",
+  );
+  controller.abort("Ctrl-C (SIGINT)");
+};
+Deno.addSignalListener("SIGINT", onInterrupt);
+Deno.addSignalListener("SIGTERM", onInterrupt);
+
+async function stopAndExit(code: number): Promise<never> {
+  console.log("\nStopping the local stack…");
+  await running.stack?.stop();
+  await Deno.remove(stackStateFile).catch(() => {});
+  console.log("Stopped.");
+  Deno.exit(code);
 }
-console.log("Serving until Ctrl-C.");
+
+const stack = await startFromCli(options, { detached: true }, { handleSignals: false });
+running.stack = stack;
+if (controller.signal.aborted) await stopAndExit(interruptedExit);
+
+console.log(`\nRolling the optimized path out: ${localRolloutArgs.join(" ")}\n`);
+const { result } = await runLocalRollout(stack, { signal: controller.signal });
+if (controller.signal.aborted) await stopAndExit(interruptedExit);
+if (options.once) await stopAndExit(result.exitCode);
+
+Deno.removeSignalListener("SIGINT", onInterrupt);
+Deno.removeSignalListener("SIGTERM", onInterrupt);
+stopOnSignal(stack);
+console.log(
+  `\nRollout ${result.status.replace("_", " ")} (exit code ${result.exitCode}). ` +
+    `The stack keeps serving at ${stack.functionsUrl}/<name> until Ctrl-C.`,
+);

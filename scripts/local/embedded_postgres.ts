@@ -30,6 +30,11 @@ export interface EmbeddedPostgresOptions {
   settings?: Record<string, string | number>;
   /** Called with each line the server logs. @default ignore */
   onLog?: (line: string) => void;
+  /**
+   * Start the server in a process group of its own, so a terminal's Ctrl-C reaches only the
+   * process that started it, which decides when to stop it. @default false
+   */
+  detached?: boolean;
 }
 
 /** A running server. */
@@ -170,6 +175,7 @@ export async function startEmbeddedPostgres(
     ephemeral = false,
     settings = {},
     onLog = () => {},
+    detached = false,
   } = options;
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new RangeError(`port must be an integer in 1..65535, received ${port}`);
@@ -205,6 +211,7 @@ export async function startEmbeddedPostgres(
     args,
     ...runAs,
     env: { LC_MESSAGES: "C" },
+    detached,
     stdin: "null",
     stdout: "null",
     stderr: "piped",

@@ -31,6 +31,11 @@ export interface StartFunctionOptions {
   onLog?: (name: string, line: string) => void;
   /** How long to wait for the port to open. @default 60000 (first run downloads npm packages) */
   startTimeoutMs?: number;
+  /**
+   * Run the isolate in a process group of its own, so a terminal's Ctrl-C reaches only the
+   * process that started it, which decides when to stop it. @default false
+   */
+  detached?: boolean;
 }
 
 async function pump(
@@ -56,7 +61,7 @@ export async function startFunction(
   spec: FunctionSpec,
   options: StartFunctionOptions,
 ): Promise<FunctionProcess> {
-  const { env, onLog = () => {}, startTimeoutMs = 60_000 } = options;
+  const { env, onLog = () => {}, startTimeoutMs = 60_000, detached = false } = options;
   const port = freePort();
   const envFile = `${supabaseDir}/functions/.env`;
   const args = ["run", "--allow-all", "--no-prompt", "--config", `${repoRoot}/deno.json`];
@@ -71,6 +76,7 @@ export async function startFunction(
   const child = new Deno.Command(Deno.execPath(), {
     args,
     cwd: repoRoot,
+    detached,
     env: { ...env, DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`, NO_COLOR: "1" },
     stdin: "null",
     stdout: "piped",

@@ -104,12 +104,38 @@ export function statusLines(stack: Stack): string[] {
 export const stackStateFile = `${localStateDir}/stack.json`;
 
 /**
- * Starts the stack for a command line, wiring Ctrl-C and the state file. Resolves with the
+ * On Ctrl-C (SIGINT) or SIGTERM: stops `stack`, removes the state file and exits 0.
+ *
+ * @returns A function that removes the listeners again.
+ */
+export function stopOnSignal(stack: Stack): () => void {
+  let shuttingDown = false;
+  const shutdown = async () => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    console.log("\nStopping the local stack…");
+    await stack.stop();
+    await Deno.remove(stackStateFile).catch(() => {});
+    console.log("Stopped.");
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", shutdown);
+  Deno.addSignalListener("SIGTERM", shutdown);
+  return () => {
+    Deno.removeSignalListener("SIGINT", shutdown);
+    Deno.removeSignalListener("SIGTERM", shutdown);
+  };
+}
+
+/**
+ * Starts the stack for a command line, wiring Ctrl-C (unless `handleSignals` is false: the
+ * caller then handles it, see {@link stopOnSignal}) and the state file. Resolves with the
  * stack, or exits the process with a clear message for the errors a person can fix.
  */
 export async function startFromCli(
   options: StackCliOptions,
   extra: Partial<StackOptions> = {},
+  { handleSignals = true }: { handleSignals?: boolean } = {},
 ): Promise<Stack> {
   const databaseUrl = Deno.env.get("DATABASE_URL") ?? Deno.env.get("SUPABASE_DB_URL");
   const started = performance.now();
@@ -153,18 +179,7 @@ export async function startFromCli(
       2,
     ),
   );
-  let shuttingDown = false;
-  const shutdown = async () => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    console.log("\nStopping the local stack…");
-    await stack.stop();
-    await Deno.remove(stackStateFile).catch(() => {});
-    console.log("Stopped.");
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGINT", shutdown);
-  Deno.addSignalListener("SIGTERM", shutdown);
+  if (handleSignals) stopOnSignal(stack);
   globalThis.addEventListener("unload", () => {
     stack.killSync();
     try {

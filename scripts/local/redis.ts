@@ -20,6 +20,11 @@ export interface StartRedisOptions {
   port?: number;
   /** Give up when the server does not answer within this many ms. @default 10000 */
   startTimeoutMs?: number;
+  /**
+   * Start the server in a process group of its own, so a terminal's Ctrl-C reaches only the
+   * process that started it, which decides when to stop it. @default false
+   */
+  detached?: boolean;
 }
 
 /** A Redis server to talk to. */
@@ -169,7 +174,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   for (let attempt = 1;; attempt++) {
     const port = parsed.data.port === 0 ? freePort() : parsed.data.port;
     try {
-      return await launch(executable, port, startTimeoutMs);
+      return await launch(executable, port, startTimeoutMs, options.detached ?? false);
     } catch (error) {
       const portTaken = error instanceof RedisStartError &&
         /address already in use/i.test(error.message);
@@ -182,6 +187,7 @@ async function launch(
   executable: string,
   port: number,
   startTimeoutMs: number,
+  detached: boolean,
 ): Promise<RedisServer> {
   const dir = await Deno.makeTempDir({ prefix: "pf-redis-" });
   const logFile = `${dir}/redis.log`;
@@ -208,6 +214,7 @@ async function launch(
   ];
   const child = new Deno.Command(setpriv ?? executable, {
     args: setpriv ? ["--pdeathsig", "KILL", "--", executable, ...serverArgs] : serverArgs,
+    detached,
     stdin: "null",
     stdout: "null",
     stderr: "null",

@@ -64,6 +64,13 @@ export interface StackOptions {
    */
   redis?: boolean;
   /**
+   * Start Postgres, Redis and the function isolates in process groups of their own: a terminal's
+   * Ctrl-C then reaches only this process, which can still use them (e.g. to roll a deploy back)
+   * before stopping them. Whoever sets it must stop the stack on exit (`stop()` or `killSync()`).
+   * @default false
+   */
+  detached?: boolean;
+  /**
    * The `METRICS_BEARER_TOKEN` of the `metrics` function (at least 32 characters).
    * @default 64 random hex characters, new for every stack
    */
@@ -96,6 +103,16 @@ export interface Stack {
   /** Synchronous last-resort kill of every child, for process-exit handlers. */
   killSync(): void;
 }
+
+/**
+ * Settings every local function gets (before `env`, which overrides them): metrics flushed and the
+ * traffic flag re-read every second instead of the hosted defaults, so a local rollout's analysis
+ * intervals of a few seconds see fresh numbers and a rollback takes effect at once.
+ */
+export const localFunctionSettings: Readonly<Record<string, string>> = {
+  METRICS_FLUSH_INTERVAL_MS: "1000",
+  FLAG_CACHE_TTL_MS: "1000",
+};
 
 /** 32 random bytes as hex: a fresh secret for one stack. */
 function randomSecret(): string {
@@ -132,6 +149,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     workdir = repoRoot,
     log = () => {},
     onFunctionLog,
+    detached = false,
   } = options;
   const port = options.port === 0 ? freePort() : options.port ?? 54321;
   const dbPort = options.dbPort === 0 ? freePort() : options.dbPort ?? 54322;
@@ -166,7 +184,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       dbUrl = databaseUrl;
       log(`Postgres: using ${new URL(databaseUrl).host}`);
     } else {
-      pg = await startEmbeddedPostgres({ dataDir, port: dbPort, ephemeral });
+      pg = await startEmbeddedPostgres({ dataDir, port: dbPort, ephemeral, detached });
       dbUrl = pg.url;
       log(`Postgres 17 (embedded) ready on 127.0.0.1:${dbPort}, data in ${dataDir}`);
     }
@@ -211,7 +229,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const upstashEnv: Record<string, string> = {};
     if (options.redis ?? true) {
       try {
-        const redis = await startRedis();
+        const redis = await startRedis({ detached });
         stoppers.push(() => redis.stop());
         killers.push(() => redis.killSync());
         const bridge = await startUpstashBridge({
@@ -237,6 +255,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     const url = `http://127.0.0.1:${port}`;
     const functionEnv: Record<string, string> = {
+      ...localFunctionSettings,
       SUPABASE_URL: url,
       SUPABASE_DB_URL: dbUrl,
       SUPABASE_ANON_KEY: keys.anonKey,
@@ -257,7 +276,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       specs = specs.filter((s) => wanted.has(s.name));
     }
     const started = await Promise.allSettled(
-      specs.map((spec) => startFunction(spec, { env: functionEnv, onLog: onFunctionLog })),
+      specs.map((spec) =>
+        startFunction(spec, { env: functionEnv, onLog: onFunctionLog, detached })
+      ),
     );
     for (const result of started) {
       if (result.status === "fulfilled") processes.set(result.value.name, result.value);
@@ -296,6 +317,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         const proc = await startFunction(spec, {
           env: { ...functionEnv, ...env },
           onLog: onFunctionLog,
+          detached,
         });
         processes.set(name, proc);
         routes.set(name, { port: proc.port, verifyJwt: spec.verifyJwt, alive: () => proc.alive() });

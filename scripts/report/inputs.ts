@@ -7,14 +7,64 @@
  * - `reports/bench/search.json` (scripts/bench/search_report.ts), from `deno task bench:search`;
  * - `reports/bench/kms.json` (scripts/bench/kms_report.ts), from `deno task bench:kms`;
  * - `reports/load/*.json` (scripts/load/summary.ts), from `deno task load` or k6; the latest
- *   per workload (by `meta.endedAt`) is used, `routes.json` is not a summary.
+ *   per workload (by `meta.endedAt`) is used, `routes.json` is not a summary;
+ * - `reports/deployments/<id>.json` ({@link deploymentSchema}), from the rollout CLI or
+ *   `npm start`: the latest deploy (ids sort by start time), when there is one.
  *
  * @module
  */
-import type { z } from "zod";
+import { z } from "zod";
 import { type KmsReport, kmsReportSchema } from "../bench/kms_report.ts";
 import { type SearchReport, searchReportSchema } from "../bench/search_report.ts";
 import { type LoadSummary, parseLoadSummary } from "../load/summary.ts";
+
+const checkMetricSchema = z.looseObject({
+  metric: z.string(),
+  optimized: z.number().nullable(),
+  legacy: z.number().nullable(),
+  verdict: z.string(),
+});
+
+/**
+ * `reports/deployments/<id>.json` (scripts/rollout/deployment_log.ts writes it, unvalidated): the
+ * fields the report shows.
+ */
+export const deploymentSchema = z.looseObject({
+  id: z.string().min(1),
+  environment: z.string(),
+  flagKey: z.string(),
+  fromPercentage: z.number(),
+  toPercentage: z.number(),
+  steps: z.array(z.number()),
+  /** promoted, rolled_back, failed, aborted (running while in progress). */
+  status: z.string(),
+  reason: z.string().nullable(),
+  startedAt: z.iso.datetime({ offset: true }),
+  finishedAt: z.iso.datetime({ offset: true }).nullable(),
+  startedBy: z.string(),
+  dryRun: z.boolean(),
+  phases: z.array(z.looseObject({
+    number: z.number().int(),
+    name: z.string(),
+    step: z.number().optional(),
+    durationMs: z.number().optional(),
+    outcome: z.string().optional(),
+    detail: z.string().optional(),
+  })),
+  checks: z.array(z.looseObject({
+    step: z.number(),
+    check: z.looseObject({
+      index: z.number().int(),
+      outcome: z.string(),
+      optimizedRequests: z.number(),
+      legacyRequests: z.number(),
+      metrics: z.array(checkMetricSchema),
+      notes: z.array(z.string()),
+    }),
+  })),
+});
+/** A deploy as the report reads it. */
+export type Deployment = z.output<typeof deploymentSchema>;
 
 /** One input file: present and valid, absent, or invalid. */
 export type Input<T> =
@@ -30,6 +80,8 @@ export interface ReportInputs {
   loads: Input<LoadSummary>[];
   /** The folder the load summaries were read from. @default "reports/load" */
   loadsDir?: string;
+  /** The latest deploy's log; absent when no deploy has been logged. */
+  rollout?: Input<Deployment>;
 }
 
 async function readJson(
@@ -105,12 +157,29 @@ async function readLoads(dir: string): Promise<Input<LoadSummary>[]> {
   return [...[...latest.values()].sort((a, b) => a.path.localeCompare(b.path)), ...invalid];
 }
 
+async function readLatestDeployment(dir: string): Promise<Input<Deployment> | undefined> {
+  let latest: string | undefined;
+  try {
+    for (const entry of Deno.readDirSync(dir)) {
+      if (!entry.isFile || !/^dep_.*\.json$/.test(entry.name)) continue;
+      if (latest === undefined || entry.name > latest) latest = entry.name;
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  return latest === undefined ? undefined : await readBench(`${dir}/${latest}`, deploymentSchema);
+}
+
 /** Reads every input under `reportsDir`. */
 export async function readReportInputs(reportsDir: string): Promise<ReportInputs> {
-  return {
+  const inputs: ReportInputs = {
     search: await readBench(`${reportsDir}/bench/search.json`, searchReportSchema),
     kms: await readBench(`${reportsDir}/bench/kms.json`, kmsReportSchema),
     loads: await readLoads(`${reportsDir}/load`),
     loadsDir: `${reportsDir}/load`,
   };
+  const rollout = await readLatestDeployment(`${reportsDir}/deployments`);
+  if (rollout) inputs.rollout = rollout;
+  return inputs;
 }

@@ -84,3 +84,50 @@ Deno.test("readReportInputs() says which inputs are missing, invalid or usable",
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("readReportInputs() reads the latest deployment log, when there is one", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    assertEquals((await readReportInputs(dir)).rollout, undefined);
+    const deployment = (id: string, status: string) => ({
+      id,
+      environment: "local",
+      flagKey: "flight_search_optimization",
+      fromPercentage: 0,
+      toPercentage: 100,
+      steps: [10, 100],
+      status,
+      reason: null,
+      startedAt: "2026-11-22T10:00:00.000Z",
+      finishedAt: "2026-11-22T10:01:00.000Z",
+      startedBy: "tester@host",
+      dryRun: false,
+      options: {},
+      phases: [],
+      checks: [],
+      executed: [],
+      events: [],
+    });
+    await write(
+      `${dir}/deployments/dep_20261122_100000_aaaaaa.json`,
+      deployment("dep_20261122_100000_aaaaaa", "rolled_back"),
+    );
+    await write(
+      `${dir}/deployments/dep_20261122_110000_bbbbbb.json`,
+      deployment("dep_20261122_110000_bbbbbb", "promoted"),
+    );
+    await write(`${dir}/deployments/dep_20261122_110000_bbbbbb.md`, "# not JSON");
+    const inputs = await readReportInputs(dir);
+    assert(inputs.rollout?.status === "ok");
+    assertEquals([inputs.rollout.data.id, inputs.rollout.data.status], [
+      "dep_20261122_110000_bbbbbb",
+      "promoted",
+    ]);
+
+    await write(`${dir}/deployments/dep_20261122_120000_cccccc.json`, { id: "x" });
+    const broken = await readReportInputs(dir);
+    assertEquals(broken.rollout?.status, "invalid", "the latest is shown as invalid, not skipped");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

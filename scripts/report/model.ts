@@ -18,7 +18,7 @@ import {
   type SearchReport,
   searchResultAt,
 } from "../bench/search_report.ts";
-import type { Input, ReportInputs } from "./inputs.ts";
+import type { Deployment, Input, ReportInputs } from "./inputs.ts";
 
 export { describeMachine };
 
@@ -627,6 +627,110 @@ function compliance(sla: Sla, inputs: ReportInputs): Table {
   };
 }
 
+/** The latest deploy: how it ended, its phases, and each analysis check, optimized vs legacy. */
+function rolloutSection(input: Input<Deployment>): Section {
+  const base = {
+    id: "rollout",
+    title: "Rollout: optimized vs legacy path under the canary analysis",
+    source: input.path,
+    command: "npm start (or scripts/deploy-performance-optimizations.sh)",
+  };
+  if (input.status !== "ok") return notRun(base, input);
+  const d = input.data;
+  const pair = (
+    metrics: Deployment["checks"][number]["check"]["metrics"],
+    metric: string,
+    format: (v: number | null) => string,
+  ) => {
+    const m = metrics.find((x) => x.metric === metric);
+    return `${format(m?.optimized ?? null)} / ${format(m?.legacy ?? null)}`;
+  };
+  const value = (
+    metrics: Deployment["checks"][number]["check"]["metrics"],
+    metric: string,
+    path: "optimized" | "legacy",
+  ) => metrics.find((x) => x.metric === metric)?.[path] ?? null;
+  const labels = d.checks.map((c) => `${c.step}% #${c.check.index}`);
+  return {
+    ...base,
+    status: "ok",
+    notes: [
+      `deploy ${d.id} to ${d.environment}${d.dryRun ? " (dry run)" : ""}: ${
+        d.status.replace("_", " ")
+      }` +
+      (d.reason ? ` — ${d.reason}` : ""),
+      `${d.flagKey}: ${d.fromPercentage}% → ${d.toPercentage}% (steps ${
+        d.steps.join(", ")
+      }) by ${d.startedBy}`,
+    ],
+    ranAt: d.startedAt,
+    tables: [
+      {
+        caption: "Phases",
+        columns: ["#", "Phase", "Step", "Outcome", "Duration s", "Detail"],
+        rows: d.phases.map((p) => [
+          String(p.number),
+          p.name,
+          p.step === undefined ? "" : `${p.step}%`,
+          p.outcome ?? "running",
+          p.durationMs === undefined ? "–" : fmtNum(p.durationMs / 1000, 1),
+          p.detail ?? "",
+        ]),
+      },
+      {
+        caption: "Analysis checks, optimized / legacy (the optimized path is judged; error rate " +
+          "counts fallbacks)",
+        columns: [
+          "Step",
+          "#",
+          "Outcome",
+          "Requests",
+          "Error rate",
+          "p95 ms",
+          "Cache hit",
+          "Notes",
+        ],
+        rows: d.checks.map(({ step, check }) => [
+          `${step}%`,
+          String(check.index),
+          check.outcome,
+          `${fmtNum(check.optimizedRequests)} / ${fmtNum(check.legacyRequests)}`,
+          pair(check.metrics, "error_rate", fmtPct),
+          pair(check.metrics, "latency_p95_ms", fmtMs),
+          pair(check.metrics, "cache_hit_ratio", fmtPct),
+          check.notes.join("; "),
+        ]),
+      },
+    ],
+    charts: d.checks.length === 0 ? [] : [
+      {
+        id: "rollout-p95",
+        title: "p95 latency per check",
+        kind: "line",
+        xTitle: "step, check",
+        yTitle: "ms",
+        labels,
+        datasets: (["optimized", "legacy"] as const).map((path) => ({
+          label: path,
+          data: d.checks.map((c) => value(c.check.metrics, "latency_p95_ms", path)),
+        })),
+      },
+      {
+        id: "rollout-errors",
+        title: "Error rate per check (optimized: 5xx and fallbacks)",
+        kind: "line",
+        xTitle: "step, check",
+        yTitle: "share of requests",
+        labels,
+        datasets: (["optimized", "legacy"] as const).map((path) => ({
+          label: path,
+          data: d.checks.map((c) => value(c.check.metrics, "error_rate", path)),
+        })),
+      },
+    ],
+  };
+}
+
 /** Builds the report model. */
 export function buildReport(
   inputs: ReportInputs,
@@ -639,6 +743,7 @@ export function buildReport(
     machine: describeMachine(context.machine),
     compliance: compliance(sla, inputs),
     sections: [
+      ...(inputs.rollout ? [rolloutSection(inputs.rollout)] : []),
       searchSection(inputs.search),
       loadSection(inputs.loads, inputs.loadsDir),
       kmsSection(inputs.kms),

@@ -3,7 +3,7 @@ import { assert, assertEquals, assertStringIncludes } from "../../tests/support/
 import { evaluate, loadSla } from "../sla/sla.ts";
 import { kmsReportSchema } from "../bench/kms_report.ts";
 import { searchReportSchema } from "../bench/search_report.ts";
-import type { ReportInputs } from "./inputs.ts";
+import { deploymentSchema, type ReportInputs } from "./inputs.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { buildReport, describeMachine } from "./model.ts";
 
@@ -173,4 +173,70 @@ Deno.test("buildReport() derives per-request queries, ratios and KMS reuse from 
   const md = renderMarkdown(model);
   assertStringIncludes(md, "command: `deno task bench:search --levels 10`");
   assertStringIncludes(md, "run started 2026-11-22T11:30:00.000Z, on Test CPU, 2 cores");
+});
+
+Deno.test("buildReport() leads with the latest rollout: outcome, phases, checks side by side", () => {
+  const deployment = deploymentSchema.parse({
+    id: "dep_20261122_110000_abcdef",
+    environment: "local",
+    flagKey: "flight_search_optimization",
+    fromPercentage: 0,
+    toPercentage: 0,
+    steps: [10, 50],
+    status: "rolled_back",
+    reason: "2 consecutive failed checks at 10%: error_rate 0.110 > rollback level 0.05",
+    startedAt: "2026-11-22T11:00:00.000Z",
+    finishedAt: "2026-11-22T11:01:00.000Z",
+    startedBy: "tester@host",
+    dryRun: false,
+    phases: [
+      { number: 1, name: "Database", durationMs: 1200, outcome: "ok", detail: "schema verified" },
+      { number: 4, name: "Monitoring", step: 10, durationMs: 10_000, outcome: "ok" },
+    ],
+    checks: [1, 2].map((index) => ({
+      step: 10,
+      check: {
+        index,
+        outcome: "fail",
+        optimizedRequests: 300,
+        legacyRequests: 2700,
+        metrics: [
+          { metric: "error_rate", optimized: 0.11, legacy: 0, verdict: "rollback" },
+          { metric: "latency_p95_ms", optimized: 120, legacy: 150, verdict: "pass" },
+        ],
+        notes: ["error_rate 0.110 > rollback level 0.05"],
+      },
+    })),
+  });
+  const model = buildReport(
+    {
+      search: { status: "missing", path: "s.json" },
+      kms: { status: "missing", path: "k.json" },
+      loads: [],
+      rollout: { status: "ok", path: "d.json", data: deployment },
+    },
+    sla,
+    context,
+  );
+  const [rollout] = model.sections;
+  assertEquals(rollout?.id, "rollout");
+  assertStringIncludes(rollout!.notes[0]!, "rolled back — 2 consecutive failed checks");
+  assertEquals(rollout!.tables[0]!.rows[1]!.slice(0, 5), ["4", "Monitoring", "10%", "ok", "10.0"]);
+  assertEquals(rollout!.tables[1]!.rows[0]!.slice(0, 6), [
+    "10%",
+    "1",
+    "fail",
+    "300 / 2,700",
+    "11.0% / 0.0%",
+    "120.0 / 150.0",
+  ]);
+  assertEquals(rollout!.charts.map((c) => [c.id, c.labels]), [
+    ["rollout-p95", ["10% #1", "10% #2"]],
+    ["rollout-errors", ["10% #1", "10% #2"]],
+  ]);
+  assertEquals(rollout!.charts[1]!.datasets, [
+    { label: "optimized", data: [0.11, 0.11] },
+    { label: "legacy", data: [0, 0] },
+  ]);
+  assertStringIncludes(renderMarkdown(model), "Rollout: optimized vs legacy");
 });

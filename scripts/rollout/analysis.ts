@@ -25,6 +25,8 @@ export interface PathSummary {
   kmsReuseRatio: number | null;
   /** Requests the optimized path failed and the legacy path then served. */
   fallbacks: number;
+  /** Share of requests the path failed, 5xx or fallback (SQL: 5xx + fallbacks over requests). */
+  failureRate: number | null;
 }
 
 /** A judged metric. */
@@ -55,15 +57,12 @@ export interface Check {
 /**
  * The value judged for each SLA metric.
  *
- * `error_rate` counts fallbacks as failures of the optimized path: the person got an answer (the
- * legacy path served it), but the optimized path failed that request, which is what the canary
- * is judged on.
+ * `error_rate` is judged on the failure rate, which counts fallbacks as failures of the optimized
+ * path: the person got an answer (the legacy path served it), but the optimized path failed that
+ * request, which is what the canary is judged on.
  */
 const metricValues: Record<string, (s: PathSummary) => number | null> = {
-  error_rate: (s) =>
-    s.requests > 0
-      ? ((s.errorRate ?? 0) * s.requests + (s.path === "optimized" ? s.fallbacks : 0)) / s.requests
-      : null,
+  error_rate: (s) => s.failureRate,
   latency_p95_ms: (s) => s.p95Ms,
   cache_hit_ratio: (s) => s.cacheHitRatio,
   db_query_rate_per_s: (s) => s.dbQueryRatePerS,
@@ -85,6 +84,7 @@ const emptySummary = (path: PathSummary["path"]): PathSummary => ({
   cacheHitRatio: null,
   kmsReuseRatio: null,
   fallbacks: 0,
+  failureRate: null,
 });
 
 function format(metric: string, value: number): string {
@@ -137,12 +137,15 @@ export function judge(
   for (const m of metrics) {
     if (m.verdict !== "rollback" && m.verdict !== "warn") continue;
     const spec = sla.metrics[m.metric]!;
-    const level = m.verdict === "rollback" ? spec.rollback : spec.warning;
+    // evaluate() warns at the warning level, or at the critical level when there is none.
+    const [name, level] = m.verdict === "rollback"
+      ? ["rollback", spec.rollback]
+      : (spec.warning ?? null) !== null
+      ? ["warning", spec.warning]
+      : ["critical", spec.critical];
     const sign = spec.better === "lower" ? ">" : "<";
     notes.push(
-      `${m.metric} ${format(m.metric, m.optimized!)} ${sign} ${
-        m.verdict === "rollback" ? "rollback" : "warning"
-      } level ${level}` +
+      `${m.metric} ${format(m.metric, m.optimized!)} ${sign} ${name} level ${level}` +
         (m.legacy === null ? "" : ` (legacy ${format(m.metric, m.legacy)})`),
     );
   }

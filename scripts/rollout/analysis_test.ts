@@ -30,6 +30,7 @@ function healthy(path: PathSummary["path"], overrides: Partial<PathSummary> = {}
     cacheHitRatio: levels("cache_hit_ratio").target!,
     kmsReuseRatio: null,
     fallbacks: 0,
+    failureRate: 0,
     ...overrides,
   };
 }
@@ -60,9 +61,9 @@ Deno.test("judge() fails at the rollback levels of config/sla.json, not before",
   );
 
   const errors = levels("error_rate").rollback!;
-  assertEquals(judge(sla, [healthy("optimized", { errorRate: errors })], window).outcome, "pass");
+  assertEquals(judge(sla, [healthy("optimized", { failureRate: errors })], window).outcome, "pass");
   assertEquals(
-    judge(sla, [healthy("optimized", { errorRate: errors + 0.01 })], window).outcome,
+    judge(sla, [healthy("optimized", { failureRate: errors + 0.01 })], window).outcome,
     "fail",
   );
 });
@@ -75,20 +76,22 @@ Deno.test("judge() notes warning levels without failing", () => {
   assertStringIncludes(check.notes.join(), "warning level");
 });
 
-Deno.test("judge() counts fallbacks as failures of the optimized path", () => {
+Deno.test("judge() judges error_rate on the failure rate, which counts fallbacks", () => {
   // About 10% of optimized requests failed and were served by the legacy path: no 5xx at all.
   const fallbacks = Math.ceil(enough * 0.1);
-  const check = judge(sla, [healthy("optimized", { fallbacks }), healthy("legacy")], window);
+  const failureRate = fallbacks / enough;
+  const check = judge(sla, [
+    healthy("optimized", { errorRate: 0, fallbacks, failureRate }),
+    healthy("legacy"),
+  ], window);
   assertEquals(check.outcome, "fail");
-  assertEquals(check.metrics.find((m) => m.metric === "error_rate")?.optimized, fallbacks / enough);
-  // Fallbacks are an optimized-path notion: the legacy figure ignores the field.
-  const legacy = judge(sla, [healthy("optimized"), healthy("legacy", { fallbacks })], window);
-  assertEquals(legacy.metrics.find((m) => m.metric === "error_rate")?.legacy, 0);
+  assertEquals(check.metrics.find((m) => m.metric === "error_rate")?.optimized, failureRate);
+  assertStringIncludes(check.notes.join(), "error_rate");
 });
 
 Deno.test("judge() skips a window with fewer than min_requests optimized requests", () => {
   const few = sla.analysis.min_requests - 1;
-  const check = judge(sla, [healthy("optimized", { requests: few, errorRate: 1 })], window);
+  const check = judge(sla, [healthy("optimized", { requests: few, failureRate: 1 })], window);
   assertEquals(check.outcome, "skipped");
   assertStringIncludes(check.notes.join(), "min_requests");
   assertEquals(judge(sla, [], window).outcome, sla.analysis.min_requests > 0 ? "skipped" : "pass");
@@ -117,4 +120,19 @@ Deno.test("CanaryAnalysis rolls back after threshold consecutive failures; a pas
   assertEquals(new CanaryAnalysis(1).record(check("fail")).action, "rollback");
   assertThrows(() => new CanaryAnalysis(0), RangeError);
   assert(sla.analysis.threshold >= 1);
+});
+
+Deno.test("judge() names the critical level when a metric warns without a warning level", () => {
+  const spec = levels("db_query_rate_per_s");
+  assert(spec.warning === null && spec.critical !== null, "a critical-only metric");
+  const check = judge(
+    sla,
+    [healthy("optimized", { dbQueryRatePerS: spec.critical * 2 })],
+    window,
+  );
+  assertEquals(check.outcome, "pass");
+  assertStringIncludes(
+    check.notes.join(),
+    `db_query_rate_per_s ${(spec.critical * 2).toFixed(1)} > critical level ${spec.critical}`,
+  );
 });

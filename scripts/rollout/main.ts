@@ -62,15 +62,24 @@ export async function main(args: readonly string[], deps: RolloutDeps = {}): Pro
     interrupts++;
     if (interrupts > 1) Deno.exit(130);
     printError("interrupted: rolling back (Ctrl-C again to quit at once)");
-    controller.abort("interrupted (SIGINT)");
+    controller.abort("Ctrl-C (SIGINT)");
   };
   Deno.addSignalListener("SIGINT", onSigint);
   try {
     const result = await runRollout(parsed.options, {
       performanceTest: defaultPerformanceTester(deps.env),
       traffic: driverTraffic(),
-      // `-e local` with no `npm start` running: a stack for the duration of this command.
-      startLocalStack: () => startStack({ log: (line) => print(`    stack: ${line}`) }),
+      // `-e local` with no `npm start` running: a stack for the duration of this command, its
+      // servers out of the terminal's process group so that Ctrl-C leaves the database up for
+      // the rollback (the rollout stops the stack when it ends; exit handlers kill it).
+      startLocalStack: async () => {
+        const stack = await startStack({
+          detached: true,
+          log: (line) => print(`    stack: ${line}`),
+        });
+        globalThis.addEventListener("unload", () => stack.killSync());
+        return stack;
+      },
       signal: controller.signal,
       ...deps,
     });

@@ -20,14 +20,15 @@ interface Row {
   cache_hit_ratio: number | string | null;
   kms_reuse_ratio: number | string | null;
   fallbacks: number | string | null;
+  failure_rate: number | string | null;
 }
 
 const num = (value: number | string | null): number | null => value === null ? null : Number(value);
 
 /** The statement the monitoring phase runs each interval. */
 export const pathSummaryStatement = `select path, requests, error_rate, p50_ms, p95_ms, p99_ms,
-  queries_per_request, db_query_rate_per_s, cache_hit_ratio, kms_reuse_ratio, fallbacks
-  from monitoring.path_summary($1, $2, $3) where path in ('legacy', 'optimized')`;
+  queries_per_request, db_query_rate_per_s, cache_hit_ratio, kms_reuse_ratio, fallbacks,
+  failure_rate from monitoring.path_summary($1, $2, $3) where path in ('legacy', 'optimized')`;
 
 /**
  * The legacy and optimized summaries of `functionName` over [since, until). In a dry run
@@ -56,5 +57,6 @@ export async function readPathSummaries(
     cacheHitRatio: num(row.cache_hit_ratio),
     kmsReuseRatio: num(row.kms_reuse_ratio),
     fallbacks: num(row.fallbacks) ?? 0,
+    failureRate: num(row.failure_rate),
   }));
 }

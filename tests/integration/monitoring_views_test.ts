@@ -293,7 +293,13 @@ Deno.test(
           close(s.db_query_rate_per_s, queries / (to - from), "query rate over the window");
           close(s.cache_hit_ratio, 0.5, "cache hit ratio");
           close(s.kms_reuse_ratio, 0.75, "KMS reuse ratio");
-          assertEquals(Number(s.fallbacks), mine.reduce((a, r) => a + r.fallbacks, 0));
+          const fallbacks = mine.reduce((a, r) => a + r.fallbacks, 0);
+          assertEquals(Number(s.fallbacks), fallbacks);
+          close(
+            s.failure_rate,
+            (mine.reduce((a, r) => a + r.server_errors, 0) + fallbacks) / requests,
+            "failures: 5xx and fallbacks",
+          );
           for (const column of ["p50_ms", "p95_ms", "p99_ms"]) {
             assert(Number.isFinite(s[column]), `${column} = ${s[column]}`);
           }

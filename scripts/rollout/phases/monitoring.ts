@@ -112,10 +112,12 @@ export async function monitoringPhase(ctx: RolloutContext, step: number): Promis
         ctx.log.check(step, check);
         phase.info(checkLine(check, decision.consecutiveFailures, threshold));
         if (decision.action === "rollback") {
+          // The reason names what crossed a rollback level; warnings stay in the check's notes.
+          const causes = check.notes.filter((note) => / rollback level /.test(note));
           return {
             outcome: "rollback",
             reason: `${decision.consecutiveFailures} consecutive failed checks at ${step}%: ${
-              check.notes.join("; ")
+              (causes.length > 0 ? causes : check.notes).join("; ")
             }`,
             checks: index,
           } as const;

@@ -24,6 +24,8 @@ export interface SearchConfig {
   searchTimeoutMs: number;
   /** Whether search results go through the result cache. @default true */
   resultCache: boolean;
+  /** Share (0..1) of optimized-path requests failed on purpose (rollback drills). @default 0 */
+  faultRate: number;
 }
 
 const ms = (defaultValue: number, max: number) =>
@@ -44,6 +46,7 @@ const schema = z.object({
   FLAG_INITIAL_WAIT_MS: ms(250, 60_000),
   METRICS_FLUSH_INTERVAL_MS: ms(10_000, 3_600_000),
   SEARCH_TIMEOUT_MS: count(10_000, 600_000),
+  FLIGHT_SEARCH_FAULT_RATE: z.coerce.number().min(0).max(1).default(0),
 });
 
 /**
@@ -53,7 +56,7 @@ const schema = z.object({
  * (on|off), COALESCE_WINDOW_MS (2), COALESCE_MAX_WAIT_MS (10), COALESCE_LOAD_MEMORY_MS (1000),
  * COALESCE_MAX_BATCH_SIZE (100), COALESCE_MAX_PENDING (1000),
  * COALESCE_BATCH_TIMEOUT_MS (8000), FLAG_CACHE_TTL_MS (5000), FLAG_INITIAL_WAIT_MS (250),
- * METRICS_FLUSH_INTERVAL_MS (10000), SEARCH_TIMEOUT_MS (10000).
+ * METRICS_FLUSH_INTERVAL_MS (10000), SEARCH_TIMEOUT_MS (10000), FLIGHT_SEARCH_FAULT_RATE (0).
  *
  * @throws {ConfigError} naming a malformed variable.
  */
@@ -74,5 +77,6 @@ export function searchConfig(source: EnvSource = processEnv()): SearchConfig {
     metricsFlushIntervalMs: env.METRICS_FLUSH_INTERVAL_MS,
     searchTimeoutMs: env.SEARCH_TIMEOUT_MS,
     resultCache: env.FLIGHT_SEARCH_RESULT_CACHE === "on",
+    faultRate: env.FLIGHT_SEARCH_FAULT_RATE,
   };
 }

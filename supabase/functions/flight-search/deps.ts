@@ -95,6 +95,7 @@ export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: Fu
     peer: peer && ((search) => peer.search(search)),
     flags,
     forcePath: config.forcePath,
+    faultRate: config.faultRate,
     cache,
     metrics,
     verify,
@@ -175,7 +176,11 @@ export function isolateDeps(env: EnvSource = processEnv()): SearchDeps {
   console.log(
     `flight-search: result cache ${
       cache ? (cache.l2Enabled ? "L1 + L2 (Upstash)" : "L1 only") : "off"
-    }${config.forcePath ? `, every request on the ${config.forcePath} path` : ""}`,
+    }${config.forcePath ? `, every request on the ${config.forcePath} path` : ""}${
+      config.faultRate > 0
+        ? `, FAULT INJECTION: ${config.faultRate * 100}% of optimized requests fail`
+        : ""
+    }`,
   );
   return buildDeps({ sql: isolatePool(functionName), config, cache, verify: lazyVerifier(env) });
 }

@@ -79,6 +79,14 @@ export interface SearchDeps {
   /** The warmer behind `POST /flight-search/cache/warm`; none answers 409 (no result cache). */
   warm?: CacheWarmer;
   randomId?: () => string;
+  /**
+   * Share (0..1) of optimized-path requests that fail on purpose before answering, to rehearse
+   * a rollback against real traffic. Faulted requests bypass the result cache: a cache hit would
+   * hide the fault. @default 0
+   */
+  faultRate?: number;
+  /** Random source of the fault injection, 0 ≤ x < 1. @default Math.random */
+  random?: () => number;
   clock?: Clock;
   log?: ErrorLogger;
 }
@@ -104,6 +112,14 @@ export function resultCacheKey(search: SearchRequest): string {
 function withCors(response: Response): Response {
   for (const [name, value] of Object.entries(cors)) response.headers.set(name, value);
   return response;
+}
+
+/** The error an injected fault throws (see `SearchDeps.faultRate`). */
+export class InjectedFaultError extends Error {
+  override name = "InjectedFaultError";
+  constructor() {
+    super("fault injected into the optimized path (FLIGHT_SEARCH_FAULT_RATE)");
+  }
 }
 
 /** Answers one request. Never throws: every failure becomes an error response. */
@@ -205,9 +221,16 @@ async function serve(
   const search = await parseSearch(req);
   deps.metrics.recordRoute(outcome.path, search.origin, search.destination);
 
+  const { faultRate = 0, random = Math.random } = deps;
+  const faulted = path === "optimized" && faultRate > 0 && random() < faultRate;
   let servedBy: ForcedPath = path;
+  // A faulted request fails on the optimized path itself, so the fallback and its accounting
+  // are the ones a real failure gets.
+  const onPath = faulted
+    ? { ...deps, optimized: () => Promise.reject(new InjectedFaultError()) }
+    : deps;
   const run = () =>
-    runOnPath(path, search, deps, () => {
+    runOnPath(path, search, onPath, () => {
       outcome.fallback = true;
       servedBy = "legacy";
     });
@@ -215,7 +238,7 @@ async function serve(
   let result: SearchResult;
   let tier: CacheTier = "miss";
   try {
-    if (deps.cache) {
+    if (deps.cache && !faulted) {
       ({ value: result, tier } = await deps.cache.getOrLoad(resultCacheKey(search), run));
       deps.metrics.recordCache(outcome.path, tier, deps.cache.l2Enabled);
     } else {
@@ -271,10 +294,14 @@ export async function runOnPath(
         },
       );
     }
-    (deps.log ?? ((m, e) => console.error(m, e)))(
-      `${path} path failed, answering on the legacy path`,
-      error instanceof Error ? `${error.name}: ${error.message}` : error,
-    );
+    // An injected fault was announced once when the isolate started; one line per request
+    // would drown the function's log during a drill.
+    if (!(error instanceof InjectedFaultError)) {
+      (deps.log ?? ((m, e) => console.error(m, e)))(
+        `${path} path failed, answering on the legacy path`,
+        error instanceof Error ? `${error.name}: ${error.message}` : error,
+      );
+    }
     onFallback();
     return await deps.legacy(search);
   }

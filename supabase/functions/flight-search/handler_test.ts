@@ -224,6 +224,49 @@ Deno.test("flight-search handler() never caches a failed search", async () => {
   assertEquals(cache.stats().l1Entries, 1);
 });
 
+Deno.test("flight-search handler() fails the injected share of optimized requests past the cache", async () => {
+  const cache = new TwoTierCache<SearchResult>({ log: () => {} });
+  // Every third draw is below the rate: requests 1, 4, 7, ... are faulted.
+  let draw = 0;
+  const { deps, recorded, calls, logged } = fakeDeps({
+    cache,
+    forcePath: "optimized",
+    faultRate: 0.1,
+    random: () => (draw++ % 3 === 0 ? 0.05 : 0.5),
+  });
+  const seen: Array<[string | null, string | null, string | null]> = [];
+  for (let i = 0; i < 6; i++) {
+    const res = await handler(get(), deps);
+    assertEquals(res.status, 200);
+    seen.push([
+      res.headers.get("x-search-path"),
+      res.headers.get("x-cache"),
+      res.headers.get("x-search-fallback"),
+    ]);
+    await res.body?.cancel();
+  }
+  // A faulted request never answers from the cache, even once the search is cached.
+  assertEquals(seen, [
+    ["legacy", "miss", "optimized"],
+    ["optimized", "miss", null],
+    ["optimized", "l1", null],
+    ["legacy", "miss", "optimized"],
+    ["optimized", "l1", null],
+    ["optimized", "l1", null],
+  ]);
+  assertEquals(recorded.filter((r) => r.fallback).length, 2);
+  assertEquals(calls, { legacy: 2, optimized: 1 });
+  assertEquals(logged, [], "injected faults are announced once per isolate, not per request");
+});
+
+Deno.test("flight-search handler() never injects faults into the legacy path", async () => {
+  const { deps, recorded } = fakeDeps({ forcePath: "legacy", faultRate: 1, random: () => 0 });
+  const res = await handler(get(), deps);
+  assertEquals([res.status, res.headers.get("x-search-fallback")], [200, null]);
+  await res.body?.cancel();
+  assertEquals(recorded, [{ path: "legacy", status: 200, fallback: false }]);
+});
+
 Deno.test("resultCacheKey() names every field of the normalized search", () => {
   const a = validateSearch({ origin: "jfk", destination: "LAX", departure_date: "2026-12-01" });
   assertEquals(resultCacheKey(a), "flight-search:JFK:LAX:2026-12-01:-:1:economy:price:20");
