@@ -271,6 +271,15 @@ export function dashboard(sla: SlaConfig): Json {
     thresholds: slaThresholds(m("error_rate")),
   });
   stat(layout, {
+    title: "Failure rate",
+    description:
+      "(5xx + fallbacks) / requests: what the rollout judges the optimized path's error rate on, so a failure the legacy fallback hides still counts.",
+    column: "failure_rate",
+    unit: "percentunit",
+    decimals: 2,
+    thresholds: slaThresholds(m("error_rate")),
+  });
+  stat(layout, {
     title: "p95 latency",
     description: m("latency_p95_ms").description,
     column: "p95_ms",
@@ -328,6 +337,15 @@ export function dashboard(sla: SlaConfig): Json {
     title: "Error rate (5xx)",
     description: m("error_rate").description,
     sql: seriesSql(`${ratio("server_errors", "requests")} as "5xx"`),
+    unit: "percentunit",
+    min: 0,
+    thresholds: slaThresholds(m("error_rate")),
+  });
+  series(layout, {
+    title: "Failure rate (5xx + fallbacks)",
+    description:
+      "Requests the optimized path failed, whether a 5xx or served by the legacy fallback: the rollout's error signal.",
+    sql: seriesSql(`${ratio("server_errors + fallbacks", "requests")} as "failures"`),
     unit: "percentunit",
     min: 0,
     thresholds: slaThresholds(m("error_rate")),
