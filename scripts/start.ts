@@ -34,6 +34,9 @@ Options:
   --seed-flights N   flights to seed into an empty database     default 5000
   -h, --help         show this help
 
+Environment: DATABASE_URL (or SUPABASE_DB_URL) uses that Postgres instead of the embedded one;
+STACK_STATE_DIR moves .local (Postgres data, KMS keys, stack.json); REPORTS_DIR moves reports/.
+
 Ctrl-C during the rollout rolls the flag back, then stops everything.`;
 
 /** Exit code after an interrupt, as shells report SIGINT. */
@@ -88,7 +91,11 @@ running.stack = stack;
 if (controller.signal.aborted) await stopAndExit(interruptedExit);
 
 console.log(`\nRolling the optimized path out: ${localRolloutArgs.join(" ")}\n`);
-const { result } = await runLocalRollout(stack, { signal: controller.signal });
+const reportsDir = Deno.env.get("REPORTS_DIR");
+const { result } = await runLocalRollout(stack, {
+  signal: controller.signal,
+  ...(reportsDir ? { reportsDir } : {}),
+});
 if (controller.signal.aborted) await stopAndExit(interruptedExit);
 if (options.once) await stopAndExit(result.exitCode);
 

@@ -8,8 +8,11 @@ import { fromFileUrl } from "./_path.ts";
 /** The repository root (the folder holding supabase/, scripts/, deno.json). */
 export const repoRoot: string = fromFileUrl(new URL("../../", import.meta.url)).replace(/\/$/, "");
 
-/** Where the local stack keeps its state (git-ignored). */
-export const localStateDir = `${repoRoot}/.local`;
+/**
+ * Where the local stack keeps its state: embedded Postgres data, KMS key material, stack.json.
+ * `STACK_STATE_DIR` moves it (a second stack beside the first); default `.local` (git-ignored).
+ */
+export const localStateDir: string = Deno.env.get("STACK_STATE_DIR") || `${repoRoot}/.local`;
 
 /** The supabase/ folder (config.toml, migrations/, functions/). */
 export const supabaseDir = `${repoRoot}/supabase`;
