@@ -11,7 +11,7 @@
  */
 import { z } from "zod";
 import { parseDuration } from "../sla/sla.ts";
-import { ConfigurationError } from "./errors.ts";
+import { ConfigurationError, parseConfigJson } from "./errors.ts";
 import { repoRoot } from "./paths.ts";
 
 /** The environments a deploy can target. */
@@ -130,20 +130,7 @@ export async function loadEnvironments(
   } catch (error) {
     throw new ConfigurationError(`cannot read ${path}: ${(error as Error).message}`);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigurationError(`${path} is not valid JSON: ${(error as Error).message}`);
-  }
-  const parsed = fileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigurationError(
-      `${path}: ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`,
-    );
-  }
-  return parsed.data;
+  return parseConfigJson(fileSchema, text, path);
 }
 
 /** How the CLI reaches an environment's database. */

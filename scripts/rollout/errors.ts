@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { z } from "zod";
 
 /** Process exit codes of the rollout CLI. */
 export const ExitCode = {
@@ -40,6 +41,32 @@ export class UsageError extends Error {
 export class ConfigurationError extends Error {
   override name = "ConfigurationError";
   readonly exitCode: ExitCode = ExitCode.usage;
+}
+
+/**
+ * Parses a JSON configuration file's text with `schema`.
+ *
+ * @throws {ConfigurationError} naming `path` and, for a schema mismatch, the first invalid field.
+ */
+export function parseConfigJson<S extends z.ZodType>(
+  schema: S,
+  text: string,
+  path: string,
+): z.output<S> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigurationError(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigurationError(
+      `${path}: ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`,
+    );
+  }
+  return parsed.data;
 }
 
 /** Something the deploy needs is not true (lock free, migrations applied, CLI succeeded): exit 3. */

@@ -9,7 +9,7 @@
  * @module
  */
 import { z } from "zod";
-import { ConfigurationError } from "./errors.ts";
+import { ConfigurationError, parseConfigJson } from "./errors.ts";
 import { flagKeySchema, type FlagState } from "./flag_store.ts";
 
 const entrySchema = z.object({
@@ -32,20 +32,7 @@ export type TrafficRouting = Record<string, TrafficRoutingEntry>;
  * @throws {ConfigurationError} naming `path` and the first invalid field.
  */
 export function parseTrafficRouting(text: string, path: string): TrafficRouting {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigurationError(`${path} is not valid JSON: ${(error as Error).message}`);
-  }
-  const parsed = fileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigurationError(
-      `${path}: ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`,
-    );
-  }
-  return parsed.data;
+  return parseConfigJson(fileSchema, text, path);
 }
 
 /** Reads and parses the file. @throws {ConfigurationError} */

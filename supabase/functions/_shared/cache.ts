@@ -509,7 +509,7 @@ export function l2ClientFromEnv(
   source: EnvSource = processEnv(),
   timeoutMs: number = defaults.l2TimeoutMs,
 ): Redis | undefined {
-  const env = readUpstashEnv(source);
+  const env = upstashConfig(source);
   if (!env) return undefined;
   return new Redis({
     url: env.url,
@@ -521,7 +521,15 @@ export function l2ClientFromEnv(
   });
 }
 
-function readUpstashEnv(source: EnvSource): { url: string; token: string } | undefined {
+/**
+ * Where L2 is: `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN`, both or neither
+ * (undefined). Shared with `health`, so a half-set pair fails there the way it fails here.
+ *
+ * @throws {ConfigError} when only one of the two is set or the URL is not http(s).
+ */
+export function upstashConfig(
+  source: EnvSource = processEnv(),
+): { url: string; token: string } | undefined {
   const env = readEnv(
     z.object({
       UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" })

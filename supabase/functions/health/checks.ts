@@ -12,9 +12,9 @@
  */
 import { DescribeKeyCommand, type DescribeKeyCommandOutput } from "@aws-sdk/client-kms";
 import { Redis } from "@upstash/redis";
-import { z } from "zod";
+import { upstashConfig } from "../_shared/cache.ts";
 import type { Sql } from "../_shared/db.ts";
-import { ConfigError, type EnvSource, processEnv, readEnv } from "../_shared/env.ts";
+import { type EnvSource, processEnv } from "../_shared/env.ts";
 import type { Check } from "./handler.ts";
 
 /** The part of a Redis client a health check needs. */
@@ -29,29 +29,13 @@ export interface L2Config {
 }
 
 /**
- * Reads the L2 cache configuration: both variables or neither.
+ * Reads the L2 cache configuration: both variables or neither, read as the result cache reads
+ * them.
  *
  * @throws {ConfigError} when only one is set or the URL is not http(s).
  */
 export function l2Config(source: EnvSource = processEnv()): L2Config | undefined {
-  const env = readEnv(
-    z.object({
-      UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/ }).optional(),
-      UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
-    }),
-    source,
-  );
-  const url = env.UPSTASH_REDIS_REST_URL;
-  const token = env.UPSTASH_REDIS_REST_TOKEN;
-  if (url === undefined && token === undefined) return undefined;
-  if (url === undefined || token === undefined) {
-    throw new ConfigError(
-      `invalid function environment: ${
-        url === undefined ? "UPSTASH_REDIS_REST_URL" : "UPSTASH_REDIS_REST_TOKEN"
-      } is not set (the L2 cache needs both UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN)`,
-    );
-  }
-  return { url, token };
+  return upstashConfig(source);
 }
 
 /** The part of a KMS client a health check needs (a `KMSClient` is one). */
