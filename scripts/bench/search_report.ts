@@ -61,7 +61,7 @@ export const searchReportSchema = z.object({
     /** Connections per isolate's pool. */
     dbPoolMax: z.number().int().positive(),
     /** The coalescer's settings the isolates ran with. */
-    coalescing: z.record(z.string(), z.number()),
+    coalescing: z.record(z.string(), z.union([z.number(), z.boolean()])),
   }),
   /** How the run was set up, in words (path selection, cache, query counting, client, peer). */
   method: z.record(z.string(), z.string()),

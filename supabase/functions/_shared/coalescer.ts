@@ -32,6 +32,12 @@
  * keeps the burst whole, and `maxWaitMs` bounds what the first key can be made to wait when
  * keys never stop coming. `maxWaitMs` equal to `windowMs` gives the fixed window back.
  *
+ * Gathering only pays while it is short next to a batch: holding keys for 2 ms to spare a second
+ * batch that takes 1 ms makes every caller slower. So with `adaptive` (the default) the gap and
+ * the cap shrink to a quarter and a half of the recent batch duration (a moving average of
+ * successful batches) when those are shorter: against a database a few round trips away the
+ * configured windows hold; against one on loopback the coalescer behaves nearly like dataloader.
+ *
  * Everything is bounded: keys outstanding (queued plus in flight) by `maxPending` — beyond it
  * `load()` rejects with {@link OverloadError} at once — and each batch by `batchTimeoutMs`, after
  * which its callers are rejected with {@link BatchTimeoutError} and its signal is aborted.
@@ -82,6 +88,11 @@ export interface CoalescerOptions<K, V> {
    * @default 1000
    */
   loadMemoryMs?: number;
+  /**
+   * Shrink `windowMs` and `maxWaitMs` to a quarter and a half of the recent batch duration when
+   * batches are faster than that. @default true
+   */
+  adaptive?: boolean;
   /** Most keys per batch. @default 100 */
   maxBatchSize?: number;
   /** Most keys outstanding (queued plus in flight) before `load()` rejects. @default 1000 */
@@ -149,6 +160,7 @@ export class Coalescer<K, V> {
   readonly #windowMs: number;
   readonly #maxWaitMs: number;
   readonly #loadMemoryMs: number;
+  readonly #adaptive: boolean;
   readonly #maxBatchSize: number;
   readonly #maxPending: number;
   readonly #batchTimeoutMs: number;
@@ -166,6 +178,8 @@ export class Coalescer<K, V> {
   #inFlight = 0;
   /** When a batch of more than one key last dispatched or settled. */
   #lastBusyAt = -Infinity;
+  /** Moving average of successful batch durations, ms; undefined before the first. */
+  #batchMs: number | undefined;
 
   constructor(options: CoalescerOptions<K, V>) {
     const {
@@ -174,6 +188,7 @@ export class Coalescer<K, V> {
       windowMs = 2,
       maxWaitMs = 10,
       loadMemoryMs = 1000,
+      adaptive = true,
       maxBatchSize = 100,
       maxPending = 1000,
       batchTimeoutMs = 10_000,
@@ -188,6 +203,10 @@ export class Coalescer<K, V> {
     this.#windowMs = positive("windowMs", windowMs, { allowZero: true });
     this.#maxWaitMs = positive("maxWaitMs", maxWaitMs, { allowZero: true });
     this.#loadMemoryMs = positive("loadMemoryMs", loadMemoryMs, { allowZero: true });
+    if (typeof adaptive !== "boolean") {
+      throw new TypeError(`coalescer option adaptive: expected a boolean, received ${adaptive}`);
+    }
+    this.#adaptive = adaptive;
     this.#maxBatchSize = positive("maxBatchSize", maxBatchSize, { integer: true });
     this.#maxPending = positive("maxPending", maxPending, { integer: true });
     this.#batchTimeoutMs = positive("batchTimeoutMs", batchTimeoutMs);
@@ -203,6 +222,19 @@ export class Coalescer<K, V> {
   /** Batches dispatched and not yet settled. */
   get inFlightBatches(): number {
     return this.#inFlight;
+  }
+
+  /**
+   * The quiet gap and the cap in force under load: the configured ones, or with `adaptive` a
+   * quarter and a half of the recent batch duration when that is shorter.
+   */
+  get windows(): { gapMs: number; capMs: number } {
+    const batchMs = this.#adaptive ? this.#batchMs : undefined;
+    if (batchMs === undefined) return { gapMs: this.#windowMs, capMs: this.#maxWaitMs };
+    return {
+      gapMs: Math.min(this.#windowMs, batchMs / 4),
+      capMs: Math.min(this.#maxWaitMs, batchMs / 2),
+    };
   }
 
   /**
@@ -231,8 +263,9 @@ export class Coalescer<K, V> {
       this.#dispatch();
     } else if (this.#timer === undefined) {
       this.#gatherStartedAt = now;
-      // Idle: the end of this turn. Under load: a quiet gap of windowMs, capped by maxWaitMs.
-      this.#schedule(this.#underLoad() ? Math.min(this.#windowMs, this.#maxWaitMs) : 0);
+      // Idle: the end of this turn. Under load: a quiet gap, capped (see `windows`).
+      const { gapMs, capMs } = this.windows;
+      this.#schedule(this.#underLoad() ? Math.min(gapMs, capMs) : 0);
     }
     return promise;
   }
@@ -248,8 +281,9 @@ export class Coalescer<K, V> {
   #onTimer(immediate: boolean): void {
     if (!immediate && this.#queue.length > 0) {
       const now = this.#clock.now();
-      const quietUntil = this.#lastArrivalAt + this.#windowMs;
-      const deadline = this.#gatherStartedAt + this.#maxWaitMs;
+      const { gapMs, capMs } = this.windows;
+      const quietUntil = this.#lastArrivalAt + gapMs;
+      const deadline = this.#gatherStartedAt + capMs;
       const next = Math.min(quietUntil, deadline);
       if (next > now) {
         this.#schedule(next - now);
@@ -291,7 +325,13 @@ export class Coalescer<K, V> {
         if (this.#outstanding.get(entry.id) === entry) this.#outstanding.delete(entry.id);
       }
       settleEach();
-      this.#onBatch({ size: entries.length, durationMs: this.#clock.now() - started, outcome });
+      const durationMs = this.#clock.now() - started;
+      if (outcome === "ok") {
+        this.#batchMs = this.#batchMs === undefined
+          ? durationMs
+          : this.#batchMs + 0.2 * (durationMs - this.#batchMs);
+      }
+      this.#onBatch({ size: entries.length, durationMs, outcome });
     };
     const failAll = (outcome: BatchReport["outcome"], error: unknown) =>
       finish(outcome, () => {

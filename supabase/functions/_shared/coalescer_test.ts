@@ -166,6 +166,65 @@ Deno.test("coalescer.load() keeps gathering for a while after a concurrent batch
   await answer();
 });
 
+Deno.test("coalescer.load() shortens its windows to fit batches faster than them", async () => {
+  const clock = new FakeClock();
+  const { calls, batch, useClock } = controlledBatch<number, number>();
+  useClock(clock);
+  const coalescer = new Coalescer({ batch, clock, windowMs: 2, maxWaitMs: 10 });
+  const answerAfter = async (ms: number) => {
+    await clock.tick(ms);
+    calls.at(-1)!.resolve(calls.at(-1)!.keys.map((k) => k));
+    await settle();
+  };
+  assertEquals(coalescer.windows, { gapMs: 2, capMs: 10 }, "configured until a batch is timed");
+  /** Loads two keys and answers their batch `ms` after it was dispatched. */
+  const pairTaking = async (first: number, ms: number) => {
+    coalescer.load(first);
+    coalescer.load(first + 1);
+    await clock.tick(0);
+    await clock.tick(2.5); // dispatched by now: every gap and cap here is at most 2 ms
+    await answerAfter(calls.at(-1)!.at + ms - clock.now());
+  };
+  // Concurrent batches of 4 ms: a 1 ms gap, a 2 ms cap.
+  for (let k = 0; k < 20; k += 2) await pairTaking(k, 4);
+  assertEquals(calls.every((c) => c.keys.length === 2), true);
+  const fast = coalescer.windows;
+  assertEquals(fast, { gapMs: 1, capMs: 2 });
+  // Under load a key now waits for a 1 ms lull, not 2 ms.
+  coalescer.load(100);
+  await clock.tick(0.5);
+  coalescer.load(101);
+  await clock.tick(0.9);
+  assertEquals(calls.at(-1)?.keys, [18, 19], "still gathering");
+  await clock.tick(0.2);
+  assertEquals(calls.at(-1)?.keys, [100, 101]);
+  await answerAfter(40);
+  // Slow batches bring the configured windows back (the average moves a fifth of the way).
+  for (let i = 0; i < 20; i++) await pairTaking(200 + 2 * i, 40);
+  assertEquals(coalescer.windows, { gapMs: 2, capMs: 10 });
+});
+
+Deno.test("coalescer with adaptive: false keeps the configured windows", async () => {
+  const clock = new FakeClock();
+  const { calls, batch, useClock } = controlledBatch<number, number>();
+  useClock(clock);
+  const coalescer = new Coalescer({ batch, clock, windowMs: 2, maxWaitMs: 10, adaptive: false });
+  coalescer.load(1);
+  coalescer.load(2);
+  await clock.tick(0);
+  await clock.tick(1);
+  calls[0]!.resolve([1, 2]);
+  await settle();
+  assertEquals(coalescer.windows, { gapMs: 2, capMs: 10 });
+  coalescer.load(3);
+  await clock.tick(1.9);
+  assertEquals(calls.length, 1, "a 1 ms batch does not shorten the 2 ms gap");
+  await clock.tick(0.1);
+  assertEquals(calls.at(-1)?.keys, [3]);
+  calls.at(-1)!.resolve([3]);
+  await settle();
+});
+
 Deno.test("coalescer.load() dedupes identical keys, queued or in flight", async () => {
   const clock = new FakeClock();
   const { calls, batch } = controlledBatch<{ id: number }, string>();
@@ -319,4 +378,5 @@ Deno.test("coalescer constructor rejects out-of-range options, naming them", () 
   assertThrows(() => new Coalescer({ batch, maxBatchSize: 2.5 }), RangeError, "received 2.5");
   assertThrows(() => new Coalescer({ batch, maxPending: Infinity }), RangeError, "maxPending");
   assertThrows(() => new Coalescer({ batch, batchTimeoutMs: NaN }), RangeError, "batchTimeoutMs");
+  assertThrows(() => new Coalescer({ batch, adaptive: "yes" as never }), TypeError, "adaptive");
 });

@@ -38,6 +38,7 @@ const schema = z.object({
   FLIGHT_SEARCH_RESULT_CACHE: z.enum(["on", "off"]).default("on"),
   COALESCE_WINDOW_MS: ms(2, 1000),
   COALESCE_MAX_WAIT_MS: ms(10, 1000),
+  COALESCE_ADAPTIVE: z.enum(["on", "off"]).default("on"),
   COALESCE_LOAD_MEMORY_MS: ms(1000, 600_000),
   COALESCE_MAX_BATCH_SIZE: count(100, 10_000),
   COALESCE_MAX_PENDING: count(1000, 1_000_000),
@@ -53,7 +54,8 @@ const schema = z.object({
  * Reads {@link SearchConfig}.
  *
  * Variables: FLIGHT_SEARCH_FORCE_PATH (legacy|optimized|dataloader), FLIGHT_SEARCH_RESULT_CACHE
- * (on|off), COALESCE_WINDOW_MS (2), COALESCE_MAX_WAIT_MS (10), COALESCE_LOAD_MEMORY_MS (1000),
+ * (on|off), COALESCE_WINDOW_MS (2), COALESCE_MAX_WAIT_MS (10), COALESCE_ADAPTIVE (on|off),
+ * COALESCE_LOAD_MEMORY_MS (1000),
  * COALESCE_MAX_BATCH_SIZE (100), COALESCE_MAX_PENDING (1000),
  * COALESCE_BATCH_TIMEOUT_MS (8000), FLAG_CACHE_TTL_MS (5000), FLAG_INITIAL_WAIT_MS (250),
  * METRICS_FLUSH_INTERVAL_MS (10000), SEARCH_TIMEOUT_MS (10000), FLIGHT_SEARCH_FAULT_RATE (0).
@@ -67,6 +69,7 @@ export function searchConfig(source: EnvSource = processEnv()): SearchConfig {
     coalescing: {
       windowMs: env.COALESCE_WINDOW_MS,
       maxWaitMs: env.COALESCE_MAX_WAIT_MS,
+      adaptive: env.COALESCE_ADAPTIVE === "on",
       loadMemoryMs: env.COALESCE_LOAD_MEMORY_MS,
       maxBatchSize: env.COALESCE_MAX_BATCH_SIZE,
       maxPending: env.COALESCE_MAX_PENDING,

@@ -16,6 +16,8 @@ import type { SearchResult } from "./result.ts";
 export interface CoalescingSettings {
   windowMs: number;
   maxWaitMs: number;
+  /** Shrink the windows to fit batches faster than them (see Coalescer). */
+  adaptive: boolean;
   loadMemoryMs: number;
   maxBatchSize: number;
   maxPending: number;
