@@ -9,10 +9,10 @@ import { testDatabase } from "../support/database.ts";
 import { startTestUpstash } from "../support/redis.ts";
 import { startLatencyProxy } from "../../scripts/local/latency_proxy.ts";
 import { popularRoutes } from "../../scripts/seed/seed.ts";
-import { createPool } from "../../supabase/functions/_shared/db.ts";
 import { searchConfig } from "../../supabase/functions/flight-search/config.ts";
 import { buildDeps, resultCache } from "../../supabase/functions/flight-search/deps.ts";
 import { flagKey, handler } from "../../supabase/functions/flight-search/handler.ts";
+import { searchQueryCount, testIsolatePool } from "../support/search.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
@@ -23,7 +23,7 @@ Deno.test(
     const db = await testDatabase();
     const proxy = startLatencyProxy({ targetPort: Number(new URL(db.url).port), delayMs: 0 });
     const upstash = await startTestUpstash();
-    const pools: Array<ReturnType<typeof createPool>> = [];
+    const pools: Array<ReturnType<typeof testIsolatePool>> = [];
     const env = {
       UPSTASH_REDIS_REST_URL: upstash.bridge.url,
       UPSTASH_REDIS_REST_TOKEN: upstash.bridge.token,
@@ -32,23 +32,13 @@ Deno.test(
     };
     /** One "isolate": its own pool, flag cache, coalescer and result cache. */
     const isolate = async () => {
-      const sql = createPool({
-        url: proxy.urlFor(db.url),
-        max: 3,
-        statementTimeoutMs: 5000,
-        idleTimeoutS: 20,
-        connectTimeoutS: 5,
-        applicationName: "flight-search",
-      });
+      const sql = testIsolatePool(proxy.urlFor(db.url));
       pools.push(sql);
       await sql`select 1`;
       const config = searchConfig(env);
       return buildDeps({ sql, config, cache: resultCache(config, env) });
     };
-    const searchQueries = () =>
-      Object.entries(proxy.stats().byStatement)
-        .filter(([text]) => /public\.(flights|fares|airports)/.test(text))
-        .reduce((n, [, count]) => n + count, 0);
+    const searchQueries = () => searchQueryCount(proxy);
     try {
       await db.sql`update public.feature_flags set enabled = true, traffic_percentage = 100,
                    reason = 'cache test' where flag_key = ${flagKey}`;

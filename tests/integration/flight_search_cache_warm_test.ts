@@ -14,10 +14,10 @@ import { startLatencyProxy } from "../../scripts/local/latency_proxy.ts";
 import { popularRoutes } from "../../scripts/seed/seed.ts";
 import { createAuthVerifier } from "../../supabase/functions/_shared/auth.ts";
 import { type Clock, systemClock } from "../../supabase/functions/_shared/clock.ts";
-import { createPool } from "../../supabase/functions/_shared/db.ts";
 import { searchConfig } from "../../supabase/functions/flight-search/config.ts";
 import { buildDeps, resultCache } from "../../supabase/functions/flight-search/deps.ts";
 import { flagKey, handler } from "../../supabase/functions/flight-search/handler.ts";
+import { searchQueryCount, testIsolatePool } from "../support/search.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
@@ -30,7 +30,7 @@ Deno.test(
     const upstash = await startTestUpstash();
     const keys = await apiKeys(defaultJwtSecret);
     const verify = createAuthVerifier({ jwtSecret: defaultJwtSecret });
-    const pools: Array<ReturnType<typeof createPool>> = [];
+    const pools: Array<ReturnType<typeof testIsolatePool>> = [];
     const env = {
       UPSTASH_REDIS_REST_URL: upstash.bridge.url,
       UPSTASH_REDIS_REST_TOKEN: upstash.bridge.token,
@@ -47,23 +47,13 @@ Deno.test(
       wallNow: () => Date.parse(`${first!.day}T00:00:00Z`) - 86_400_000,
     };
     const isolate = async () => {
-      const sql = createPool({
-        url: proxy.urlFor(db.url),
-        max: 3,
-        statementTimeoutMs: 5000,
-        idleTimeoutS: 20,
-        connectTimeoutS: 5,
-        applicationName: "flight-search",
-      });
+      const sql = testIsolatePool(proxy.urlFor(db.url));
       pools.push(sql);
       await sql`select 1`;
       const config = searchConfig(env);
       return buildDeps({ sql, config, cache: resultCache(config, env), verify, clock });
     };
-    const searchQueries = () =>
-      Object.entries(proxy.stats().byStatement)
-        .filter(([text]) => /public\.(flights|fares|airports)/.test(text))
-        .reduce((n, [, count]) => n + count, 0);
+    const searchQueries = () => searchQueryCount(proxy);
     type Deps = Awaited<ReturnType<typeof isolate>>;
     const search = async (deps: Deps, query: string) => {
       const before = searchQueries();

@@ -10,6 +10,7 @@ import { startStack } from "../../scripts/local/stack.ts";
 import { popularRoutes } from "../../scripts/seed/seed.ts";
 import { inRollout } from "../../supabase/functions/_shared/bucketing.ts";
 import { flagKey } from "../../supabase/functions/flight-search/handler.ts";
+import { searchQueryCount } from "../support/search.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
@@ -137,10 +138,7 @@ Deno.test(
       assertEquals(res.status, 200);
       return res.headers.get("x-search-path");
     };
-    const searchQueries = () =>
-      Object.entries(proxy.stats().byStatement)
-        .filter(([text]) => /public\.(flights|fares|airports)/.test(text))
-        .reduce((n, [, count]) => n + count, 0);
+    const searchQueries = () => searchQueryCount(proxy);
 
     try {
       await t.step("answers a search with flights, fares, airports and airlines", async () => {

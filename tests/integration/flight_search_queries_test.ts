@@ -8,24 +8,17 @@ import { assert, assertEquals } from "../support/assert.ts";
 import { testDatabase } from "../support/database.ts";
 import { startLatencyProxy } from "../../scripts/local/latency_proxy.ts";
 import { popularRoutes } from "../../scripts/seed/seed.ts";
-import { createPool } from "../../supabase/functions/_shared/db.ts";
 import { searchConfig } from "../../supabase/functions/flight-search/config.ts";
 import { buildDeps } from "../../supabase/functions/flight-search/deps.ts";
 import { handler } from "../../supabase/functions/flight-search/handler.ts";
+import { testIsolatePool } from "../support/search.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
 async function setup() {
   const db = await testDatabase();
   const proxy = startLatencyProxy({ targetPort: Number(new URL(db.url).port), delayMs: 1 });
-  const sql = createPool({
-    url: proxy.urlFor(db.url),
-    max: 3,
-    statementTimeoutMs: 5000,
-    idleTimeoutS: 20,
-    connectTimeoutS: 5,
-    applicationName: "flight-search",
-  });
+  const sql = testIsolatePool(proxy.urlFor(db.url));
   // Metrics would flush after an hour: nothing but searches (and the first flag read) runs here.
   const deps = buildDeps({ sql, config: searchConfig({ METRICS_FLUSH_INTERVAL_MS: "3600000" }) });
   // Distinct searches that all find flights: one route-date each way, several sort orders.

@@ -1,9 +1,4 @@
-import {
-  assert,
-  assertEquals,
-  assertRejects,
-  assertStringIncludes,
-} from "../support/assert.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
 import { SignJWT } from "jose";
 import { MigrationError } from "../../scripts/local/migrate.ts";
 import { repoRoot } from "../../scripts/local/paths.ts";
