@@ -31,7 +31,7 @@ export interface PaymentMethodsDeps {
   /** A pool connected as the database owner (queries run as the caller through RLS). */
   sql: Sql;
   cipher: EnvelopeCipher;
-  /** The `environment` of the KMS context (`KMS_CONTEXT_ENVIRONMENT`). @default "default" */
+  /** The `environment` of the KMS context (`KMS_CONTEXT_ENVIRONMENT`). @default defaultContextEnvironment */
   kmsEnvironment?: string;
   verify: AuthVerifier;
   /** @default () => new Date() */
@@ -185,8 +185,8 @@ async function reveal(
       where id = ${id} and user_id = ${parsed.data.user_id}`,
   );
   if (!row) throw new HttpError(404, "not_found", "no such payment method for this user");
-  // The context comes from the row, never from the request: an envelope copied onto another row
-  // is opened under that row's context and fails.
+  // The binding comes from the row, never from the request: an envelope copied onto another row
+  // is opened for that row and fails.
   const bytes = await deps.cipher.decrypt(
     row.envelope,
     paymentMethodScope(deps.kmsEnvironment ?? defaultContextEnvironment, row.user_id, row.id),
