@@ -214,9 +214,15 @@ Deno.test(
         );
       }
       assertEquals(kms.calls(), { GenerateDataKey: 1, Decrypt: 1 });
-      // The 101st new card is past maxMessages: a second data key.
+      // 100 more new cards at once on a cold cache (another cipher): one shared KMS call.
+      const cold = new EnvelopeCipher({ keys: keyring, cache: new DataKeyCache(), policy });
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) => cold.encrypt(text(`card ${i}`), card(1000 + i))),
+      );
+      assertEquals(kms.calls(), { GenerateDataKey: 2, Decrypt: 1 });
+      // The 101st new card is past maxMessages: a new data key.
       await cipher.encrypt(text("card 100"), card(100));
-      assertEquals(kms.calls().GenerateDataKey, 2);
+      assertEquals(kms.calls().GenerateDataKey, 3);
       assertEquals(cache.stats().misses, 3); // 2 encryption keys, 1 decryption key
     }),
 );
