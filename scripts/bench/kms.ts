@@ -1,6 +1,8 @@
 /**
- * `deno task bench:kms`: the cost of KMS-backed envelope encryption, four ways, in one run
- * against the project's KMS endpoint over HTTPS with an injected network round trip.
+ * `deno task bench:kms`: the cost of KMS-backed envelope encryption, in one run against the
+ * project's KMS endpoint over HTTPS with an injected network round trip.
+ *
+ * Workload "same card" (every operation on one record, one encryption context), four ways:
  *
  * 1. naive — a new KMS client per operation (the original "before"): a TCP + TLS handshake and a
  *    KMS round trip every time.
@@ -9,11 +11,20 @@
  * 4. AWS Encryption SDK — `@aws-crypto/client-node` with its caching materials manager and the
  *    same limits, its KMS keyring on the same pooled client: the peer.
  *
+ * Workload "new cards" (every operation a new row of a new user, as `POST /payment-methods`
+ * does), two ways:
+ *
+ * 5. pooled + cache — envelope format 2: the KMS context holds what cards share, the row is
+ *    bound through the AAD, so one data key serves up to `maxMessages` new cards.
+ * 6. AWS Encryption SDK — its caching CMM with the row in the encryption context, as a user of
+ *    that SDK binds a ciphertext to its row (its encryption context is its only AAD, and goes to
+ *    KMS); after decrypting, the row's context is checked against the message header.
+ *
  * Each scenario gets a fresh endpoint, so its connection and call counts are its own. The
  * endpoint delays every request by the round trip and the first request of each connection by
  * `handshake-rtts` more round trips (TCP + TLS 1.3 handshakes over a real network; the real TLS
- * handshake on loopback happens too). Workload: `operations` encryptions of a card-sized record
- * under one encryption context, then the decryption of each envelope.
+ * handshake on loopback happens too). Each workload: `operations` encryptions of a card-sized
+ * record, then the decryption of each envelope (with its own row's scope).
  *
  * Prints a table and writes reports/bench/kms.json and reports/bench/kms.md.
  *
@@ -79,7 +90,33 @@ type Latency = ScenarioResult["encrypt"];
 
 const maxAgeMs = 300_000;
 const maxBytes = 1_048_576;
-const context = { payment_method_id: "bench-pm", purpose: "payment_method", user_id: "bench-user" };
+/** The KMS context every card shares (envelope format 2). */
+const sharedContext = { environment: "bench", purpose: "payment_method" };
+
+/** The record an operation works on. */
+interface Row {
+  payment_method_id: string;
+  user_id: string;
+}
+
+/** Which records a scenario's operations work on. */
+type WorkloadKind = "same_card" | "new_cards";
+
+function rowsFor(kind: WorkloadKind, n: number): Row[] {
+  const same = { payment_method_id: crypto.randomUUID(), user_id: crypto.randomUUID() };
+  return Array.from(
+    { length: n },
+    () =>
+      kind === "same_card"
+        ? same
+        : { payment_method_id: crypto.randomUUID(), user_id: crypto.randomUUID() },
+  );
+}
+
+/** Our scope of a row: shared KMS context, the row in the binding. */
+const scopeOf = (row: Row) => ({ context: sharedContext, binding: { ...row } });
+/** The AWS Encryption SDK's context of a row: its only AAD, and what it sends to KMS. */
+const esdkContextOf = (row: Row): Record<string, string> => ({ ...sharedContext, ...row });
 const payload = new TextEncoder().encode(JSON.stringify({
   number: "4111111111111111",
   exp_month: 12,
@@ -112,14 +149,15 @@ async function timed<T>(samples: number[], fn: () => Promise<T>): Promise<T> {
 }
 
 interface Workload {
-  encrypt(): Promise<Uint8Array>;
-  decrypt(envelope: Uint8Array): Promise<Uint8Array>;
+  encrypt(row: Row): Promise<Uint8Array>;
+  decrypt(envelope: Uint8Array, row: Row): Promise<Uint8Array>;
   close(): void;
 }
 
 async function run(
   name: string,
   label: string,
+  workloadKind: WorkloadKind,
   options: Options,
   make: (server: KmsServer, config: KmsConfig) => Workload,
 ): Promise<ScenarioResult> {
@@ -135,13 +173,14 @@ async function run(
   const workload = make(server, config);
   const enc: number[] = [];
   const dec: number[] = [];
+  const rows = rowsFor(workloadKind, options.operations);
   try {
     const envelopes: Uint8Array[] = [];
-    for (let i = 0; i < options.operations; i++) {
-      envelopes.push(await timed(enc, () => workload.encrypt()));
+    for (const row of rows) {
+      envelopes.push(await timed(enc, () => workload.encrypt(row)));
     }
-    for (const envelope of envelopes) {
-      const plain = await timed(dec, () => workload.decrypt(envelope));
+    for (const [i, envelope] of envelopes.entries()) {
+      const plain = await timed(dec, () => workload.decrypt(envelope, rows[i]!));
       if (plain.length !== payload.length) {
         throw new Error(`${name}: decryption returned wrong bytes`);
       }
@@ -156,6 +195,7 @@ async function run(
   return {
     name,
     label,
+    workload: workloadKind,
     encrypt: summarise(enc),
     decrypt: summarise(dec),
     kmsCalls: calls,
@@ -183,27 +223,82 @@ function ours(config: KmsConfig, cached: boolean, options: Options) {
   return { handle, cipher };
 }
 
+/**
+ * The AWS Encryption SDK with its caching CMM and our limits; its KMS keyring sends through a
+ * pooled client of our own (and its counters), like the other scenarios.
+ */
+function esdkWorkload(server: KmsServer, config: KmsConfig, options: Options): Workload {
+  const handle = createKmsClient(config);
+  // The keyring calls the v2-style methods; this adapter sends them through the v3 client.
+  const kms = {
+    generateDataKey: (input: GenerateDataKeyCommandInput) =>
+      handle.client.send(new GenerateDataKeyCommand(input)),
+    decrypt: (input: DecryptCommandInput) => handle.client.send(new DecryptCommand(input)),
+    encrypt: (input: EncryptCommandInput) => handle.client.send(new EncryptCommand(input)),
+  };
+  const keyring = new KmsKeyringNode({
+    generatorKeyId: server.keyArn,
+    // deno-lint-ignore no-explicit-any
+    clientProvider: () => kms as any,
+  });
+  const cmm = new NodeCachingMaterialsManager({
+    backingMaterials: keyring,
+    cache: getLocalCryptographicMaterialsCache(1000),
+    partition: "bench",
+    maxAge: maxAgeMs,
+    maxMessagesEncrypted: options.maxMessages,
+    maxBytesEncrypted: maxBytes,
+  });
+  const esdk = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
+  return {
+    async encrypt(row) {
+      const { result } = await esdk.encrypt(cmm, payload, {
+        encryptionContext: esdkContextOf(row),
+        // Key commitment without per-message ECDSA signatures: like our envelopes, which
+        // are not signed either.
+        suiteId: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY,
+        plaintextLength: payload.length,
+      });
+      return result;
+    },
+    async decrypt(envelope, row) {
+      const { plaintext, messageHeader } = await esdk.decrypt(cmm, envelope);
+      // The SDK reads the context from the message; binding it to the row is the caller's
+      // check (what our binding does inside the AAD).
+      const expected = esdkContextOf(row);
+      const got = messageHeader.encryptionContext;
+      for (const [key, value] of Object.entries(expected)) {
+        if (got[key] !== value) throw new Error(`encryption context mismatch on ${key}`);
+      }
+      return plaintext;
+    },
+    close: () => handle.destroy(),
+  };
+}
+
 const scenarios: Array<{
   name: string;
   label: string;
+  workload: WorkloadKind;
   make: (server: KmsServer, config: KmsConfig, options: Options) => Workload;
 }> = [
   {
     name: "naive",
     label: "naive: new client per operation",
+    workload: "same_card",
     make: (_server, config, options) => ({
-      async encrypt() {
+      async encrypt(row) {
         const { handle, cipher } = ours(config, false, options);
         try {
-          return (await cipher.encrypt(payload, context)).envelope;
+          return (await cipher.encrypt(payload, scopeOf(row))).envelope;
         } finally {
           handle.destroy();
         }
       },
-      async decrypt(envelope) {
+      async decrypt(envelope, row) {
         const { handle, cipher } = ours(config, false, options);
         try {
-          return await cipher.decrypt(envelope, context);
+          return await cipher.decrypt(envelope, scopeOf(row));
         } finally {
           handle.destroy();
         }
@@ -214,11 +309,12 @@ const scenarios: Array<{
   {
     name: "pooled",
     label: "pooled client",
+    workload: "same_card",
     make: (_server, config, options) => {
       const { handle, cipher } = ours(config, false, options);
       return {
-        encrypt: async () => (await cipher.encrypt(payload, context)).envelope,
-        decrypt: (envelope) => cipher.decrypt(envelope, context),
+        encrypt: async (row) => (await cipher.encrypt(payload, scopeOf(row))).envelope,
+        decrypt: (envelope, row) => cipher.decrypt(envelope, scopeOf(row)),
         close: () => handle.destroy(),
       };
     },
@@ -226,11 +322,12 @@ const scenarios: Array<{
   {
     name: "pooled_cached",
     label: "pooled client + data-key cache",
+    workload: "same_card",
     make: (_server, config, options) => {
       const { handle, cipher } = ours(config, true, options);
       return {
-        encrypt: async () => (await cipher.encrypt(payload, context)).envelope,
-        decrypt: (envelope) => cipher.decrypt(envelope, context),
+        encrypt: async (row) => (await cipher.encrypt(payload, scopeOf(row))).envelope,
+        decrypt: (envelope, row) => cipher.decrypt(envelope, scopeOf(row)),
         close: () => handle.destroy(),
       };
     },
@@ -238,48 +335,27 @@ const scenarios: Array<{
   {
     name: "aws_encryption_sdk",
     label: "AWS Encryption SDK (caching CMM)",
-    make: (server, config, options) => {
-      const handle = createKmsClient(config);
-      // The keyring calls the v2-style methods; this adapter sends them through the same pooled
-      // v3 client (and its counters) as the other scenarios.
-      const kms = {
-        generateDataKey: (input: GenerateDataKeyCommandInput) =>
-          handle.client.send(new GenerateDataKeyCommand(input)),
-        decrypt: (input: DecryptCommandInput) => handle.client.send(new DecryptCommand(input)),
-        encrypt: (input: EncryptCommandInput) => handle.client.send(new EncryptCommand(input)),
-      };
-      const keyring = new KmsKeyringNode({
-        generatorKeyId: server.keyArn,
-        // deno-lint-ignore no-explicit-any
-        clientProvider: () => kms as any,
-      });
-      const cmm = new NodeCachingMaterialsManager({
-        backingMaterials: keyring,
-        cache: getLocalCryptographicMaterialsCache(1000),
-        partition: "bench",
-        maxAge: maxAgeMs,
-        maxMessagesEncrypted: options.maxMessages,
-        maxBytesEncrypted: maxBytes,
-      });
-      const esdk = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
+    workload: "same_card",
+    make: esdkWorkload,
+  },
+  {
+    name: "new_cards_pooled_cached",
+    label: "new cards: pooled client + data-key cache (row in the AAD)",
+    workload: "new_cards",
+    make: (_server, config, options) => {
+      const { handle, cipher } = ours(config, true, options);
       return {
-        async encrypt() {
-          const { result } = await esdk.encrypt(cmm, payload, {
-            encryptionContext: context,
-            // Key commitment without per-message ECDSA signatures: like our envelopes, which
-            // are not signed either.
-            suiteId: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY,
-            plaintextLength: payload.length,
-          });
-          return result;
-        },
-        async decrypt(envelope) {
-          const { plaintext } = await esdk.decrypt(cmm, envelope);
-          return plaintext;
-        },
+        encrypt: async (row) => (await cipher.encrypt(payload, scopeOf(row))).envelope,
+        decrypt: (envelope, row) => cipher.decrypt(envelope, scopeOf(row)),
         close: () => handle.destroy(),
       };
     },
+  },
+  {
+    name: "new_cards_aws_encryption_sdk",
+    label: "new cards: AWS Encryption SDK (caching CMM, row in the context)",
+    workload: "new_cards",
+    make: esdkWorkload,
   },
 ];
 
@@ -297,20 +373,22 @@ function markdown(report: Report): string {
     "",
     `Command: \`${report.meta.command}\``,
     "",
-    `Workload per scenario: ${s.operations} encryptions of a ${s.payloadBytes}-byte card record ` +
-    `under one encryption context, then ${s.operations} decryptions (after ${s.warmup} ` +
-    `unmeasured warm-up operations); endpoint over ` +
+    `Workload per scenario: ${s.operations} encryptions of a ${s.payloadBytes}-byte card record, ` +
+    `then ${s.operations} decryptions (after ${s.warmup} unmeasured warm-up operations) — ` +
+    `"same card": every operation on one record; "new cards": every operation a new row of a ` +
+    `new user (our envelopes: the row in the AAD, the KMS context shared; the AWS Encryption ` +
+    `SDK: the row in its encryption context). Endpoint over ` +
     `${s.https ? "HTTPS" : "HTTP"} with ${s.rttMs} ms injected per request and ` +
     `${s.handshakeMs} ms more on a new connection (TCP + TLS handshake round trips); ` +
     `data-key cache: ${s.maxMessages} messages, ${s.maxAgeMs / 1000} s, ${s.maxBytes} bytes ` +
     `per key.`,
     "",
-    "| scenario | encrypt p50 | encrypt p95 | decrypt p50 | decrypt p95 | KMS calls (GenerateDataKey + Decrypt) | new connections | new connections / 100 ops | reuse ratio |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| scenario | workload | encrypt p50 | encrypt p95 | decrypt p50 | decrypt p95 | KMS calls (GenerateDataKey + Decrypt) | new connections | new connections / 100 ops | reuse ratio |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...report.results.map((r) =>
-      `| ${r.label} | ${fmt(r.encrypt.p50)} ms | ${fmt(r.encrypt.p95)} ms | ${
-        fmt(r.decrypt.p50)
-      } ms | ` +
+      `| ${r.label} | ${(r.workload ?? "same_card").replace("_", " ")} | ${
+        fmt(r.encrypt.p50)
+      } ms | ${fmt(r.encrypt.p95)} ms | ${fmt(r.decrypt.p50)} ms | ` +
       `${fmt(r.decrypt.p95)} ms | ${r.kmsCallsTotal} (${r.kmsCalls.GenerateDataKey ?? 0} + ` +
       `${r.kmsCalls.Decrypt ?? 0}) | ${r.connections} | ${fmt(r.connectionsPer100Ops)} | ${
         fmt(r.reuseRatio, 3)
@@ -384,7 +462,13 @@ export async function main(args: string[]): Promise<number> {
   if (options.warmup > 0) {
     const warm = { ...options, operations: options.warmup, rttMs: 0, handshakeRtts: 0 };
     for (const scenario of scenarios) {
-      await run(scenario.name, scenario.label, warm, (s, c) => scenario.make(s, c, warm));
+      await run(
+        scenario.name,
+        scenario.label,
+        scenario.workload,
+        warm,
+        (s, c) => scenario.make(s, c, warm),
+      );
     }
   }
 
@@ -393,6 +477,7 @@ export async function main(args: string[]): Promise<number> {
     const result = await run(
       scenario.name,
       scenario.label,
+      scenario.workload,
       options,
       (s, c) => scenario.make(s, c, options),
     );
@@ -408,6 +493,9 @@ export async function main(args: string[]): Promise<number> {
   const pooled = by.pooled!;
   const cached = by.pooled_cached!;
   const esdk = by.aws_encryption_sdk!;
+  const newCards = by.new_cards_pooled_cached!;
+  const newCardsEsdk = by.new_cards_aws_encryption_sdk!;
+  const generated = (r: ScenarioResult) => r.kmsCalls.GenerateDataKey ?? 0;
   const ratio = (a: number, b: number) => finiteOrNull(Math.round((a / b) * 100) / 100);
   const ratios = {
     "encrypt p50, naive / pooled": ratio(naive.encrypt.p50, pooled.encrypt.p50),
@@ -420,6 +508,22 @@ export async function main(args: string[]): Promise<number> {
     ),
     "KMS calls, % fewer cached vs pooled": finiteOrNull(
       Math.round((1 - cached.kmsCallsTotal / pooled.kmsCallsTotal) * 1000) / 10,
+    ),
+    "new cards: GenerateDataKey, AWS Encryption SDK / pooled + cache": ratio(
+      generated(newCardsEsdk),
+      generated(newCards),
+    ),
+    "new cards: KMS calls, AWS Encryption SDK / pooled + cache": ratio(
+      newCardsEsdk.kmsCallsTotal,
+      newCards.kmsCallsTotal,
+    ),
+    "new cards: encrypt p50, AWS Encryption SDK / pooled + cache": ratio(
+      newCardsEsdk.encrypt.p50,
+      newCards.encrypt.p50,
+    ),
+    "new cards: decrypt p50, AWS Encryption SDK / pooled + cache": ratio(
+      newCardsEsdk.decrypt.p50,
+      newCards.decrypt.p50,
     ),
   };
   const pooledOps = pooled.encrypt.n + pooled.decrypt.n;
@@ -442,6 +546,18 @@ export async function main(args: string[]): Promise<number> {
       goal: `≤ ceil(operations / max messages) per kind = ${callBound}`,
       measured: `${cached.kmsCallsTotal}`,
       met: cached.kmsCallsTotal <= callBound,
+    },
+    {
+      name: "new cards, pooled + cache: GenerateDataKey",
+      goal: "≤ 1 per 100 new cards",
+      measured: `${generated(newCards)} for ${newCards.encrypt.n} new cards`,
+      met: generated(newCards) <= Math.ceil(newCards.encrypt.n / 100),
+    },
+    {
+      name: "new cards, pooled + cache: encrypt p50",
+      goal: "≤ 1 ms",
+      measured: `${fmt(newCards.encrypt.p50, 3)} ms`,
+      met: newCards.encrypt.p50 <= 1,
     },
   ];
   // Validated before it is written: the readiness report reads it with the same schema.

@@ -19,10 +19,18 @@ export const kmsLatencySchema = z.object({
 
 /** zod schema of one scenario (contender): its latencies and what the endpoint counted. */
 export const kmsScenarioResultSchema = z.object({
-  /** `naive`, `pooled`, `pooled_cached`, `aws_encryption_sdk`. */
+  /**
+   * `naive`, `pooled`, `pooled_cached`, `aws_encryption_sdk`, `new_cards_pooled_cached`,
+   * `new_cards_aws_encryption_sdk`.
+   */
   name: z.string().min(1),
   /** For people, e.g. `pooled client + data-key cache`. */
   label: z.string().min(1),
+  /**
+   * `same_card`: every operation on one record; `new_cards`: every operation a new row of a new
+   * user. Reports written before the new-cards workload have none: read it as `same_card`.
+   */
+  workload: z.enum(["same_card", "new_cards"]).optional(),
   encrypt: kmsLatencySchema,
   decrypt: kmsLatencySchema,
   /** KMS API calls by operation (GenerateDataKey, Decrypt, ...), counted by the endpoint. */

@@ -36,11 +36,28 @@ Deno.test("bench:kms main() runs every scenario and reports counts from the endp
     assertEquals(by.pooled!.kmsCalls, { GenerateDataKey: 12, Decrypt: 12 });
     assertEquals(by.pooled_cached!.kmsCalls, { GenerateDataKey: 3, Decrypt: 3 });
     assertEquals(by.aws_encryption_sdk!.kmsCalls, { GenerateDataKey: 3, Decrypt: 3 });
-    // The count targets are behaviour; the latency target depends on the machine.
-    assertEquals(report.targets.length, 3);
-    assertEquals([report.targets[0]!.met, report.targets[2]!.met], [true, true]);
+    // New cards: our data key serves 5 rows (the row is in the AAD); the SDK's per-row context
+    // makes every row a cache miss, on both sides.
+    assertEquals(by.new_cards_pooled_cached!.workload, "new_cards");
+    assertEquals(by.new_cards_pooled_cached!.kmsCalls, { GenerateDataKey: 3, Decrypt: 3 });
+    assertEquals(by.new_cards_aws_encryption_sdk!.kmsCalls, { GenerateDataKey: 12, Decrypt: 12 });
+    assertEquals(
+      report.ratios["new cards: GenerateDataKey, AWS Encryption SDK / pooled + cache"],
+      4,
+    );
+    // The count targets are behaviour; the latency targets depend on the machine.
+    const met = Object.fromEntries(report.targets.map((t) => [t.name, t.met]));
+    assertEquals(report.targets.length, 5);
+    assertEquals(met["pooled: new connections"], true);
+    assertEquals(met["pooled + cache: KMS calls"], true);
+    // 3 GenerateDataKey for 12 new cards (max messages 5) is more than 1 per 100.
+    assertEquals(met["new cards, pooled + cache: GenerateDataKey"], false);
     const md = await Deno.readTextFile(`${out}/kms.md`);
-    assertEquals(md.includes("| pooled client |"), true);
+    assertEquals(md.includes("| pooled client | same card |"), true);
+    assertEquals(
+      md.includes("| new cards: pooled client + data-key cache (row in the AAD) |"),
+      true,
+    );
   } finally {
     console.log = originalLog;
     console.error = originalError;

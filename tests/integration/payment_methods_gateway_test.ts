@@ -84,9 +84,10 @@ Deno.test(
       assertEquals((await revealed.json()).number, card.number);
 
       // One isolate, one module-scope client: every KMS request after the first reused its
-      // connection. Each card has its own data key: its id is part of the KMS context.
+      // connection. One data key serves the three new cards: the KMS context holds only what
+      // cards share, each card's row is bound through the AAD.
       assertEquals(kms.connections(), 1);
-      assertEquals(kms.calls(), { GenerateDataKey: 3, Decrypt: 1 });
+      assertEquals(kms.calls(), { GenerateDataKey: 1, Decrypt: 1 });
       assert(!logs.join("\n").includes(card.number), "no card number in the isolate's output");
     } finally {
       await stack.stop();

@@ -215,8 +215,9 @@ Deno.test(
       const copyTo = async (userId: string) => {
         const [copy] = await f.db.sql<{ id: string }[]>`
           insert into public.payment_methods
-            (user_id, brand, last4, exp_month, exp_year, envelope, kms_key_arn)
-          select ${userId}, brand, last4, exp_month, exp_year, envelope, kms_key_arn
+            (user_id, brand, last4, exp_month, exp_year, envelope, envelope_version, kms_key_arn)
+          select ${userId}, brand, last4, exp_month, exp_year, envelope, envelope_version,
+                 kms_key_arn
           from public.payment_methods where id = ${a.id}
           returning id`;
         return copy!.id;
@@ -237,8 +238,11 @@ Deno.test(
         f.deps,
       );
       assertEquals((await original.json()).number, panDigits);
+      // KMS hands out the data key (its context is shared by every card); the AAD, which names
+      // the row and the user, is what refuses the copies.
       assertEquals(logs.length, 2);
-      assert(logs.every((l) => l.includes("InvalidCiphertextException")), logs.join("\n"));
+      assert(logs.every((l) => l.includes("authentication failed")), logs.join("\n"));
+      assertEquals(f.kms.calls(), { GenerateDataKey: 1, Decrypt: 1 });
     } finally {
       await close(f);
     }
@@ -399,5 +403,134 @@ Deno.test(
       "internal_error",
       "undecryptable",
     ]);
+  },
+);
+
+Deno.test(
+  "payment-methods handler: 20 new cards of 20 users take one GenerateDataKey and reveal with one Decrypt",
+  opts,
+  async () => {
+    const f = await fixture();
+    try {
+      const cards: { id: string; user: string; number: string }[] = [];
+      const numbers = ["4111111111111111", "5555555555554444", "4012888888881881"];
+      for (let i = 0; i < 20; i++) {
+        const user = crypto.randomUUID();
+        const number = numbers[i % numbers.length]!;
+        const res = await handler(
+          call("POST", "", await userToken(user), { ...card, number }),
+          f.deps,
+        );
+        assertEquals(res.status, 201);
+        cards.push({ id: (await res.json()).id, user, number });
+      }
+      assertEquals(f.kms.calls(), { GenerateDataKey: 1 });
+      const versions = await f.db.sql<{ envelope_version: number; n: number }[]>`
+        select envelope_version, count(*)::int as n from public.payment_methods
+        group by envelope_version`;
+      assertEquals(versions.map((r) => [r.envelope_version, r.n]), [[2, 20]]);
+      for (const c of cards) {
+        const res = await handler(
+          call("POST", `/${c.id}/reveal`, await serviceToken(), { user_id: c.user }),
+          f.deps,
+        );
+        assertEquals(res.status, 200);
+        assertEquals((await res.json()).number, c.number);
+      }
+      assertEquals(f.kms.calls(), { GenerateDataKey: 1, Decrypt: 1 });
+
+      // The column names the envelope's own format version.
+      await assertRejects(
+        () =>
+          f.db.sql`update public.payment_methods set envelope_version = 1 where id = ${
+            cards[0]!.id
+          }`,
+        postgres.PostgresError,
+        "payment_methods_envelope_version_matches",
+      );
+    } finally {
+      await close(f);
+    }
+  },
+);
+
+Deno.test(
+  "payment-methods handler: a card stored by the code before envelope version 2 still reveals, unchanged",
+  opts,
+  async () => {
+    const fixtureData = JSON.parse(
+      await Deno.readTextFile(
+        new URL(
+          "../../supabase/functions/_shared/kms/testdata/envelope_v1.json",
+          import.meta.url,
+        ),
+      ),
+    );
+    const dir = await Deno.makeTempDir({ prefix: "pf-pm-v1-" });
+    const keyFile = `${dir}/key.json`;
+    await Deno.writeTextFile(keyFile, JSON.stringify(fixtureData.kmsKey));
+    const logs: string[] = [];
+    const f = await fixture({ keyFile }, { log: (line) => logs.push(line) });
+    try {
+      const row = fixtureData.row;
+      const envelope = Uint8Array.from(atob(row.envelope), (c) => c.charCodeAt(0));
+      // Inserted as the version-1 writer did: envelope_version left to its default.
+      await f.db.sql`
+        insert into public.payment_methods
+          (id, user_id, brand, last4, exp_month, exp_year, envelope, kms_key_arn)
+        values (${row.id}, ${row.user_id}, ${row.brand}, ${row.last4}, ${row.exp_month},
+                ${row.exp_year}, ${envelope}, ${fixtureData.keyArn})`;
+      const reveal = (userId: string) =>
+        serviceToken().then((jwt) =>
+          handler(call("POST", `/${row.id}/reveal`, jwt, { user_id: userId }), f.deps)
+        );
+      const res = await reveal(row.user_id);
+      assertEquals(res.status, 200);
+      const clear = await res.json();
+      assertEquals(
+        [clear.number, clear.holder_name, clear.exp_month, clear.exp_year],
+        [
+          fixtureData.card.number,
+          fixtureData.card.holder_name,
+          fixtureData.card.exp_month,
+          fixtureData.card.exp_year,
+        ],
+      );
+      // Under version 1 the row is in the KMS context: KMS itself refuses a copy.
+      const [copy] = await f.db.sql<{ id: string }[]>`
+        insert into public.payment_methods
+          (user_id, brand, last4, exp_month, exp_year, envelope, envelope_version, kms_key_arn)
+        select user_id, brand, last4, exp_month, exp_year, envelope, envelope_version, kms_key_arn
+        from public.payment_methods where id = ${row.id}
+        returning id`;
+      const copied = await handler(
+        call("POST", `/${copy!.id}/reveal`, await serviceToken(), { user_id: row.user_id }),
+        f.deps,
+      );
+      assertEquals(copied.status, 422);
+      await copied.body?.cancel();
+      assertEquals(logs.length, 1);
+      assert(logs[0]!.includes("InvalidCiphertextException"), logs[0]);
+
+      // Nothing re-encrypted: the stored bytes and version are as they were.
+      const [stored] = await f.db.sql<{ envelope: Uint8Array; envelope_version: number }[]>`
+        select envelope, envelope_version from public.payment_methods where id = ${row.id}`;
+      assertEquals(stored!.envelope_version, 1);
+      assertEquals(new Uint8Array(stored!.envelope), envelope);
+      // A new card next to it is written in version 2 under the same KMS key.
+      const created = await handler(
+        call("POST", "", await userToken(row.user_id), card),
+        f.deps,
+      );
+      assertEquals(created.status, 201);
+      const [fresh] = await f.db.sql<{ envelope_version: number }[]>`
+        select envelope_version from public.payment_methods where id = ${
+        (await created.json()).id
+      }`;
+      assertEquals(fresh!.envelope_version, 2);
+    } finally {
+      await close(f);
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 );

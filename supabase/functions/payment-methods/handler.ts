@@ -10,16 +10,17 @@
  *
  * The card number exists in clear only in the request being handled and in the reveal answer:
  * it is never stored, logged, put in an error message or counted in a metric. The envelope is
- * bound to `{ payment_method_id, purpose, user_id }`, so an envelope copied to another row (of
- * another user or the same one) fails to decrypt.
+ * bound to its row `{ payment_method_id, user_id }` through the AEAD's AAD, under a KMS context
+ * every card shares `{ environment, purpose }` (so one cached data key serves many new cards): an
+ * envelope copied to another row (of another user or the same one) fails to decrypt.
  *
  * @module
  */
 import { type AuthVerifier, type Caller, requireRole } from "../_shared/auth.ts";
 import type { Sql } from "../_shared/db.ts";
 import { errorResponse, HttpError, invalidInput, json, readJson } from "../_shared/http_error.ts";
-import type { EncryptionContext } from "../_shared/kms/encryption_context.ts";
-import type { EnvelopeCipher } from "../_shared/kms/envelope.ts";
+import type { EnvelopeCipher, OpenScope } from "../_shared/kms/envelope.ts";
+import { defaultContextEnvironment } from "../_shared/kms/kms_config.ts";
 import { DecryptionError, KmsRequestError, KmsUnavailableError } from "../_shared/kms/kms_error.ts";
 import { asCaller } from "./as_caller.ts";
 import { scrubSecrets } from "./card.ts";
@@ -30,6 +31,8 @@ export interface PaymentMethodsDeps {
   /** A pool connected as the database owner (queries run as the caller through RLS). */
   sql: Sql;
   cipher: EnvelopeCipher;
+  /** The `environment` of the KMS context (`KMS_CONTEXT_ENVIRONMENT`). @default defaultContextEnvironment */
+  kmsEnvironment?: string;
   verify: AuthVerifier;
   /** @default () => new Date() */
   now?: () => Date;
@@ -45,9 +48,16 @@ export const paymentMethodPurpose = "payment_method";
 /** Most cards listed per user. */
 const listLimit = 100;
 
-/** The encryption context of a payment method. */
-export function paymentMethodContext(userId: string, id: string): EncryptionContext {
-  return { payment_method_id: id, purpose: paymentMethodPurpose, user_id: userId };
+/**
+ * What the envelope of payment method `id` of `userId` is bound to: a KMS context shared by every
+ * card of the environment, the row as the binding, and the whole context version 1 sent to KMS.
+ */
+export function paymentMethodScope(environment: string, userId: string, id: string): OpenScope {
+  return {
+    context: { environment, purpose: paymentMethodPurpose },
+    binding: { payment_method_id: id, user_id: userId },
+    v1Context: { payment_method_id: id, purpose: paymentMethodPurpose, user_id: userId },
+  };
 }
 
 interface SealedCard {
@@ -92,9 +102,13 @@ async function create(req: Request, deps: PaymentMethodsDeps, caller: Caller): P
   };
   const plaintext = new TextEncoder().encode(JSON.stringify(sealed));
   let envelope: Uint8Array;
+  let version: number;
   let keyArn: string;
   try {
-    ({ envelope, keyArn } = await deps.cipher.encrypt(plaintext, paymentMethodContext(userId, id)));
+    ({ envelope, version, keyArn } = await deps.cipher.encrypt(
+      plaintext,
+      paymentMethodScope(deps.kmsEnvironment ?? defaultContextEnvironment, userId, id),
+    ));
   } finally {
     plaintext.fill(0);
   }
@@ -106,7 +120,7 @@ async function create(req: Request, deps: PaymentMethodsDeps, caller: Caller): P
       insert into public.payment_methods
         (id, user_id, brand, last4, exp_month, exp_year, envelope, envelope_version, kms_key_arn)
       values (${id}, ${userId}, ${card.brand}, ${card.last4}, ${card.exp_month},
-              ${card.exp_year}, ${envelope}, 1, ${keyArn})
+              ${card.exp_year}, ${envelope}, ${version}, ${keyArn})
       returning id, brand, last4`,
   );
   return json({ id: row!.id, brand: row!.brand, last4: row!.last4 }, { status: 201 });
@@ -171,9 +185,12 @@ async function reveal(
       where id = ${id} and user_id = ${parsed.data.user_id}`,
   );
   if (!row) throw new HttpError(404, "not_found", "no such payment method for this user");
-  // The context comes from the row, never from the request: an envelope copied onto another row
-  // is opened under that row's context and fails.
-  const bytes = await deps.cipher.decrypt(row.envelope, paymentMethodContext(row.user_id, row.id));
+  // The binding comes from the row, never from the request: an envelope copied onto another row
+  // is opened for that row and fails.
+  const bytes = await deps.cipher.decrypt(
+    row.envelope,
+    paymentMethodScope(deps.kmsEnvironment ?? defaultContextEnvironment, row.user_id, row.id),
+  );
   let card: SealedCard;
   try {
     card = JSON.parse(new TextDecoder().decode(bytes));

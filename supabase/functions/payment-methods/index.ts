@@ -17,6 +17,7 @@ function isolateDeps(): PaymentMethodsDeps {
   return {
     sql: isolatePool("payment-methods"),
     verify: createAuthVerifier(authOptions()),
+    kmsEnvironment: kms.config.contextEnvironment,
     cipher: new EnvelopeCipher({
       keys: new KmsKeyring(kms.client, kms.config.keyId),
       cache: new DataKeyCache({ capacity }),

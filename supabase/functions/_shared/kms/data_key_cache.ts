@@ -4,7 +4,9 @@
  * `maxBytes` plaintext bytes, within one `partition`, then a new one is fetched from KMS.
  *
  * - Encryption side: entries are found by SHA-256 of (partition, encryption context) and hold a
- *   data key plus its KMS-encrypted form, written into every envelope it seals.
+ *   data key plus its KMS-encrypted form, written into every envelope it seals. The context is
+ *   the KMS one only — envelopes bind their record through the AAD — so one entry serves many
+ *   records (many new cards) until a limit retires it.
  * - Decryption side: entries are found by SHA-256 of (partition, encrypted data key, context) and
  *   hold the data key KMS returned for it, under the same limits.
  *

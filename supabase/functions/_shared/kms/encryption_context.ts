@@ -1,9 +1,10 @@
 /**
- * The encryption context: non-secret name/value pairs that say what a ciphertext is for (whose,
- * which record, which purpose). It is sent to KMS with every data-key operation — KMS binds the
- * encrypted data key to it and records it in its audit log — and is bound to the payload as
- * AES-GCM additional authenticated data, so a ciphertext moved to another record fails to
- * decrypt.
+ * Encryption context: non-secret name/value pairs that say what a ciphertext is for. An envelope
+ * has two sets of them (see `EnvelopeScope` in `envelope.ts`): the KMS context (which purpose,
+ * which environment), sent to KMS with every data-key operation — KMS binds the encrypted data key
+ * to it and records it in its audit log — and the binding (which record, whose), bound to the
+ * payload only as AES-GCM additional authenticated data, so a ciphertext moved to another record
+ * fails to decrypt. Both follow the rules and the canonical form here.
  *
  * @module
  */

@@ -1,22 +1,29 @@
 /**
  * Envelope encryption: a payload is sealed with AES-256-GCM (WebCrypto) under a data key from
  * KMS; the envelope carries the KMS-encrypted data key, so only a caller KMS lets decrypt that
- * key, under the same encryption context, can open it. The context goes to KMS with the data-key
- * operation and is bound as AAD, with the envelope header, to the payload. Layout: see
- * `envelope_format.ts` and `README.md`.
+ * key, under the same encryption context, can open it.
  *
- * With a {@link DataKeyCache}, data keys are reused within the cache policy's limits, so most
- * operations cost no KMS round trip.
+ * Two sets of pairs say what an envelope is for (see {@link EnvelopeScope}): the KMS
+ * `context`, which many records share (purpose, environment) and KMS binds the data key to, and
+ * the `binding`, which names one record (row id, user id) and is bound to the payload only, as
+ * AES-GCM additional authenticated data. Because the record is not in the KMS context, one data
+ * key from the {@link DataKeyCache} seals many new records; because it is in the AAD, an envelope
+ * moved to another record still fails to open. Layout and AAD by version: `envelope_format.ts`
+ * and `README.md`.
  *
  * @module
  */
 import { type CachePolicy, type DataKeyCache, importDataKey } from "./data_key_cache.ts";
-import { canonicalContext, type EncryptionContext } from "./encryption_context.ts";
+import type { EncryptionContext } from "./encryption_context.ts";
 import {
   decodeEnvelope,
   encodeEnvelope,
+  envelopeAad,
   EnvelopeFormatError,
   envelopeHeader,
+  type EnvelopeVersion,
+  envelopeVersion,
+  envelopeVersion1,
   ivLength,
   tagLength,
 } from "./envelope_format.ts";
@@ -33,22 +40,37 @@ export interface EnvelopeCipherOptions {
   policy?: CachePolicy;
 }
 
-/** The result of {@link EnvelopeCipher.encrypt}. */
-export interface SealedEnvelope {
-  /** The envelope bytes (format version 1). */
-  envelope: Uint8Array;
-  /** ARN of the KMS key that protects the data key. */
-  keyArn: string;
+/** What an envelope is bound to. The two must not share a key. */
+export interface EnvelopeScope {
+  /**
+   * The KMS encryption context: only pairs many records share (e.g. purpose, environment), or
+   * every record needs its own data key. Sent to KMS, recorded in its audit log, bound as AAD.
+   */
+  context: EncryptionContext;
+  /**
+   * The record (e.g. row id, user id): bound as AAD only, never sent to KMS. Build it from the
+   * stored record when opening, never from a request.
+   */
+  binding: EncryptionContext;
 }
 
-const encoder = new TextEncoder();
+/** What {@link EnvelopeCipher.decrypt} needs: the scope, and how version 1 bound the record. */
+export interface OpenScope extends EnvelopeScope {
+  /**
+   * The whole KMS context a version-1 envelope of this record was sealed under (version 1 sent
+   * every pair, the record's included, to KMS). Without it a version-1 envelope is refused.
+   */
+  v1Context?: EncryptionContext;
+}
 
-function aad(header: Uint8Array, context: EncryptionContext): Uint8Array<ArrayBuffer> {
-  const ctx = encoder.encode(canonicalContext(context));
-  const out = new Uint8Array(header.length + ctx.length);
-  out.set(header, 0);
-  out.set(ctx, header.length);
-  return out;
+/** The result of {@link EnvelopeCipher.encrypt}. */
+export interface SealedEnvelope {
+  /** The envelope bytes. */
+  envelope: Uint8Array;
+  /** Its format version (the first byte): {@link envelopeVersion}. */
+  version: EnvelopeVersion;
+  /** ARN of the KMS key that protects the data key. */
+  keyArn: string;
 }
 
 /** Seals and opens envelopes. */
@@ -68,17 +90,23 @@ export class EnvelopeCipher {
   }
 
   /**
-   * Seals `plaintext` under `context`.
+   * Seals `plaintext` for the record `scope.binding`, in the current format version, under a
+   * data key for `scope.context` (a cached one while the cache policy allows).
    *
    * @example
    * ```ts
-   * const { envelope } = await cipher.encrypt(bytes, { user_id, purpose: "payment_method", payment_method_id });
+   * const { envelope, version } = await cipher.encrypt(bytes, {
+   *   context: { purpose: "payment_method", environment: "production" },
+   *   binding: { payment_method_id: id, user_id: userId },
+   * });
    * ```
    * @throws {KmsUnavailableError | KmsRequestError} when no data key can be had.
-   * @throws {TypeError} for an invalid context.
+   * @throws {TypeError} for an invalid context or binding, or one key in both.
    */
-  async encrypt(plaintext: Uint8Array, context: EncryptionContext): Promise<SealedEnvelope> {
-    canonicalContext(context); // validates before any KMS call
+  async encrypt(plaintext: Uint8Array, scope: EnvelopeScope): Promise<SealedEnvelope> {
+    const { context, binding } = scope;
+    // Validates both before any KMS call (the header here is a placeholder of the right shape).
+    envelopeAad(Uint8Array.of(envelopeVersion), envelopeVersion, context, binding);
     const dataKey = this.#cache && this.#policy
       ? await this.#cache.encryptionKey(
         this.#policy,
@@ -90,29 +118,42 @@ export class EnvelopeCipher {
         const material = await this.#keys.generateDataKey(context);
         return { ...material, key: await importDataKey(material.plaintext) };
       })();
-    const header = envelopeHeader(dataKey.encryptedKey);
+    const header = envelopeHeader(dataKey.encryptedKey, envelopeVersion);
     const iv = crypto.getRandomValues(new Uint8Array(ivLength));
     const sealed = new Uint8Array(
       await crypto.subtle.encrypt(
-        { name: "AES-GCM", iv, additionalData: aad(header, context), tagLength: tagLength * 8 },
+        {
+          name: "AES-GCM",
+          iv,
+          additionalData: envelopeAad(header, envelopeVersion, context, binding),
+          tagLength: tagLength * 8,
+        },
         dataKey.key,
         plaintext as Uint8Array<ArrayBuffer>,
       ),
     );
     return {
-      envelope: encodeEnvelope({ encryptedKey: dataKey.encryptedKey, iv, sealed }),
+      envelope: encodeEnvelope({
+        encryptedKey: dataKey.encryptedKey,
+        iv,
+        sealed,
+        version: envelopeVersion,
+      }),
+      version: envelopeVersion,
       keyArn: dataKey.keyArn,
     };
   }
 
   /**
-   * Opens `envelope` under `context` (which must equal the context it was sealed under).
+   * Opens `envelope` for the record `scope.binding` (which, with `scope.context`, must equal
+   * what it was sealed for). A version-1 envelope is opened under `scope.v1Context` instead.
    *
-   * @throws {DecryptionError} for a malformed or tampered envelope, or another context.
+   * @throws {DecryptionError} for a malformed or tampered envelope, another record or context,
+   *   or a version-1 envelope without `v1Context`.
    * @throws {KmsUnavailableError | KmsRequestError} when KMS cannot decrypt the data key.
+   * @throws {TypeError} for an invalid context or binding.
    */
-  async decrypt(envelope: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
-    canonicalContext(context);
+  async decrypt(envelope: Uint8Array, scope: OpenScope): Promise<Uint8Array> {
     let parts;
     try {
       parts = decodeEnvelope(envelope);
@@ -121,6 +162,18 @@ export class EnvelopeCipher {
         throw new DecryptionError(`envelope rejected: ${error.message}`);
       }
       throw error;
+    }
+    let context: EncryptionContext;
+    let additionalData: Uint8Array<ArrayBuffer>;
+    if (parts.version === envelopeVersion1) {
+      if (!scope.v1Context) {
+        throw new DecryptionError("envelope rejected: version 1 needs the version-1 context");
+      }
+      context = scope.v1Context;
+      additionalData = envelopeAad(parts.header, parts.version, context);
+    } else {
+      context = scope.context;
+      additionalData = envelopeAad(parts.header, parts.version, context, scope.binding);
     }
     const encryptedKey = parts.encryptedKey.slice();
     const key = this.#cache && this.#policy
@@ -135,19 +188,14 @@ export class EnvelopeCipher {
     try {
       return new Uint8Array(
         await crypto.subtle.decrypt(
-          {
-            name: "AES-GCM",
-            iv: parts.iv.slice(),
-            additionalData: aad(parts.header, context),
-            tagLength: tagLength * 8,
-          },
+          { name: "AES-GCM", iv: parts.iv.slice(), additionalData, tagLength: tagLength * 8 },
           key,
           parts.sealed.slice(),
         ),
       );
     } catch {
       throw new DecryptionError(
-        "envelope rejected: authentication failed (tampered or other context)",
+        "envelope rejected: authentication failed (tampered, or another record or context)",
       );
     }
   }

@@ -41,6 +41,11 @@ export interface KmsConfig {
   requestTimeoutMs: number;
   /** Most connections the client keeps open. @default 16 */
   maxSockets: number;
+  /**
+   * The `environment` pair of the KMS encryption context (`KMS_CONTEXT_ENVIRONMENT`), shared by
+   * every envelope a project writes. @default {@link defaultContextEnvironment}
+   */
+  contextEnvironment: string;
   /** Data-key cache limits. */
   cache: DataKeyCacheLimits & {
     /** Most distinct data keys kept (per cache). @default 1000 */
@@ -55,13 +60,20 @@ const maxMessagesPerKey = 2 ** 32;
 const optionalText = z.string().min(1).optional();
 
 /**
+ * `KMS_CONTEXT_ENVIRONMENT` when unset. Set it per project (`staging`, `production`) before the
+ * first envelope is written: KMS decrypts a data key only under the context it was generated
+ * with, so changing the value later makes the envelopes written before unreadable.
+ */
+export const defaultContextEnvironment = "default";
+
+/**
  * Reads {@link KmsConfig} from `source`.
  *
  * Variables: `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`
  * (optional), `KMS_KEY_ID`, `KMS_ENDPOINT`, `KMS_CA_CERT_FILE`, `KMS_MAX_ATTEMPTS`,
  * `KMS_RETRY_MODE`, `KMS_CONNECT_TIMEOUT_MS`, `KMS_REQUEST_TIMEOUT_MS`, `KMS_MAX_SOCKETS`,
  * `KMS_DATA_KEY_MAX_AGE_MS`, `KMS_DATA_KEY_MAX_MESSAGES`, `KMS_DATA_KEY_MAX_BYTES`,
- * `KMS_DATA_KEY_CACHE_CAPACITY`.
+ * `KMS_DATA_KEY_CACHE_CAPACITY`, `KMS_CONTEXT_ENVIRONMENT`.
  *
  * @throws {ConfigError} naming a missing or malformed variable (never its value).
  */
@@ -84,6 +96,10 @@ export function kmsConfig(source: EnvSource = processEnv()): KmsConfig {
       KMS_DATA_KEY_MAX_MESSAGES: intVar(100, { max: maxMessagesPerKey }),
       KMS_DATA_KEY_MAX_BYTES: intVar(1_048_576, { max: Number.MAX_SAFE_INTEGER }),
       KMS_DATA_KEY_CACHE_CAPACITY: intVar(1000, { max: 100_000 }),
+      KMS_CONTEXT_ENVIRONMENT: z.string().regex(
+        /^[a-z0-9][a-z0-9_.-]{0,63}$/,
+        "expected 1..64 lower-case letters, digits, '_', '.', '-'",
+      ).default(defaultContextEnvironment),
     }),
     source,
   );
@@ -102,6 +118,7 @@ export function kmsConfig(source: EnvSource = processEnv()): KmsConfig {
     connectTimeoutMs: env.KMS_CONNECT_TIMEOUT_MS,
     requestTimeoutMs: env.KMS_REQUEST_TIMEOUT_MS,
     maxSockets: env.KMS_MAX_SOCKETS,
+    contextEnvironment: env.KMS_CONTEXT_ENVIRONMENT,
     cache: {
       maxAgeMs: env.KMS_DATA_KEY_MAX_AGE_MS,
       maxMessages: env.KMS_DATA_KEY_MAX_MESSAGES,

@@ -19,13 +19,16 @@ Deno.test("kmsConfig() reads explicit region and credentials with defaults for t
   assertEquals(config.endpoint, undefined);
   assertEquals([config.maxAttempts, config.retryMode], [3, "standard"]);
   assertEquals(config.cache.maxMessages, 100);
+  assertEquals(config.contextEnvironment, "default");
   const custom = kmsConfig({
     ...base,
     AWS_SESSION_TOKEN: "token",
     KMS_ENDPOINT: "https://127.0.0.1:4566",
     KMS_RETRY_MODE: "adaptive",
     KMS_DATA_KEY_MAX_MESSAGES: "7",
+    KMS_CONTEXT_ENVIRONMENT: "staging",
   });
+  assertEquals(custom.contextEnvironment, "staging");
   assertEquals(custom.credentials.sessionToken, "token");
   assertEquals([custom.endpoint, custom.retryMode, custom.cache.maxMessages], [
     "https://127.0.0.1:4566",
@@ -43,6 +46,11 @@ Deno.test("kmsConfig() names a missing or malformed variable and never echoes a 
     () => kmsConfig({ ...base, KMS_RETRY_MODE: "legacy" }),
     ConfigError,
     "KMS_RETRY_MODE",
+  );
+  assertThrows(
+    () => kmsConfig({ ...base, KMS_CONTEXT_ENVIRONMENT: "Prod Env" }),
+    ConfigError,
+    "KMS_CONTEXT_ENVIRONMENT",
   );
   const error = assertThrows(
     () => kmsConfig({ ...base, KMS_MAX_ATTEMPTS: "0" }),
