@@ -156,13 +156,15 @@ export async function runIsolatesSeries(
           mean: round(latencies.reduce((a, b) => a + b, 0) / latencies.length),
         },
         requestsPerSecond: round(latencies.length / (wall / 1000)),
+        loadAverage1m: round(Deno.loadavg()[0] ?? 0, 2),
       };
       results.push(result);
       log(
         `optimized  N=${isolatesLevel} over ${k} isolate(s): ` +
           `${result.queriesPerWave.median} queries/wave (max ${result.queriesPerWave.max}), ` +
           `p50 ${result.latencyMs.p50} ms, p95 ${result.latencyMs.p95} ms, ` +
-          `${result.requestsPerSecond} req/s${errors ? `, ${errors} errors` : ""}`,
+          `${result.requestsPerSecond} req/s, load average ${result.loadAverage1m}` +
+          `${errors ? `, ${errors} errors` : ""}`,
       );
     }
     return results;
@@ -181,14 +183,16 @@ export function renderIsolatesMarkdown(results: readonly SearchIsolatesResult[] 
     "",
     "Each isolate coalesces only the requests it receives: a wave spread over K isolates is K batches.",
     "",
-    "| isolates | waves | queries/wave (median) | min–max | queries/request | p50 ms | p95 ms | p99 ms | req/s | errors |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| isolates | waves | queries/wave (median) | min–max | queries/request | p50 ms | p95 ms | p99 ms | req/s | errors | load average (1 min) |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of results) {
     lines.push(
       `| ${r.isolates} | ${r.waves} | ${r.queriesPerWave.median} | ${r.queriesPerWave.min}–${r.queriesPerWave.max} | ${
         round(queriesPerRequest(r), 2)
-      } | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${r.requestsPerSecond} | ${r.errors} |`,
+      } | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${r.requestsPerSecond} | ${r.errors} | ${
+        r.loadAverage1m ?? "–"
+      } |`,
     );
   }
   return lines;

@@ -65,6 +65,11 @@ export const searchIsolatesResultSchema = z.object({
   /** Client-observed, through the gateway. */
   latencyMs: z.object({ p50: ms, p95: ms, p99: ms, mean: ms }),
   requestsPerSecond: z.number().nonnegative(),
+  /**
+   * The machine's 1-minute load average when this K finished: K isolates share its cores with
+   * Postgres, the proxy, the gateway and the client, so latency is read against it.
+   */
+  loadAverage1m: z.number().nonnegative().optional(),
 });
 
 /** The optimized path over K isolates at one level. */

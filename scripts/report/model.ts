@@ -159,6 +159,7 @@ function isolatesTables(bench: SearchReport): Table[] {
       "p50 ms",
       "p95 ms",
       "req/s",
+      "Load average (1 min)",
     ],
     rows: series.map((r) => [
       String(r.isolates),
@@ -172,6 +173,7 @@ function isolatesTables(bench: SearchReport): Table[] {
       fmtMs(r.latencyMs.p50),
       fmtMs(r.latencyMs.p95),
       fmtNum(r.requestsPerSecond, 1),
+      fmtNum(r.loadAverage1m, 2),
     ]),
   }];
 }
