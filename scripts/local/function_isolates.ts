@@ -16,17 +16,19 @@ import {
 export const maxIsolates = 16;
 
 /**
- * Checks a per-function isolate count map against the functions served.
+ * Checks a per-function isolate count map, and when `served` is given, that it names only
+ * functions served (the stack checks the counts before it starts anything, the names once it
+ * has read supabase/functions/).
  *
  * @throws {RangeError} naming the function whose count is not an integer 1..{@link maxIsolates},
  * or that is not served.
  */
 export function checkIsolateCounts(
   counts: Readonly<Record<string, number>>,
-  served: readonly string[],
+  served?: readonly string[],
 ): void {
   for (const [name, count] of Object.entries(counts)) {
-    if (!served.includes(name)) {
+    if (served && !served.includes(name)) {
       throw new RangeError(`isolates: no such function served: ${name}`);
     }
     if (!Number.isInteger(count) || count < 1 || count > maxIsolates) {

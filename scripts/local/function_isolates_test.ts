@@ -5,6 +5,7 @@ Deno.test("checkIsolateCounts() accepts 1..maxIsolates for a served function", (
   checkIsolateCounts({ "flight-search": 1 }, ["flight-search", "health"]);
   checkIsolateCounts({ "flight-search": maxIsolates, health: 2 }, ["flight-search", "health"]);
   checkIsolateCounts({}, []);
+  checkIsolateCounts({ anything: 3 }); // names unchecked without the served list
 });
 
 Deno.test("checkIsolateCounts() names the function with a bad count or that is not served", () => {

@@ -145,6 +145,7 @@ async function isEmpty(url: string): Promise<boolean> {
  *
  * @throws {PortInUseError} when the gateway or database port is taken (nothing left running).
  * @throws {MigrationError} when `supabase db push` fails (with the CLI's output).
+ * @throws {RangeError} when an isolate count is not an integer 1..`maxIsolates` or names no served function.
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const {
@@ -167,6 +168,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     "API gateway",
     "Is another `npm start` running? Stop it, or set STACK_PORT.",
   );
+  const isolates = options.isolates ?? {};
+  checkIsolateCounts(isolates);
   const metricsBearerToken = options.metricsBearerToken ?? randomSecret();
   if (metricsBearerToken.length < 32) {
     throw new RangeError("startStack metricsBearerToken: expected at least 32 characters");
@@ -283,7 +286,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       if (unknown.length > 0) throw new Error(`no such function: ${unknown.join(", ")}`);
       specs = specs.filter((s) => wanted.has(s.name));
     }
-    const isolates = options.isolates ?? {};
     checkIsolateCounts(isolates, specs.map((s) => s.name));
     const started = await Promise.allSettled(
       specs.map(async (spec) => {

@@ -200,65 +200,61 @@ function searchSection(input: Input<SearchReport>): Section {
     }));
   const ratio = (a: number | undefined, b: number | undefined) =>
     fmtRatio(a !== undefined && b !== undefined && b > 0 ? a / b : null);
-  const tables: Table[] = [
-    {
-      caption: "Per contender and concurrency level (queries counted by the database proxy; " +
-        "latency client-observed)",
-      columns: [
-        "Contender",
-        "Concurrency",
-        "Requests",
-        "Errors",
-        "Queries/wave",
-        "Queries/request",
-        "p50 ms",
-        "p95 ms",
-        "p99 ms",
-        "Server p95 ms",
-        "req/s",
-      ],
-      rows: bench.results.map((r) => [
-        r.contender,
-        String(r.level),
-        fmtNum(r.requests),
-        fmtNum(r.errors),
-        fmtNum(r.queriesPerWave.mean, 2),
-        fmtNum(queriesPerRequest(r), 2),
-        fmtMs(r.latencyMs.p50),
-        fmtMs(r.latencyMs.p95),
-        fmtMs(r.latencyMs.p99),
-        fmtMs(r.serverLatencyMs.p95),
-        fmtNum(r.requestsPerSecond, 1),
-      ]),
-    },
-    {
-      caption: "Ratios at each level (queries per request and p95: higher is better for optimized)",
-      columns: [
-        "Concurrency",
-        "Queries: legacy ÷ optimized",
-        "Queries: peer ÷ optimized",
-        "p95: legacy ÷ optimized",
-        "p95: peer ÷ optimized",
-        "req/s: optimized ÷ legacy",
-      ],
-      rows: levels.flatMap((level) => {
-        const legacy = searchResultAt(bench, "legacy", level);
-        const optimized = searchResultAt(bench, "optimized", level);
-        const peer = searchResultAt(bench, "dataloader", level);
-        if (!optimized) return [];
-        return [[
-          String(level),
-          ratio(legacy?.queriesPerWave.mean, optimized.queriesPerWave.mean),
-          ratio(peer?.queriesPerWave.mean, optimized.queriesPerWave.mean),
-          ratio(legacy?.latencyMs.p95, optimized.latencyMs.p95),
-          ratio(peer?.latencyMs.p95, optimized.latencyMs.p95),
-          ratio(optimized.requestsPerSecond, legacy?.requestsPerSecond),
-        ]];
-      }),
-    },
-    targetsTable(bench.targets),
-    ...isolatesTables(bench),
-  ];
+  const tables: Table[] = [{
+    caption: "Per contender and concurrency level (queries counted by the database proxy; " +
+      "latency client-observed)",
+    columns: [
+      "Contender",
+      "Concurrency",
+      "Requests",
+      "Errors",
+      "Queries/wave",
+      "Queries/request",
+      "p50 ms",
+      "p95 ms",
+      "p99 ms",
+      "Server p95 ms",
+      "req/s",
+    ],
+    rows: bench.results.map((r) => [
+      r.contender,
+      String(r.level),
+      fmtNum(r.requests),
+      fmtNum(r.errors),
+      fmtNum(r.queriesPerWave.mean, 2),
+      fmtNum(queriesPerRequest(r), 2),
+      fmtMs(r.latencyMs.p50),
+      fmtMs(r.latencyMs.p95),
+      fmtMs(r.latencyMs.p99),
+      fmtMs(r.serverLatencyMs.p95),
+      fmtNum(r.requestsPerSecond, 1),
+    ]),
+  }, {
+    caption: "Ratios at each level (queries per request and p95: higher is better for optimized)",
+    columns: [
+      "Concurrency",
+      "Queries: legacy ÷ optimized",
+      "Queries: peer ÷ optimized",
+      "p95: legacy ÷ optimized",
+      "p95: peer ÷ optimized",
+      "req/s: optimized ÷ legacy",
+    ],
+    rows: levels.flatMap((level) => {
+      const legacy = searchResultAt(bench, "legacy", level);
+      const optimized = searchResultAt(bench, "optimized", level);
+      const peer = searchResultAt(bench, "dataloader", level);
+      if (!optimized) return [];
+      return [[
+        String(level),
+        ratio(legacy?.queriesPerWave.mean, optimized.queriesPerWave.mean),
+        ratio(peer?.queriesPerWave.mean, optimized.queriesPerWave.mean),
+        ratio(legacy?.latencyMs.p95, optimized.latencyMs.p95),
+        ratio(peer?.latencyMs.p95, optimized.latencyMs.p95),
+        ratio(optimized.requestsPerSecond, legacy?.requestsPerSecond),
+      ]];
+    }),
+  }, targetsTable(bench.targets)];
+  tables.push(...isolatesTables(bench));
   const labels = levels.map(String);
   const latencyChart = (stat: "p50" | "p95" | "p99"): ChartSpec => ({
     id: `search-${stat}`,
