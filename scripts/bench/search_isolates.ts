@@ -63,11 +63,57 @@ class GatewayWorker {
   }
 }
 
+type Wave = () => Promise<{ outcomes: { ms: number; ok: boolean }[]; wallMs: number }>;
+
+/** Runs `waves` waves and sums them up as one K's result. */
+async function measure(
+  k: number,
+  waves: number,
+  wave: Wave,
+  searchQueries: () => Promise<number>,
+): Promise<SearchIsolatesResult> {
+  const latencies: number[] = [];
+  const perWave: number[] = [];
+  let errors = 0;
+  let wall = 0;
+  for (let w = 0; w < waves; w++) {
+    const before = await searchQueries();
+    const { outcomes, wallMs } = await wave();
+    perWave.push((await searchQueries()) - before);
+    wall += wallMs;
+    for (const o of outcomes) {
+      latencies.push(o.ms);
+      if (!o.ok) errors++;
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  return {
+    isolates: k,
+    level: isolatesLevel,
+    waves,
+    requests: latencies.length,
+    errors,
+    queriesPerWave: {
+      median: median(perWave),
+      mean: round(perWave.reduce((a, b) => a + b, 0) / perWave.length, 2),
+      min: Math.min(...perWave),
+      max: Math.max(...perWave),
+    },
+    latencyMs: {
+      p50: round(percentile(latencies, 50)),
+      p95: round(percentile(latencies, 95)),
+      p99: round(percentile(latencies, 99)),
+      mean: round(latencies.reduce((a, b) => a + b, 0) / latencies.length),
+    },
+    requestsPerSecond: round(latencies.length / (wall / 1000)),
+    loadAverage1m: round(Deno.loadavg()[0] ?? 0, 2),
+  };
+}
+
 /**
  * Starts max(counts) isolates (path pinned to optimized, result cache off) and the gateway on a
- * thread of its own, then
- * for each K routes the function to the first K isolates and measures waves of
- * {@link isolatesLevel} requests through the gateway, after two warm-up waves.
+ * thread of its own, then for each K routes the function to the first K isolates and measures
+ * waves of {@link isolatesLevel} requests through the gateway, after two warm-up waves.
  *
  * @throws {RangeError} when a count is not a positive integer or there are no searches.
  */
@@ -89,82 +135,43 @@ export async function runIsolatesSeries(
     },
   });
   const gateway = new GatewayWorker();
-  let url: string;
   try {
     const started = await gateway.ask({
       start: { jwtSecret: keys.jwtSecret, name: spec.name, verifyJwt: spec.verifyJwt },
     });
-    url = `${started.url}/functions/v1/${spec.name}`;
-  } catch (error) {
-    await gateway.close();
-    await Promise.all(isolates.map((p) => p.stop()));
-    throw error;
-  }
-  const headers = { authorization: `Bearer ${keys.anonKey}` };
+    const url = `${started.url}/functions/v1/${spec.name}`;
+    const headers = { authorization: `Bearer ${keys.anonKey}` };
+    let sent = 0;
+    const wave: Wave = async () => {
+      const waveStart = performance.now();
+      const offset = sent;
+      sent += isolatesLevel;
+      const outcomes = await Promise.all(
+        Array.from({ length: isolatesLevel }, async (_, i) => {
+          const t0 = performance.now();
+          const query = searches[(offset + i) % searches.length];
+          const res = await fetch(`${url}?${query}`, { headers });
+          await res.arrayBuffer();
+          const ok = res.status === 200 && res.headers.get("x-search-path") === "optimized";
+          return { ms: performance.now() - t0, ok };
+        }),
+      );
+      return { outcomes, wallMs: performance.now() - waveStart };
+    };
 
-  const wave = async (offset: number) => {
-    const started = performance.now();
-    const outcomes = await Promise.all(
-      Array.from({ length: isolatesLevel }, async (_, i) => {
-        const t0 = performance.now();
-        const res = await fetch(`${url}?${searches[(offset + i) % searches.length]}`, { headers });
-        await res.arrayBuffer();
-        const ok = res.status === 200 && res.headers.get("x-search-path") === "optimized";
-        return { ms: performance.now() - t0, ok };
-      }),
-    );
-    return { outcomes, wallMs: performance.now() - started };
-  };
-
-  try {
     const results: SearchIsolatesResult[] = [];
     const waves = Math.max(5, Math.ceil(requests / isolatesLevel));
     for (const k of counts) {
       await gateway.ask({ ports: isolates.slice(0, k).map((p) => p.port) });
-      for (let w = 0; w < 2; w++) await wave(w * isolatesLevel);
-      const latencies: number[] = [];
-      const perWave: number[] = [];
-      let errors = 0;
-      let wall = 0;
-      for (let w = 0; w < waves; w++) {
-        const before = await searchQueries();
-        const { outcomes, wallMs } = await wave(w * isolatesLevel);
-        perWave.push((await searchQueries()) - before);
-        wall += wallMs;
-        for (const o of outcomes) {
-          latencies.push(o.ms);
-          if (!o.ok) errors++;
-        }
-      }
-      latencies.sort((a, b) => a - b);
-      const result: SearchIsolatesResult = {
-        isolates: k,
-        level: isolatesLevel,
-        waves,
-        requests: latencies.length,
-        errors,
-        queriesPerWave: {
-          median: median(perWave),
-          mean: round(perWave.reduce((a, b) => a + b, 0) / perWave.length, 2),
-          min: Math.min(...perWave),
-          max: Math.max(...perWave),
-        },
-        latencyMs: {
-          p50: round(percentile(latencies, 50)),
-          p95: round(percentile(latencies, 95)),
-          p99: round(percentile(latencies, 99)),
-          mean: round(latencies.reduce((a, b) => a + b, 0) / latencies.length),
-        },
-        requestsPerSecond: round(latencies.length / (wall / 1000)),
-        loadAverage1m: round(Deno.loadavg()[0] ?? 0, 2),
-      };
+      for (let w = 0; w < 2; w++) await wave();
+      const result = await measure(k, waves, wave, searchQueries);
       results.push(result);
       log(
         `optimized  N=${isolatesLevel} over ${k} isolate(s): ` +
           `${result.queriesPerWave.median} queries/wave (max ${result.queriesPerWave.max}), ` +
           `p50 ${result.latencyMs.p50} ms, p95 ${result.latencyMs.p95} ms, ` +
           `${result.requestsPerSecond} req/s, load average ${result.loadAverage1m}` +
-          `${errors ? `, ${errors} errors` : ""}`,
+          `${result.errors ? `, ${result.errors} errors` : ""}`,
       );
     }
     return results;
