@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { maxIsolates } from "./local/function_isolates.ts";
 import {
   parseStackArgs,
   stackStateFile,
@@ -20,7 +21,8 @@ import {
 import type { Stack } from "./local/stack.ts";
 import { localRolloutArgs, runLocalRollout } from "./rollout/local_rollout.ts";
 
-const usage = `Usage: npm start [-- --once] [--port N] [--db-port N] [--seed-flights N]
+const usage =
+  `Usage: npm start [-- --once] [--port N] [--db-port N] [--seed-flights N] [--isolates K]
 
 Starts the local Supabase stack (embedded Postgres 17, migrations, seed, every function behind
 the gateway), rolls the optimized flight-search path out on it
@@ -32,6 +34,8 @@ Options:
   --port N           gateway port (env STACK_PORT)            default 54321
   --db-port N        embedded Postgres port (env STACK_DB_PORT) default 54322
   --seed-flights N   flights to seed into an empty database     default 5000
+  --isolates K       isolates of flight-search, round robin     default 1
+                     (env FLIGHT_SEARCH_ISOLATES; 1..${maxIsolates})
   -h, --help         show this help
 
 Environment: DATABASE_URL (or SUPABASE_DB_URL) uses that Postgres instead of the embedded one;

@@ -13,6 +13,10 @@
  * Each level N is a series of waves: N different searches sent at once, the next wave when all
  * have answered. "Queries per wave" is what the proxy saw for one wave.
  *
+ * Then the isolates series (`--isolates`, scripts/bench/search_isolates.ts): the optimized path
+ * at N=50 over K isolates behind the local gateway, round robin, for each K — each isolate
+ * coalesces only what it receives, so queries per wave grow with K at the same load.
+ *
  * Writes reports/bench/search.json and reports/bench/search.md (git-ignored) and prints the
  * markdown.
  *
@@ -34,6 +38,9 @@ import { ensureSupabaseRoles } from "../local/supabase_roles.ts";
 import { seedDatabase } from "../seed/seed.ts";
 import { searchConfig } from "../../supabase/functions/flight-search/config.ts";
 import { benchCommand, type BenchTarget, finiteOrNull } from "./bench_run.ts";
+import { median, percentile } from "./percentile.ts";
+import { isolatesLevel, renderIsolatesMarkdown, runIsolatesSeries } from "./search_isolates.ts";
+import { maxIsolates } from "../local/function_isolates.ts";
 import {
   queriesPerRequest,
   type SearchContender as Contender,
@@ -51,6 +58,9 @@ Options:
   --levels LIST      concurrency levels, comma-separated            default 1,5,10,50,200
   --requests N       requests per level and contender (≥ 5 waves)   default 600
   --seed-flights N   flights in the benchmark database              default 20000
+  --isolates LIST    the optimized path at N=50 over K isolates     default 1,2,4
+                     behind the gateway, round robin, for each K
+                     (comma-separated, 1..${maxIsolates}; "none" skips it)
   --out DIR          where search.json and search.md go             default reports/bench
   -h, --help
 
@@ -69,6 +79,18 @@ const optionsSchema = z.object({
   }),
   requests: z.coerce.number().int().min(1).max(100_000).default(600),
   seedFlights: z.coerce.number().int().min(1000).max(2_000_000).default(20_000),
+  isolates: z.string().default("1,2,4").transform((text, ctx) => {
+    if (text.trim() === "none") return [];
+    const counts = text.split(",").map((p) => Number(p.trim()));
+    if (counts.some((k) => !Number.isInteger(k) || k < 1 || k > maxIsolates)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected integers 1..${maxIsolates}, comma-separated, or "none"`,
+      });
+      return z.NEVER;
+    }
+    return counts;
+  }),
   out: z.string().min(1).default(`${repoRoot}/reports/bench`),
   help: z.boolean().default(false),
 });
@@ -82,6 +104,7 @@ function parseOptions(args: string[]): BenchOptions {
       levels: { type: "string" },
       requests: { type: "string" },
       "seed-flights": { type: "string" },
+      isolates: { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -92,6 +115,7 @@ function parseOptions(args: string[]): BenchOptions {
     levels: values.levels,
     requests: values.requests,
     seedFlights: values["seed-flights"],
+    isolates: values.isolates,
     out: values.out,
     help: values.help,
   });
@@ -146,16 +170,6 @@ function countQueries(stats: ProxyStats): { search: number; other: number } {
     else other += n;
   }
   return { search, other };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank]!;
-}
-
-function median(values: number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
 }
 
 type Target = BenchTarget;
@@ -244,7 +258,7 @@ async function main(): Promise<number> {
     const fnConfig = searchConfig();
 
     // 4. Distinct searches that find flights: the busiest route-dates.
-    const maxLevel = Math.max(...options.levels);
+    const maxLevel = Math.max(...options.levels, options.isolates.length ? isolatesLevel : 1);
     const legs = await sql<{ origin: string; destination: string; date: string }[]>`
       select origin, destination, departure_date::text as date
         from public.flights group by 1, 2, 3
@@ -339,7 +353,18 @@ async function main(): Promise<number> {
       }
     }
 
-    // 6. Targets from the issue, judged on the numbers above.
+    // 6. The optimized path over K isolates behind the gateway: each coalesces on its own.
+    const isolates = options.isolates.length === 0 ? undefined : await runIsolatesSeries({
+      spec,
+      dbUrl: proxyUrl.toString(),
+      counts: options.isolates,
+      requests: options.requests,
+      searches,
+      searchQueries: async () => countQueries(await proxy.stats()).search,
+      log,
+    });
+
+    // 7. Targets from the issue, judged on the numbers above.
     const at = (c: Contender, level: number) => searchResultAt({ results }, c, level);
     const targets: Target[] = [];
     const batchLevels = options.levels.filter((l) => l <= fnConfig.coalescing.maxBatchSize);
@@ -442,8 +467,11 @@ async function main(): Promise<number> {
         client: "one Deno process, fetch, direct to each function isolate's port",
         peer:
           "dataloader 2.2.3, one loader per isolate, default scheduling and batch size, cache: false",
+        isolates:
+          `optimized path at N=${isolatesLevel} over K isolates started alike, through the local gateway (round robin, on its own thread), 2 warm-up waves per K`,
       },
       results,
+      isolates,
       targets,
     });
     await Deno.mkdir(options.out, { recursive: true });
@@ -511,6 +539,7 @@ function renderMarkdown(report: SearchReport): string {
       } |`,
     );
   }
+  lines.push(...renderIsolatesMarkdown(report.isolates));
   lines.push("", "## Targets (issue 3)", "", "| target | goal | measured | |", "|---|---|---|---|");
   for (const t of targets) {
     lines.push(`| ${t.name} | ${t.goal} | ${t.measured} | ${t.met ? "met" : "**missed**"} |`);

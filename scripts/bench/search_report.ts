@@ -45,6 +45,36 @@ export const searchLevelResultSchema = z.object({
 /** One contender at one level. */
 export type SearchLevelResult = z.output<typeof searchLevelResultSchema>;
 
+/** zod schema of the optimized path at one level over K isolates behind the gateway. */
+export const searchIsolatesResultSchema = z.object({
+  /** Isolates of flight-search the gateway spread each wave over, round robin. */
+  isolates: z.number().int().positive(),
+  /** Concurrent requests per wave (over all isolates). */
+  level: z.number().int().positive(),
+  waves: z.number().int().positive(),
+  requests: z.number().int().positive(),
+  /** Requests not answered 200 by the optimized path. */
+  errors: count,
+  /** Search queries per wave over every isolate, counted by the latency proxy. */
+  queriesPerWave: z.object({
+    median: z.number().nonnegative(),
+    mean: z.number().nonnegative(),
+    min: count,
+    max: count,
+  }),
+  /** Client-observed, through the gateway. */
+  latencyMs: z.object({ p50: ms, p95: ms, p99: ms, mean: ms }),
+  requestsPerSecond: z.number().nonnegative(),
+  /**
+   * The machine's 1-minute load average when this K finished: K isolates share its cores with
+   * Postgres, the proxy, the gateway and the client, so latency is read against it.
+   */
+  loadAverage1m: z.number().nonnegative().optional(),
+});
+
+/** The optimized path over K isolates at one level. */
+export type SearchIsolatesResult = z.output<typeof searchIsolatesResultSchema>;
+
 /** zod schema of reports/bench/search.json. */
 export const searchReportSchema = z.object({
   meta: benchRunSchema,
@@ -66,6 +96,8 @@ export const searchReportSchema = z.object({
   /** How the run was set up, in words (path selection, cache, query counting, client, peer). */
   method: z.record(z.string(), z.string()),
   results: z.array(searchLevelResultSchema).min(1),
+  /** The optimized path over 1..K isolates behind the gateway; absent in older reports. */
+  isolates: z.array(searchIsolatesResultSchema).optional(),
   targets: z.array(benchTargetSchema),
 });
 

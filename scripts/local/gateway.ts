@@ -1,17 +1,25 @@
 /**
  * The local API gateway: `http://127.0.0.1:54321/functions/v1/<name>` routed to each function's
  * isolate, with JWT verification where config.toml says `verify_jwt = true`, as Supabase's
- * gateway does.
+ * gateway does. A function served by several isolates gets its requests round robin over the
+ * ones that are running, as a hosted project spreads them over its isolates.
  *
  * @module
  */
 import { jwtVerify } from "jose";
+import { RoundRobin } from "./round_robin.ts";
+
+/** One isolate of a function: its loopback port and whether it still runs. */
+export interface Upstream {
+  port: number;
+  alive(): boolean;
+}
 
 /** Where the gateway finds a function and whether it checks JWTs. */
 export interface Route {
-  port: number;
   verifyJwt: boolean;
-  alive(): boolean;
+  /** The function's isolates (at least one), used round robin. */
+  upstreams: readonly Upstream[];
 }
 
 /** Options for {@link startGateway}. */
@@ -79,6 +87,13 @@ export async function checkJwt(req: Request, secret: Uint8Array): Promise<Respon
 export function startGateway(options: GatewayOptions): Gateway {
   const { port, jwtSecret, routes, upstreamTimeoutMs = 60_000 } = options;
   const secret = new TextEncoder().encode(jwtSecret);
+  // Per function name, not per Route object: a restart swaps the route but keeps the turn.
+  const cursors = new Map<string, RoundRobin>();
+  const pick = (name: string, route: Route): Upstream | undefined => {
+    let cursor = cursors.get(name);
+    if (!cursor) cursors.set(name, cursor = new RoundRobin());
+    return cursor.next(route.upstreams, (u) => u.alive());
+  };
 
   const handler = async (req: Request): Promise<Response> => {
     const url = new URL(req.url);
@@ -99,7 +114,8 @@ export function startGateway(options: GatewayOptions): Gateway {
       const denied = await checkJwt(req, secret);
       if (denied) return denied;
     }
-    if (!route.alive()) {
+    const upstream = pick(name, route);
+    if (!upstream) {
       return errorJson(503, "function_unavailable", `function '${name}' is not running`);
     }
 
@@ -107,7 +123,7 @@ export function startGateway(options: GatewayOptions): Gateway {
     for (const [key, value] of req.headers) if (!hopByHop.has(key)) headers.set(key, value);
     headers.set("x-forwarded-host", url.host);
     headers.set("x-forwarded-proto", url.protocol.replace(":", ""));
-    const target = `http://127.0.0.1:${route.port}/${name}${match[2] ?? ""}${url.search}`;
+    const target = `http://127.0.0.1:${upstream.port}/${name}${match[2] ?? ""}${url.search}`;
     // req.signal aborts only when the client goes away (deno.json opts in to Deno's
     // no-legacy-abort: without it the signal also fired after every successful response).
     const signal = AbortSignal.any([req.signal, AbortSignal.timeout(upstreamTimeoutMs)]);

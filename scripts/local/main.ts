@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { EmbeddedPostgresError } from "./embedded_postgres.ts";
+import { maxIsolates } from "./function_isolates.ts";
 import { MigrationError } from "./migrate.ts";
 import { localStateDir } from "./paths.ts";
 import { PortInUseError } from "./ports.ts";
@@ -21,6 +22,8 @@ Options:
   --port N           gateway port (env STACK_PORT)            default 54321
   --db-port N        embedded Postgres port (env STACK_DB_PORT) default 54322
   --seed-flights N   flights to seed into an empty database     default 5000
+  --isolates K       isolates of flight-search, round robin     default 1
+                     (env FLIGHT_SEARCH_ISOLATES; 1..${maxIsolates})
   --once             exit once the stack is ready (smoke check)
   -h, --help         show this help
 
@@ -31,6 +34,7 @@ const optionsSchema = z.object({
   port: port.default(54321),
   dbPort: port.default(54322),
   seedFlights: z.coerce.number().int().min(0).max(5_000_000).default(5000),
+  isolates: z.coerce.number().int().min(1).max(maxIsolates).default(1),
   once: z.boolean().default(false),
   help: z.boolean().default(false),
 });
@@ -56,6 +60,7 @@ export function parseStackArgs(
         port: { type: "string" },
         "db-port": { type: "string" },
         "seed-flights": { type: "string" },
+        isolates: { type: "string" },
         once: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -69,6 +74,7 @@ export function parseStackArgs(
     port: values.port ?? env.STACK_PORT,
     dbPort: values["db-port"] ?? env.STACK_DB_PORT,
     seedFlights: values["seed-flights"],
+    isolates: values.isolates ?? env.FLIGHT_SEARCH_ISOLATES,
     once: values.once,
     help: values.help,
   });
@@ -78,6 +84,7 @@ export function parseStackArgs(
       port: "--port",
       dbPort: "--db-port",
       seedFlights: "--seed-flights",
+      isolates: "--isolates (or FLIGHT_SEARCH_ISOLATES)",
     }[String(issue?.path[0])] ??
       String(issue?.path[0]);
     throw new UsageError(`${flag}: ${issue?.message}`);
@@ -146,6 +153,7 @@ export async function startFromCli(
       port: options.port,
       dbPort: options.dbPort,
       seedFlights: options.seedFlights,
+      isolates: { "flight-search": options.isolates },
       log: (line) => console.log(`• ${line}`),
       onFunctionLog: (name, line) => console.log(`  [${name}] ${line}`),
       ...extra,

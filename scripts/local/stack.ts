@@ -11,7 +11,8 @@ import postgres from "postgres";
 import { seedDatabase } from "../seed/seed.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded_postgres.ts";
 import { discoverFunctions } from "./functions_config.ts";
-import { type FunctionProcess, startFunction } from "./function_process.ts";
+import type { FunctionProcess } from "./function_process.ts";
+import { checkIsolateCounts, startIsolates } from "./function_isolates.ts";
 import { type Gateway, type Route, startGateway } from "./gateway.ts";
 import { apiKeys, defaultJwtSecret } from "./keys.ts";
 import { pushMigrations } from "./migrate.ts";
@@ -38,6 +39,11 @@ export interface StackOptions {
   seedFlights?: number | false;
   /** Serve only these functions. @default all of supabase/functions/ */
   functions?: string[];
+  /**
+   * Isolates per function, e.g. `{ "flight-search": 4 }`: each its own process with its own
+   * module state, the gateway sending requests to them round robin. @default 1 for every function
+   */
+  isolates?: Readonly<Record<string, number>>;
   /** Extra environment for every function (on top of what hosted Supabase sets). */
   env?: Record<string, string>;
   /** Folder holding supabase/ (migrations, functions, config.toml). @default the repository root */
@@ -94,9 +100,11 @@ export interface Stack {
   readonly metricsBearerToken: string;
   /** The Upstash REST URL given to the functions; undefined when the stack runs L1-only. */
   readonly upstashUrl: string | undefined;
-  /** The isolate of a function, e.g. to read its log tail in a failing test. */
+  /** The (first) isolate of a function, e.g. to read its log tail in a failing test. */
   functionProcess(name: string): FunctionProcess | undefined;
-  /** Restarts one function's isolate (fresh module state, same environment). */
+  /** Every isolate of a function, in the gateway's round-robin order; empty when not served. */
+  functionProcesses(name: string): readonly FunctionProcess[];
+  /** Restarts one function's isolates (fresh module state, same environment). */
   restartFunction(name: string, env?: Record<string, string>): Promise<void>;
   /** Stops functions, gateway and (when embedded) Postgres. Idempotent. */
   stop(): Promise<void>;
@@ -137,6 +145,7 @@ async function isEmpty(url: string): Promise<boolean> {
  *
  * @throws {PortInUseError} when the gateway or database port is taken (nothing left running).
  * @throws {MigrationError} when `supabase db push` fails (with the CLI's output).
+ * @throws {RangeError} when an isolate count is not an integer 1..`maxIsolates` or names no served function.
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const {
@@ -159,6 +168,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     "API gateway",
     "Is another `npm start` running? Stop it, or set STACK_PORT.",
   );
+  const isolates = options.isolates ?? {};
+  checkIsolateCounts(isolates);
   const metricsBearerToken = options.metricsBearerToken ?? randomSecret();
   if (metricsBearerToken.length < 32) {
     throw new RangeError("startStack metricsBearerToken: expected at least 32 characters");
@@ -166,14 +177,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const keys = await apiKeys(jwtSecret);
   const stoppers: Array<() => Promise<void>> = [];
   const killers: Array<() => void> = [];
-  const processes = new Map<string, FunctionProcess>();
+  const processes = new Map<string, FunctionProcess[]>();
   const routes = new Map<string, Route>();
   let gateway: Gateway | undefined;
   let pg: EmbeddedPostgres | undefined;
 
   const stopAll = async () => {
     await gateway?.stop().catch(() => {});
-    await Promise.all([...processes.values()].map((p) => p.stop()));
+    await Promise.all([...processes.values()].flat().map((p) => p.stop()));
     for (const stop of stoppers.reverse()) await stop().catch(() => {});
     await pg?.stop();
   };
@@ -275,26 +286,32 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       if (unknown.length > 0) throw new Error(`no such function: ${unknown.join(", ")}`);
       specs = specs.filter((s) => wanted.has(s.name));
     }
+    checkIsolateCounts(isolates, specs.map((s) => s.name));
     const started = await Promise.allSettled(
-      specs.map((spec) =>
-        startFunction(spec, { env: functionEnv, onLog: onFunctionLog, detached })
-      ),
+      specs.map(async (spec) => {
+        const procs = await startIsolates(spec, isolates[spec.name] ?? 1, {
+          env: functionEnv,
+          onLog: onFunctionLog,
+          detached,
+        });
+        processes.set(spec.name, procs);
+      }),
     );
-    for (const result of started) {
-      if (result.status === "fulfilled") processes.set(result.value.name, result.value);
-    }
     const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
     for (const spec of specs) {
-      const proc = processes.get(spec.name)!;
-      routes.set(spec.name, {
-        port: proc.port,
-        verifyJwt: spec.verifyJwt,
-        alive: () => proc.alive(),
-      });
+      routes.set(spec.name, { verifyJwt: spec.verifyJwt, upstreams: processes.get(spec.name)! });
     }
     gateway = startGateway({ port, jwtSecret: keys.jwtSecret, routes });
-    log(`Functions: ${specs.map((s) => `${s.name}${s.verifyJwt ? "" : " (no JWT)"}`).join(", ")}`);
+    log(
+      `Functions: ${
+        specs.map((s) =>
+          `${s.name}${s.verifyJwt ? "" : " (no JWT)"}${
+            (isolates[s.name] ?? 1) > 1 ? ` (${isolates[s.name]} isolates, round robin)` : ""
+          }`
+        ).join(", ")
+      }`,
+    );
 
     let stopping: Promise<void> | undefined;
     return {
@@ -308,26 +325,27 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       // extraEnv may replace it (a test pinning its own scrape token): expose what functions got.
       metricsBearerToken: functionEnv.METRICS_BEARER_TOKEN!,
       upstashUrl: upstashEnv.UPSTASH_REDIS_REST_URL,
-      functionProcess: (name) => processes.get(name),
+      functionProcess: (name) => processes.get(name)?.[0],
+      functionProcesses: (name) => [...(processes.get(name) ?? [])],
       async restartFunction(name, env = {}) {
         const spec = specs.find((s) => s.name === name);
         const old = processes.get(name);
         if (!spec || !old) throw new Error(`no such function: ${name}`);
-        await old.stop();
-        const proc = await startFunction(spec, {
+        await Promise.all(old.map((p) => p.stop()));
+        const procs = await startIsolates(spec, old.length, {
           env: { ...functionEnv, ...env },
           onLog: onFunctionLog,
           detached,
         });
-        processes.set(name, proc);
-        routes.set(name, { port: proc.port, verifyJwt: spec.verifyJwt, alive: () => proc.alive() });
+        processes.set(name, procs);
+        routes.set(name, { verifyJwt: spec.verifyJwt, upstreams: procs });
       },
       stop() {
         stopping ??= stopAll();
         return stopping;
       },
       killSync() {
-        for (const proc of processes.values()) proc.killSync();
+        for (const proc of [...processes.values()].flat()) proc.killSync();
         for (const kill of killers) kill();
         pg?.killSync();
       },

@@ -138,6 +138,46 @@ function targetsTable(targets: BenchTarget[]): Table {
   };
 }
 
+/**
+ * The optimized path over K isolates (bench:search's isolates series), when the report has it:
+ * each isolate coalesces alone, so queries per request grow with K at the same load.
+ */
+function isolatesTables(bench: SearchReport): Table[] {
+  const series = bench.isolates ?? [];
+  if (series.length === 0) return [];
+  const one = series.find((r) => r.isolates === 1);
+  return [{
+    caption: `Optimized path at N=${series[0]!.level} over K isolates behind the gateway ` +
+      "(round robin): each isolate coalesces only the requests it receives",
+    columns: [
+      "Isolates",
+      "Requests",
+      "Errors",
+      "Queries/wave",
+      "Queries/request",
+      "Queries vs 1 isolate",
+      "p50 ms",
+      "p95 ms",
+      "req/s",
+      "Load average (1 min)",
+    ],
+    rows: series.map((r) => [
+      String(r.isolates),
+      fmtNum(r.requests),
+      fmtNum(r.errors),
+      fmtNum(r.queriesPerWave.mean, 2),
+      fmtNum(queriesPerRequest(r), 2),
+      fmtRatio(
+        one && one.queriesPerWave.mean > 0 ? r.queriesPerWave.mean / one.queriesPerWave.mean : null,
+      ),
+      fmtMs(r.latencyMs.p50),
+      fmtMs(r.latencyMs.p95),
+      fmtNum(r.requestsPerSecond, 1),
+      fmtNum(r.loadAverage1m, 2),
+    ]),
+  }];
+}
+
 function searchSection(input: Input<SearchReport>): Section {
   const base = {
     id: "search-bench",
@@ -214,6 +254,7 @@ function searchSection(input: Input<SearchReport>): Section {
       ]];
     }),
   }, targetsTable(bench.targets)];
+  tables.push(...isolatesTables(bench));
   const labels = levels.map(String);
   const latencyChart = (stat: "p50" | "p95" | "p99"): ChartSpec => ({
     id: `search-${stat}`,

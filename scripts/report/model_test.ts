@@ -1,5 +1,5 @@
 // Renderer inputs below are made up to exercise the arithmetic; they are never shown as results.
-import { assert, assertEquals, assertStringIncludes } from "../../tests/support/assert.ts";
+import { assertEquals, assertStringIncludes } from "../../tests/support/assert.ts";
 import { evaluate, loadSla } from "../sla/sla.ts";
 import { kmsReportSchema } from "../bench/kms_report.ts";
 import { searchReportSchema } from "../bench/search_report.ts";
@@ -115,6 +115,50 @@ Deno.test("buildReport() marks every section not run when reports/ is empty", ()
   assertStringIncludes(md, "not run: r/bench/search.json not found — run `deno task bench:search`");
   assertStringIncludes(md, "invalid: r/bench/kms.json: results: required");
   assertStringIncludes(md, "Generated 2026-11-22T12:00:00.000Z on Test CPU, 2 cores, 24.0 GiB");
+});
+
+Deno.test("buildReport() adds the isolates series of bench:search when the report has one", () => {
+  const isolate = (k: number, queries: number, p95: number) => ({
+    isolates: k,
+    level: 50,
+    waves: 12,
+    requests: 600,
+    errors: 0,
+    queriesPerWave: { median: queries, mean: queries, min: queries, max: queries },
+    latencyMs: { p50: p95 - 10, p95, p99: p95 + 5, mean: p95 - 8 },
+    requestsPerSecond: 300,
+  });
+  const withIsolates = searchReportSchema.parse({
+    ...search,
+    isolates: [isolate(1, 3, 40), isolate(2, 6, 42), isolate(4, 12, 45)],
+  });
+  const model = buildReport(
+    {
+      search: { status: "ok", path: "s.json", data: withIsolates },
+      kms: { status: "missing" as const, path: "k.json" },
+      loads: [],
+    },
+    sla,
+    context,
+  );
+  const tables = model.sections[0]!.tables;
+  assertEquals(tables.length, 4);
+  assertEquals(tables[3]!.rows.map((r) => [r[0], r[3], r[4], r[5], r[7]]), [
+    ["1", "3.00", "0.06", "1.0×", "40.0"],
+    ["2", "6.00", "0.12", "2.0×", "42.0"],
+    ["4", "12.00", "0.24", "4.0×", "45.0"],
+  ]);
+  // Older reports without the series keep their three tables.
+  const without = buildReport(
+    {
+      search: { status: "ok", path: "s.json", data: search },
+      kms: { status: "missing" as const, path: "k.json" },
+      loads: [],
+    },
+    sla,
+    context,
+  );
+  assertEquals(without.sections[0]!.tables.length, 3);
 });
 
 Deno.test("buildReport() derives per-request queries, ratios and KMS reuse from the inputs", () => {
