@@ -20,10 +20,14 @@ const opts = { sanitizeResources: false, sanitizeOps: false };
 /** Cache options as a function isolate would build them from its environment. */
 function isolateOptions(url: string, token: string, extra: TwoTierCacheOptions = {}) {
   return {
-    ...cacheOptionsFromEnv({ UPSTASH_REDIS_REST_URL: url, UPSTASH_REDIS_REST_TOKEN: token }),
+    // The default timeout (50 ms) suits production; a loaded CI box needs more room for a real
+    // answer. Set through the environment so the client's own abort signal gets it too.
+    ...cacheOptionsFromEnv({
+      UPSTASH_REDIS_REST_URL: url,
+      UPSTASH_REDIS_REST_TOKEN: token,
+      CACHE_L2_TIMEOUT_MS: "2000",
+    }),
     prefix: `t-${crypto.randomUUID()}`,
-    // The default timeout suits production; a loaded CI box needs more room for a real answer.
-    l2TimeoutMs: 2_000,
     log: () => {},
     ...extra,
   };
