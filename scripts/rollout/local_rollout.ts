@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import type { LoadSummary } from "../load/summary.ts";
 import { runScenario } from "../load/driver.ts";
 import { generateReport } from "../report/report.ts";
-import { repoRoot } from "../local/paths.ts";
+import { reportsDir as defaultReportsDir } from "../local/paths.ts";
 import { driverTester, findOnPath, k6Tester, type RunScenario } from "./load_testers.ts";
 import type { LocalStack } from "./local_stack.ts";
 import { parseRolloutArgs } from "./options.ts";
@@ -37,7 +37,10 @@ export interface LocalRolloutOptions {
   signal?: AbortSignal;
   /** @default console.log */
   print?: (line: string) => void;
-  /** Holds load/ (the phase-3 summary), deployments/ and the rendered report. @default reports */
+  /**
+   * Holds load/ (the phase-3 summary and routes), deployments/ and the rendered report.
+   * @default REPORTS_DIR, else reports
+   */
   reportsDir?: string;
   /** Extra rollout dependencies (tests). */
   deps?: Partial<RolloutDeps>;
@@ -74,7 +77,7 @@ export async function runLocalRollout(
   const {
     signal,
     print = (line: string) => console.log(line),
-    reportsDir = `${repoRoot}/reports`,
+    reportsDir = defaultReportsDir,
     deps = {},
   } = options;
   const parsed = parseRolloutArgs(localRolloutArgs);
@@ -84,7 +87,9 @@ export async function runLocalRollout(
     print,
     localStack: stack,
     reportsDir: `${reportsDir}/deployments`,
-    performanceTest: k6 ? k6Tester(k6) : driverTester(savingRunScenario(`${reportsDir}/load`)),
+    performanceTest: k6
+      ? k6Tester(k6, { reportsDir, keepSummary: true })
+      : driverTester(savingRunScenario(`${reportsDir}/load`)),
     traffic: driverTraffic(),
     ...(signal ? { signal } : {}),
     ...deps,
