@@ -222,6 +222,7 @@ export async function runScenario(options: DriverOptions): Promise<LoadSummary> 
       seed,
       duplication: workload.duplication,
       phaseCount: workload.phases.length,
+      sessions: workload.sessions,
       routes,
       timeoutS: opts.timeoutS,
       runs,

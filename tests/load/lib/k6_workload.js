@@ -132,6 +132,9 @@ export function k6Workload(name, inputs) {
   /** @type {Record<string, Phase>} */
   const phaseByName = {};
   for (const phase of workload.phases) phaseByName[phase.name] = phase;
+  // k6's own --vus/--duration/--iterations replace the scenarios with one named `default`: it
+  // sends the first phase's search mix (its per-phase thresholds then see nothing, and fail).
+  const firstPhase = /** @type {Phase} */ (workload.phases[0]);
 
   const metrics = {
     serverErrors: new Rate(metricNames.serverErrors),
@@ -183,7 +186,7 @@ export function k6Workload(name, inputs) {
 
   /** @param {{ routes: Route[], seed: number }} data */
   function iteration(data) {
-    const phase = /** @type {Phase} */ (phaseByName[exec.scenario.name]);
+    const phase = phaseByName[exec.scenario.name] || firstPhase;
     const mix = {
       routes: data.routes,
       duplication: workload.duplication,
@@ -192,7 +195,14 @@ export function k6Workload(name, inputs) {
     };
     const search = searchFor(mix, phase.index, exec.scenario.iterationInTest);
     const res = http.post(url, JSON.stringify(searchBody(search)), {
-      headers: requestHeaders(anonKey, sessionId(data.seed, exec.vu.idInTest)),
+      headers: requestHeaders(
+        anonKey,
+        sessionId(
+          data.seed,
+          exec.vu.idInTest,
+          workload.sessions === "request" ? exec.scenario.iterationInTest : undefined,
+        ),
+      ),
       tags: { name: "flight-search" },
     });
     const c = classify(res.status, headerLookup(res.headers));
