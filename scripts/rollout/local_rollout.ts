@@ -14,7 +14,7 @@ import { driverTester, findOnPath, k6Tester, type RunScenario } from "./load_tes
 import type { LocalStack } from "./local_stack.ts";
 import { parseRolloutArgs } from "./options.ts";
 import { type RolloutDeps, type RolloutResult, runRollout } from "./rollout.ts";
-import { driverTraffic } from "./synthetic_traffic.ts";
+import { driverTraffic, withPaymentTraffic } from "./synthetic_traffic.ts";
 
 /**
  * The command line of the local rollout: the steps of the issue, windows short enough for a
@@ -71,7 +71,10 @@ function savingRunScenario(dir: string, run: RunScenario = runScenario): RunScen
  * renders the HTML report. Never throws for a deploy that went wrong: see `result.exitCode`.
  */
 export async function runLocalRollout(
-  stack: LocalStack,
+  stack: LocalStack & {
+    /** With the stack's JWT secret, the monitoring traffic also saves and reveals cards. */
+    jwtSecret?: string;
+  },
   options: LocalRolloutOptions = {},
 ): Promise<LocalRolloutOutcome> {
   const {
@@ -90,7 +93,12 @@ export async function runLocalRollout(
     performanceTest: k6
       ? k6Tester(k6, { reportsDir, keepSummary: true })
       : driverTester(savingRunScenario(`${reportsDir}/load`)),
-    traffic: driverTraffic(),
+    traffic: stack.jwtSecret
+      ? withPaymentTraffic(driverTraffic(), {
+        jwtSecret: stack.jwtSecret,
+        serviceRoleKey: stack.serviceRoleKey,
+      }, print)
+      : driverTraffic(),
     ...(signal ? { signal } : {}),
     ...deps,
   });

@@ -7,6 +7,7 @@
 import { SignJWT } from "jose";
 import { startKmsServer } from "../../scripts/local/kms_server.ts";
 import { startStack } from "../../scripts/local/stack.ts";
+import { runPaymentTraffic } from "../../scripts/rollout/payment_traffic.ts";
 import { metricNames } from "../../supabase/functions/metrics/exposition.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { testDatabase } from "../support/database.ts";
@@ -131,6 +132,48 @@ Deno.test(
       assertEquals(sample(metricNames.kmsDataKeyHits), totals!.kms_data_key_hits);
       assertEquals(sample(metricNames.kmsDataKeyMisses), totals!.kms_data_key_misses);
       assert(!logs.join("\n").includes(card.number), "no card number in the isolates' output");
+    } finally {
+      await stack.stop();
+      await kms.stop();
+      await db.drop();
+    }
+  },
+);
+
+Deno.test(
+  "runPaymentTraffic() saves, reveals and deletes cards through the stack until its window ends; the KMS counts land in the monitoring table",
+  opts,
+  async () => {
+    const db = await testDatabase({ seeded: false });
+    const kms = await startKmsServer({ https: true });
+    const stack = await startStack({
+      databaseUrl: db.url,
+      port: 0,
+      seedFlights: false,
+      functions: ["payment-methods"],
+      env: kms.env,
+    });
+    try {
+      const counts = await runPaymentTraffic(
+        { apiUrl: stack.url, jwtSecret: stack.jwtSecret, serviceRoleKey: stack.serviceRoleKey },
+        { durationMs: 1500, signal: new AbortController().signal },
+      );
+      assert(counts.created > 0, JSON.stringify(counts));
+      assertEquals(counts.failed, 0);
+      assertEquals(counts.revealed, counts.created);
+      assertEquals(counts.deleted, counts.created);
+      const [left] = await db.sql<{ n: number }[]>`
+        select count(*)::int as n from public.payment_methods`;
+      assertEquals(left!.n, 0, "every card it saved it deleted");
+      let kmsRequests = 0;
+      for (let attempt = 0; attempt < 50 && kmsRequests < kms.requests(); attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const [row] = await db.sql<{ n: number }[]>`
+          select coalesce(sum(kms_requests), 0)::int as n from monitoring.function_metrics
+          where function_name = 'payment-methods'`;
+        kmsRequests = row!.n;
+      }
+      assertEquals(kmsRequests, kms.requests());
     } finally {
       await stack.stop();
       await kms.stop();
