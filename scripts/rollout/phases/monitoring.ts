@@ -47,7 +47,10 @@ function checkLine(check: Check, failures: number, threshold: number): string {
     `errors ${v("error_rate")}, p95 ${v("latency_p95_ms")} ms, cache hit ${
       v("cache_hit_ratio")
     }, ` +
-    `db q/s ${v("db_query_rate_per_s")}, KMS reuse ${v("kms_reuse_ratio")}` +
+    `db q/s ${v("db_query_rate_per_s")} (q/req opt÷legacy ${
+      check.metrics.find((x) => x.metric === "db_queries_per_request_vs_legacy")?.optimized
+        ?.toFixed(2) ?? "–"
+    }), KMS reuse ${v("kms_reuse_ratio")}` +
     (check.notes.length > 0 ? ` — ${check.notes.join("; ")}` : "");
 }
 
