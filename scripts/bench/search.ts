@@ -28,7 +28,7 @@ import { discoverFunctions } from "../local/functions_config.ts";
 import { apiKeys } from "../local/keys.ts";
 import type { ProxyStats } from "../local/latency_proxy.ts";
 import { pushMigrations } from "../local/migrate.ts";
-import { repoRoot } from "../local/paths.ts";
+import { reportsDir } from "../local/paths.ts";
 import { freePort } from "../local/ports.ts";
 import { ensureSupabaseRoles } from "../local/supabase_roles.ts";
 import { seedDatabase } from "../seed/seed.ts";
@@ -51,7 +51,7 @@ Options:
   --levels LIST      concurrency levels, comma-separated            default 1,5,10,50,200
   --requests N       requests per level and contender (≥ 5 waves)   default 600
   --seed-flights N   flights in the benchmark database              default 20000
-  --out DIR          where search.json and search.md go             default reports/bench
+  --out DIR          where search.json and search.md go             default $REPORTS_DIR/bench, else reports/bench
   -h, --help
 
 Environment: DATABASE_URL runs it in a scratch database on that server instead of an embedded
@@ -69,7 +69,7 @@ const optionsSchema = z.object({
   }),
   requests: z.coerce.number().int().min(1).max(100_000).default(600),
   seedFlights: z.coerce.number().int().min(1000).max(2_000_000).default(20_000),
-  out: z.string().min(1).default(`${repoRoot}/reports/bench`),
+  out: z.string().min(1).default(`${reportsDir}/bench`),
   help: z.boolean().default(false),
 });
 type BenchOptions = z.output<typeof optionsSchema>;

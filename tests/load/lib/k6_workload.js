@@ -12,7 +12,7 @@
  * LOAD_ROUTES (JSON), else routes are derived from flights read through the REST API;
  * LOAD_DURATION, LOAD_VUS, LOAD_RATE, LOAD_SEED (overrides); LOAD_GATE_LEVEL
  * (warning|critical|rollback, default rollback); SUMMARY_FILE (default
- * reports/load/<workload>.json, relative to where k6 runs).
+ * $REPORTS_DIR/load/<workload>.json, REPORTS_DIR defaulting to reports, relative to where k6 runs).
  *
  * @module
  */
@@ -127,7 +127,7 @@ export function k6Workload(name, inputs) {
     : env.LOAD_ROUTES
     ? parseRoutes(JSON.parse(env.LOAD_ROUTES), "LOAD_ROUTES")
     : null;
-  const summaryFile = env.SUMMARY_FILE || `reports/load/${name}.json`;
+  const summaryFile = env.SUMMARY_FILE || `${env.REPORTS_DIR || "reports"}/load/${name}.json`;
   const url = baseUrl + functionPath;
   /** @type {Record<string, Phase>} */
   const phaseByName = {};
