@@ -95,11 +95,8 @@ running.stack = stack;
 if (controller.signal.aborted) await stopAndExit(interruptedExit);
 
 console.log(`\nRolling the optimized path out: ${localRolloutArgs.join(" ")}\n`);
-const reportsDir = Deno.env.get("REPORTS_DIR");
-const { result } = await runLocalRollout(stack, {
-  signal: controller.signal,
-  ...(reportsDir ? { reportsDir } : {}),
-});
+// REPORTS_DIR (scripts/local/paths.ts) is where every writer puts its reports.
+const { result } = await runLocalRollout(stack, { signal: controller.signal });
 if (controller.signal.aborted) await stopAndExit(interruptedExit);
 if (options.once) await stopAndExit(result.exitCode);
 

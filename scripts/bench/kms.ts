@@ -55,7 +55,7 @@ import { type KmsConfig, kmsConfig } from "../../supabase/functions/_shared/kms/
 import { KmsKeyring } from "../../supabase/functions/_shared/kms/kms_keyring.ts";
 import { describeMachine, machineInfo } from "../load/machine.ts";
 import { type KmsServer, startKmsServer } from "../local/kms_server.ts";
-import { repoRoot } from "../local/paths.ts";
+import { reportsDir } from "../local/paths.ts";
 import { benchCommand, type BenchTarget, finiteOrNull } from "./bench_run.ts";
 import {
   type KmsReport as Report,
@@ -71,7 +71,7 @@ const usage = `Usage: deno task bench:kms [options]
   --max-messages N    data-key cache: messages per data key                 default 100
   --warmup N          unmeasured operations per scenario first (JIT, loading) default 20
   --no-https          plain HTTP to the endpoint
-  --out DIR           where kms.json and kms.md go                          default reports/bench
+  --out DIR           where kms.json and kms.md go                          default $REPORTS_DIR/bench, else reports/bench
   -h, --help`;
 
 const optionsSchema = z.object({
@@ -81,7 +81,7 @@ const optionsSchema = z.object({
   maxMessages: z.coerce.number().int().min(1).max(1_000_000).default(100),
   warmup: z.coerce.number().int().min(0).max(10_000).default(20),
   https: z.boolean().default(true),
-  out: z.string().min(1).default(`${repoRoot}/reports/bench`),
+  out: z.string().min(1).default(`${reportsDir}/bench`),
 });
 type Options = z.output<typeof optionsSchema>;
 

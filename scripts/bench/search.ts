@@ -32,7 +32,7 @@ import { discoverFunctions } from "../local/functions_config.ts";
 import { apiKeys } from "../local/keys.ts";
 import type { ProxyStats } from "../local/latency_proxy.ts";
 import { pushMigrations } from "../local/migrate.ts";
-import { repoRoot } from "../local/paths.ts";
+import { reportsDir } from "../local/paths.ts";
 import { freePort } from "../local/ports.ts";
 import { ensureSupabaseRoles } from "../local/supabase_roles.ts";
 import { seedDatabase } from "../seed/seed.ts";
@@ -61,7 +61,7 @@ Options:
   --isolates LIST    the optimized path at N=50 over K isolates     default 1,2,4
                      behind the gateway, round robin, for each K
                      (comma-separated, 1..${maxIsolates}; "none" skips it)
-  --out DIR          where search.json and search.md go             default reports/bench
+  --out DIR          where search.json and search.md go             default $REPORTS_DIR/bench, else reports/bench
   -h, --help
 
 Environment: DATABASE_URL runs it in a scratch database on that server instead of an embedded
@@ -91,7 +91,7 @@ const optionsSchema = z.object({
     }
     return counts;
   }),
-  out: z.string().min(1).default(`${repoRoot}/reports/bench`),
+  out: z.string().min(1).default(`${reportsDir}/bench`),
   help: z.boolean().default(false),
 });
 type BenchOptions = z.output<typeof optionsSchema>;

@@ -2,6 +2,10 @@ import { assert, assertEquals, assertThrows } from "../../tests/support/assert.t
 import { resolveWorkload } from "../../tests/load/scenarios.js";
 import { type RunRecord, summarize } from "./aggregate.ts";
 import { parseLoadSummary, thresholdsOk } from "./summary.ts";
+import { k6Thresholds } from "../../tests/load/lib/thresholds.js";
+import { loadSla } from "../sla/sla.ts";
+
+const sla = await loadSla();
 
 const meta = (workload: string, phases: unknown[]) => ({
   driver: "autocannon" as const,
@@ -91,6 +95,32 @@ Deno.test("summarize() builds the tagged sub-metrics thresholds name, zeros when
   // No optimized response at level 1: reported empty (all zeros), as k6 reports it.
   assertEquals(summary.metrics["search_duration_optimized{concurrency:1}"]!.values.count, 0);
   assert(!("http_req_duration{concurrency:10}" in summary.metrics), "no threshold, no sub-metric");
+});
+
+Deno.test("summarize() fails the workload's thresholds when no request was sent or a level or path saw none", () => {
+  const workload = resolveWorkload("sweep", { durationS: 8 });
+  const thresholds = k6Thresholds(sla, workload);
+  const nothing = summarize({
+    workload,
+    runs: [],
+    thresholds,
+    meta: meta("sweep", workload.phases),
+    testRunDurationMs: 8000,
+  });
+  assertEquals(nothing.metrics.http_reqs!.thresholds, { "count>0": { ok: false } });
+  assertEquals(thresholdsOk(nothing), false);
+  // Level 1 served by the legacy path only: its optimized p95 holds on no samples, its count not.
+  const oneSided = summarize({
+    workload,
+    runs: [0, 1, 2, 3].map((phase) => run(phase, [[200, 5, 1, 3], [200, 6, phase ? 2 : 1, 3]])),
+    thresholds,
+    meta: meta("sweep", workload.phases),
+    testRunDurationMs: 8000,
+  });
+  const failed = Object.entries(oneSided.metrics).flatMap(([name, m]) =>
+    Object.entries(m.thresholds ?? {}).filter(([, r]) => !r.ok).map(([e]) => `${name} ${e}`)
+  );
+  assertEquals(failed, ["search_optimized{concurrency:1} count>0"]);
 });
 
 Deno.test("summarize() still gives a valid summary when nothing answered", () => {

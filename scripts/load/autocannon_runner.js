@@ -13,7 +13,7 @@
  * bodies come from tests/load/scenarios.js (the same search mix the k6 scripts send); responses
  * are classified by tests/load/lib/response.js.
  *
- * stdin:  { url, anonKey, seed, duplication, phaseCount, routes, timeoutS,
+ * stdin:  { url, anonKey, seed, duplication, phaseCount, sessions, routes, timeoutS,
  *           runs: [{ phaseIndex, connections, durationS, overallRate?, vuOffset }] }
  * stdout: { runs: [{ phaseIndex, startedAt, endedAt, errors, unmatched,
  *           status: number[], durationMs: number[], path: number[], cache: number[] }] }
@@ -90,7 +90,14 @@ function execute(plan, run, iterations) {
             const search = searchFor(mix, run.phaseIndex, iteration);
             return {
               ...request,
-              headers: requestHeaders(plan.anonKey, sessionId(plan.seed, state.vu)),
+              headers: requestHeaders(
+                plan.anonKey,
+                sessionId(
+                  plan.seed,
+                  state.vu,
+                  plan.sessions === "request" ? iteration : undefined,
+                ),
+              ),
               body: JSON.stringify(searchBody(search)),
             };
           },

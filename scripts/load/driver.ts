@@ -11,7 +11,6 @@
  * @module
  */
 import { z } from "zod";
-import postgres from "postgres";
 import { fileURLToPath } from "node:url";
 import {
   freshSeed,
@@ -25,14 +24,7 @@ import { loadSla } from "../sla/sla.ts";
 import { type RunRecord, summarize } from "./aggregate.ts";
 import { machineInfo } from "./machine.ts";
 import { autocannonRuns } from "./plan.ts";
-import {
-  readRoutesFile,
-  type Route,
-  routeSchema,
-  RoutesError,
-  routesFromDatabase,
-  routesFromRest,
-} from "./routes.ts";
+import { findRoutes, routeSchema } from "./routes.ts";
 import { type LoadSummary, parseLoadSummary } from "./summary.ts";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -118,32 +110,6 @@ export function resolveDriverOptions(
     };
   } catch (error) {
     throw new DriverOptionsError((error as Error).message);
-  }
-}
-
-async function findRoutes(
-  options: z.output<typeof driverOptionsSchema>,
-  log: (line: string) => void,
-): Promise<Route[]> {
-  if (options.routes) return options.routes;
-  if (options.routesFile) return await readRoutesFile(options.routesFile);
-  if (options.dbUrl) {
-    const sql = postgres(options.dbUrl, { max: 1, prepare: false, onnotice: () => {} });
-    try {
-      return await routesFromDatabase(sql);
-    } finally {
-      await sql.end({ timeout: 5 });
-    }
-  }
-  try {
-    const routes = await routesFromRest(options.baseUrl, options.anonKey);
-    log(`routes: ${routes.length} derived from flights read through the REST API`);
-    return routes;
-  } catch (error) {
-    throw new RoutesError(
-      `no routes given (routes, routesFile or dbUrl) and the REST API gave none: ` +
-        `${(error as Error).message}`,
-    );
   }
 }
 
@@ -256,6 +222,7 @@ export async function runScenario(options: DriverOptions): Promise<LoadSummary> 
       seed,
       duplication: workload.duplication,
       phaseCount: workload.phases.length,
+      sessions: workload.sessions,
       routes,
       timeoutS: opts.timeoutS,
       runs,

@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { workloadNames } from "../../tests/load/scenarios.js";
 import { summaryText } from "../../tests/load/lib/summary.js";
 import { parseDuration } from "../sla/sla.ts";
+import { reportsDir } from "../local/paths.ts";
 import {
   type DriverOptions,
   DriverOptionsError,
@@ -35,7 +36,7 @@ Options:
   --db-url URL        read routes from this Postgres (env SUPABASE_DB_URL)
   --gate-level L      warning | critical | rollback (env LOAD_GATE_LEVEL) default rollback
   --timeout D         per-request timeout          default 10s
-  --out PATH          summary file                 default reports/load/<scenario>.json
+  --out PATH          summary file                 default $REPORTS_DIR/load/<scenario>.json (REPORTS_DIR: reports)
   -h, --help          show this help
 
 Without --routes-file or --db-url, routes come from flights read through the REST API.
@@ -147,7 +148,7 @@ export function parseLoadArgs(
       flagOf[field] ? `${flagOf[field]}${error.message.slice(field.length)}` : error.message,
     );
   }
-  return { help: false, out: str("out") ?? `reports/load/${scenario}.json`, options };
+  return { help: false, out: str("out") ?? `${reportsDir}/load/${scenario}.json`, options };
 }
 
 /** Writes `summary` to `path` (creating folders). */

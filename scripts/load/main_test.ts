@@ -5,6 +5,7 @@ import {
   assertThrows,
 } from "../../tests/support/assert.ts";
 import { startSearchHeaderServer } from "./_search_header_server.ts";
+import { reportsDir } from "../local/paths.ts";
 import { parseLoadArgs, UsageError } from "./main.ts";
 import { readLoadSummary } from "./summary.ts";
 
@@ -13,7 +14,7 @@ const env = { SUPABASE_URL: "http://127.0.0.1:54321", SUPABASE_ANON_KEY: "key" }
 
 Deno.test("parseLoadArgs() takes flags, falls back to the environment, defaults the output", () => {
   const cli = parseLoadArgs(["--scenario", "soak", "--duration", "2m", "--rate", "5"], env);
-  assertEquals(cli.out, "reports/load/soak.json");
+  assertEquals(cli.out, `${reportsDir}/load/soak.json`);
   assertEquals(cli.options.baseUrl, env.SUPABASE_URL);
   assertEquals(cli.options.durationS, 120);
   assertEquals(cli.options.rate, 5);

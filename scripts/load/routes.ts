@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from "zod";
+import postgres from "postgres";
 import type { Sql } from "../../supabase/functions/_shared/db.ts";
 import type { Route } from "../../tests/load/scenarios.js";
 import { parseRoutes, restFlightsPath, routesFromFlights } from "../../tests/load/lib/routes.js";
@@ -99,4 +100,48 @@ export async function writeRoutesFile(path: string, routes: readonly Route[]): P
   const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
   await Deno.mkdir(dir, { recursive: true });
   await Deno.writeTextFile(path, JSON.stringify({ routes }, null, 2) + "\n");
+}
+
+/** Where {@link findRoutes} may take routes from, in this order. */
+export interface RouteSources {
+  routes?: readonly Route[] | undefined;
+  routesFile?: string | undefined;
+  /** A Postgres URL to read the busiest routes from. */
+  dbUrl?: string | undefined;
+  /** The project's API, whose REST API lists flights (a hosted project; not the local stack). */
+  baseUrl: string;
+  anonKey: string;
+}
+
+/**
+ * The routes a load test searches, from the first source given: the routes themselves, a routes
+ * file, the database, else flights read through the REST API. The built-in driver and phase 3's
+ * k6 tester both call this, so both drivers search the same routes.
+ *
+ * @throws {RoutesError} when no routes could be had.
+ */
+export async function findRoutes(
+  sources: RouteSources,
+  log: (line: string) => void = () => {},
+): Promise<Route[]> {
+  if (sources.routes) return [...sources.routes];
+  if (sources.routesFile) return await readRoutesFile(sources.routesFile);
+  if (sources.dbUrl) {
+    const sql = postgres(sources.dbUrl, { max: 1, prepare: false, onnotice: () => {} });
+    try {
+      return await routesFromDatabase(sql);
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  }
+  try {
+    const routes = await routesFromRest(sources.baseUrl, sources.anonKey);
+    log(`routes: ${routes.length} derived from flights read through the REST API`);
+    return routes;
+  } catch (error) {
+    throw new RoutesError(
+      `no routes given (routes, routesFile or dbUrl) and the REST API gave none: ` +
+        `${(error as Error).message}`,
+    );
+  }
 }

@@ -9,6 +9,7 @@
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { resolve } from "node:path";
+import { reportsDir } from "../local/paths.ts";
 import { defaultRouteLimit, routesFromDatabase, writeRoutesFile } from "./routes.ts";
 
 if (import.meta.main) {
@@ -44,7 +45,7 @@ if (import.meta.main) {
     console.error(`error: --limit: expected a positive integer, got "${limitText}"\n${usage}`);
     Deno.exit(2);
   }
-  const out = resolve((values.out as string | undefined) ?? "reports/load/routes.json");
+  const out = resolve((values.out as string | undefined) ?? `${reportsDir}/load/routes.json`);
   const sql = postgres(dbUrl, { max: 1, prepare: false, onnotice: () => {} });
   try {
     const routes = await routesFromDatabase(sql, Number(limitText));

@@ -175,4 +175,7 @@ Deno.test("searchBody() and sessionId() give the request's body and session", ()
   assertEquals(body.departure_date, search.departureDate);
   assertEquals(Object.keys(body).includes("repeat"), false);
   assertEquals(sessionId(1, 7), "load-1-vu-7");
+  assertEquals(sessionId(1, 7, 3), "load-1-vu-7-req-3");
+  assertEquals(resolveWorkload("baseline").sessions, "vu");
+  assertEquals(resolveWorkload("sweep").sessions, "request");
 });

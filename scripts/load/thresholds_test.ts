@@ -10,14 +10,18 @@ const sla = await loadSla();
 Deno.test("k6Thresholds() gates each workload on its SLA metrics at the rollback level", () => {
   const baseline = k6Thresholds(sla, resolveWorkload("baseline"));
   assertEquals(baseline, {
+    http_reqs: ["count>0"],
     server_errors: [k6Expression(sla, "error_rate", "rollback", "rate")!],
     http_req_duration: [k6Expression(sla, "latency_p95_ms", "rollback", "p(95)")!],
     cache_hits: [k6Expression(sla, "cache_hit_ratio", "rollback", "rate")!],
   });
-  assertEquals(Object.keys(k6Thresholds(sla, resolveWorkload("stress"))), ["server_errors"]);
+  assertEquals(
+    Object.keys(k6Thresholds(sla, resolveWorkload("stress"))).sort(),
+    ["http_reqs", "server_errors"],
+  );
   assertEquals(
     Object.keys(k6Thresholds(sla, resolveWorkload("cache-low"))).sort(),
-    ["http_req_duration", "server_errors"],
+    ["http_req_duration", "http_reqs", "server_errors"],
   );
 });
 
@@ -29,6 +33,10 @@ Deno.test("k6Thresholds() adds per-level, per-path latency sub-metrics for the s
       const metric of ["http_req_duration", "search_duration_legacy", "search_duration_optimized"]
     ) {
       assertEquals(thresholds[`${metric}{concurrency:${level}}`], [latency]);
+    }
+    // Each level and each path must have served requests: a p95 of no samples would pass.
+    for (const counter of ["http_reqs", "search_legacy", "search_optimized"]) {
+      assertEquals(thresholds[`${counter}{concurrency:${level}}`], ["count>0"]);
     }
   }
 });

@@ -51,6 +51,11 @@ const perPath = ["function", "path"] as const;
 const perFunction = ["function"] as const;
 const sumBy = (labels: readonly string[], inner: string) =>
   `sum by (${labels.join(", ")}) (${inner})`;
+/** `counter` per request of one path, per function. */
+const perRequest = (counter: string, path: string) =>
+  `${sumBy(perFunction, `rate(${counter}{path="${path}"}[${window}])`)}\n    / ${
+    sumBy(perFunction, `rate(${m.requests}{path="${path}"}[${window}])`)
+  }`;
 
 /** The PromQL signal of each SLA metric key in config/sla.json. */
 export const signals: Record<string, Signal> = {
@@ -91,6 +96,16 @@ export const signals: Record<string, Signal> = {
     by: perFunction,
     valueTemplate: '{{ $value | printf "%.1f" }}/s',
     what: "database query rate",
+  },
+  db_queries_per_request_vs_legacy: {
+    name: "DbLoadVsLegacy",
+    expr: `(\n    ${perRequest(m.dbQueries, "optimized")}\n  )\n  / (\n    ${
+      perRequest(m.dbQueries, "legacy")
+    }\n  )`,
+    scale: 1,
+    by: perFunction,
+    valueTemplate: '{{ $value | printf "%.2f" }}×',
+    what: "database queries per request, optimized ÷ legacy",
   },
   kms_reuse_ratio: {
     name: "KmsReuseRatio",
@@ -138,6 +153,8 @@ export function formatLevel(value: number, unit: SlaMetric["unit"]): string {
       return `${value}/s`;
     case "MB":
       return `${value} MB`;
+    case "x":
+      return `${value}×`;
   }
 }
 

@@ -133,6 +133,16 @@ function seriesFor(
       ];
     case "db_query_rate_per_s":
       return [counter(m.dbQueries, labels, 60 * value)];
+    case "db_queries_per_request_vs_legacy": {
+      const legacy = { ...labels, path: "legacy" };
+      const optimized = { ...labels, path: "optimized" };
+      return [
+        counter(m.requests, optimized, perMinute),
+        counter(m.dbQueries, optimized, perMinute * value),
+        counter(m.requests, legacy, perMinute),
+        counter(m.dbQueries, legacy, perMinute),
+      ];
+    }
     case "kms_reuse_ratio":
       return [
         counter(m.kmsRequests, labels, perMinute),

@@ -15,7 +15,8 @@ const level = z.number().finite().nonnegative().nullable();
 /** One service-level metric: its unit, which direction is better, and its levels. */
 export const slaMetricSchema = z.object({
   description: z.string().min(1),
-  unit: z.enum(["ratio", "ms", "1/s", "MB"]),
+  /** `x`: a factor (one path's figure divided by another's). */
+  unit: z.enum(["ratio", "ms", "1/s", "MB", "x"]),
   better: z.enum(["lower", "higher"]),
   target: level,
   warning: level,

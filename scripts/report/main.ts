@@ -7,12 +7,14 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { generateReport } from "./report.ts";
+import { reportsDir as defaultReportsDir } from "../local/paths.ts";
 
-const usage = `Usage: deno task report [--reports-dir reports] [--out reports/report.html]
-                        [--markdown reports/report.md]
+const usage = `Usage: deno task report [--reports-dir DIR] [--out DIR/report.html]
+                        [--markdown DIR/report.md]
 
-Reads reports/bench/search.json, reports/bench/kms.json and reports/load/*.json (whichever
-exist) and writes a self-contained HTML report with charts plus a markdown summary.`;
+Reads DIR/bench/search.json, DIR/bench/kms.json, DIR/load/*.json and DIR/deployments/ (whichever
+exist) and writes a self-contained HTML report with charts plus a markdown summary. DIR defaults
+to REPORTS_DIR, else reports.`;
 
 if (import.meta.main) {
   let values: Record<string, string | boolean | undefined>;
@@ -35,7 +37,7 @@ if (import.meta.main) {
     console.log(usage);
     Deno.exit(0);
   }
-  const reportsDir = (values["reports-dir"] as string | undefined) ?? "reports";
+  const reportsDir = (values["reports-dir"] as string | undefined) ?? defaultReportsDir;
   const report = await generateReport({
     reportsDir,
     htmlPath: values.out as string | undefined,

@@ -73,6 +73,8 @@ const fmtMs = (v: number | null | undefined) =>
   v === null || v === undefined ? "–" : v < 10 ? v.toFixed(2) : v.toFixed(1);
 const fmtPct = (v: number | null | undefined) =>
   v === null || v === undefined ? "–" : `${(v * 100).toFixed(1)}%`;
+const fmtFactor = (v: number | null | undefined) =>
+  v === null || v === undefined ? "–" : `${v.toFixed(2)}×`;
 const fmtNum = (v: number | null | undefined, digits = 0) =>
   v === null || v === undefined ? "–" : v.toLocaleString("en-US", {
     maximumFractionDigits: digits,
@@ -650,7 +652,13 @@ function compliance(sla: Sla, inputs: ReportInputs): Table {
       row("kms_reuse_ratio", `bench:kms: ${result.name}`, result.reuseRatio, "–");
     }
   }
-  for (const metric of ["db_query_rate_per_s", "memory_growth_mb_per_30m"] as const) {
+  for (
+    const metric of [
+      "db_query_rate_per_s",
+      "db_queries_per_request_vs_legacy",
+      "memory_growth_mb_per_30m",
+    ] as const
+  ) {
     rows.push([
       metric,
       "monitoring tables (production, rollout)",
@@ -729,6 +737,9 @@ function rolloutSection(input: Input<Deployment>): Section {
           "Error rate",
           "p95 ms",
           "Cache hit",
+          "DB q/s",
+          "DB q/req opt÷legacy",
+          "KMS reuse",
           "Notes",
         ],
         rows: d.checks.map(({ step, check }) => [
@@ -739,6 +750,9 @@ function rolloutSection(input: Input<Deployment>): Section {
           pair(check.metrics, "error_rate", fmtPct),
           pair(check.metrics, "latency_p95_ms", fmtMs),
           pair(check.metrics, "cache_hit_ratio", fmtPct),
+          pair(check.metrics, "db_query_rate_per_s", (v) => fmtNum(v, 1)),
+          fmtFactor(value(check.metrics, "db_queries_per_request_vs_legacy", "optimized")),
+          pair(check.metrics, "kms_reuse_ratio", fmtPct),
           check.notes.join("; "),
         ]),
       },

@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { loadSla } from "../sla/sla.ts";
+import { reportsDir } from "../local/paths.ts";
 import { machineInfo } from "../load/machine.ts";
 import { readReportInputs } from "./inputs.ts";
 import { renderMarkdownBody } from "./markdown.ts";
@@ -47,7 +48,7 @@ if (import.meta.main) {
   try {
     const changed = await updateReadme(
       readme,
-      (values["reports-dir"] as string | undefined) ?? "reports",
+      (values["reports-dir"] as string | undefined) ?? reportsDir,
     );
     console.log(changed ? `${readme}: measured results rewritten` : `${readme}: unchanged`);
   } catch (error) {

@@ -6,6 +6,7 @@
  */
 import { dirname } from "node:path";
 import { loadSla } from "../sla/sla.ts";
+import { reportsDir as defaultReportsDir } from "../local/paths.ts";
 import { machineInfo } from "../load/machine.ts";
 import type { Machine } from "../load/summary.ts";
 import { chartJsSource } from "./chart_js.ts";
@@ -16,7 +17,7 @@ import { buildReport, type ReportModel } from "./model.ts";
 
 /** Options of {@link generateReport}. */
 export interface GenerateReportOptions {
-  /** Folder holding bench/ and load/. @default "reports" */
+  /** Folder holding bench/ and load/. @default REPORTS_DIR, else reports */
   reportsDir?: string;
   /** @default `${reportsDir}/report.html` */
   htmlPath?: string;
@@ -43,7 +44,7 @@ export async function generateReport(
   options: GenerateReportOptions = {},
 ): Promise<GeneratedReport> {
   const {
-    reportsDir = "reports",
+    reportsDir = defaultReportsDir,
     htmlPath = `${reportsDir}/report.html`,
     markdownPath = `${reportsDir}/report.md`,
     slaPath,

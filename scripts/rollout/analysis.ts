@@ -54,18 +54,30 @@ export interface Check {
   notes: string[];
 }
 
+/** `a / b`, or null when either is missing or `b` is 0. */
+function quotient(a: number | null, b: number | null): number | null {
+  return a === null || b === null || b === 0 ? null : a / b;
+}
+
 /**
- * The value judged for each SLA metric.
+ * The value judged for each SLA metric, of path `s` with the window's legacy path beside it.
  *
  * `error_rate` is judged on the failure rate, which counts fallbacks as failures of the optimized
  * path: the person got an answer (the legacy path served it), but the optimized path failed that
  * request, which is what the canary is judged on.
+ *
+ * `db_queries_per_request_vs_legacy` is the optimized path's queries per request divided by the
+ * legacy path's in the same window: the absolute `db_query_rate_per_s` grows with traffic and with
+ * the step's share, so only the relative figure says whether the optimized path lightened the
+ * database's load. It describes the optimized path alone (null on the legacy side).
  */
-const metricValues: Record<string, (s: PathSummary) => number | null> = {
+const metricValues: Record<string, (s: PathSummary, legacy: PathSummary) => number | null> = {
   error_rate: (s) => s.failureRate,
   latency_p95_ms: (s) => s.p95Ms,
   cache_hit_ratio: (s) => s.cacheHitRatio,
   db_query_rate_per_s: (s) => s.dbQueryRatePerS,
+  db_queries_per_request_vs_legacy: (s, legacy) =>
+    s === legacy ? null : quotient(s.queriesPerRequest, legacy.queriesPerRequest),
   kms_reuse_ratio: (s) => s.kmsReuseRatio,
 };
 
@@ -88,7 +100,11 @@ const emptySummary = (path: PathSummary["path"]): PathSummary => ({
 });
 
 function format(metric: string, value: number): string {
-  return metric.endsWith("_ms") || metric.endsWith("_per_s") ? value.toFixed(1) : value.toFixed(3);
+  return metric.endsWith("_ms") || metric.endsWith("_per_s")
+    ? value.toFixed(1)
+    : metric.endsWith("_vs_legacy")
+    ? value.toFixed(2)
+    : value.toFixed(3);
 }
 
 /**
@@ -113,11 +129,11 @@ export function judge(
   const metrics: MetricVerdict[] = judgedMetrics.filter((metric) => sla.metrics[metric]).map(
     (metric) => {
       const read = metricValues[metric]!;
-      const value = read(optimized);
+      const value = read(optimized, legacy);
       return {
         metric,
         optimized: value,
-        legacy: read(legacy),
+        legacy: read(legacy, legacy),
         verdict: evaluate(sla, metric, value),
       };
     },
@@ -144,9 +160,15 @@ export function judge(
       ? ["warning", spec.warning]
       : ["critical", spec.critical];
     const sign = spec.better === "lower" ? ">" : "<";
+    const beside = m.metric === "db_queries_per_request_vs_legacy"
+      ? ` (queries per request ${optimized.queriesPerRequest?.toFixed(2)} vs legacy ${
+        legacy.queriesPerRequest?.toFixed(2)
+      })`
+      : m.legacy === null
+      ? ""
+      : ` (legacy ${format(m.metric, m.legacy)})`;
     notes.push(
-      `${m.metric} ${format(m.metric, m.optimized!)} ${sign} ${name} level ${level}` +
-        (m.legacy === null ? "" : ` (legacy ${format(m.metric, m.legacy)})`),
+      `${m.metric} ${format(m.metric, m.optimized!)} ${sign} ${name} level ${level}${beside}`,
     );
   }
   const failed = metrics.some((m) => m.verdict === "rollback");

@@ -136,3 +136,41 @@ Deno.test("judge() names the critical level when a metric warns without a warnin
     `db_query_rate_per_s ${(spec.critical * 2).toFixed(1)} > critical level ${spec.critical}`,
   );
 });
+
+Deno.test("judge() judges DB load relative to legacy: optimized ÷ legacy queries per request in the window", () => {
+  const spec = levels("db_queries_per_request_vs_legacy");
+  const ratio = (check: Check) =>
+    check.metrics.find((m) => m.metric === "db_queries_per_request_vs_legacy")!;
+  const legacy = healthy("legacy", { queriesPerRequest: 3, dbQueryRatePerS: 900 });
+  const light = judge(sla, [healthy("optimized", { queriesPerRequest: 0.6 }), legacy], window);
+  assert(Math.abs(ratio(light).optimized! - 0.2) < 1e-12, String(ratio(light).optimized));
+  assertEquals(ratio(light).legacy, null, "a figure of the optimized path alone");
+  assertEquals(ratio(light).verdict, "pass");
+  // The absolute figure stays beside it, both paths shown.
+  assertEquals(light.metrics.find((m) => m.metric === "db_query_rate_per_s")!.legacy, 900);
+
+  const heavier = judge(sla, [
+    healthy("optimized", { queriesPerRequest: 3 * (spec.warning! + 0.1) }),
+    legacy,
+  ], window);
+  assertEquals(ratio(heavier).verdict, "warn");
+  assertEquals(heavier.outcome, "pass");
+  assertStringIncludes(heavier.notes.join(), "queries per request 3.30 vs legacy 3.00");
+
+  const regression = judge(sla, [
+    healthy("optimized", { queriesPerRequest: 3 * spec.rollback! + 0.01 }),
+    legacy,
+  ], window);
+  assertEquals(ratio(regression).verdict, "rollback");
+  assertEquals(regression.outcome, "fail");
+  const atLevel = judge(sla, [
+    healthy("optimized", { queriesPerRequest: 3 * spec.rollback! }),
+    legacy,
+  ], window);
+  assertEquals(ratio(atLevel).verdict, "warn", "equal to the rollback level passes it");
+
+  // No legacy traffic in the window (100%), or legacy sent no query: nothing to compare with.
+  assertEquals(ratio(judge(sla, [healthy("optimized")], window)).verdict, "no_data");
+  const cached = healthy("legacy", { queriesPerRequest: 0 });
+  assertEquals(ratio(judge(sla, [healthy("optimized"), cached], window)).optimized, null);
+});

@@ -32,8 +32,15 @@ export interface PerformanceTestResult {
   summary: Record<string, number | string | null>;
 }
 
-/** Runs phase 3's load test. */
-export type PerformanceTester = (request: {
+/**
+ * Runs phase 3's load test. `preflight`, when present, checks before anything changes that the
+ * tester can run at all (k6: its version), so a tester that cannot run stops the deploy before
+ * traffic moves.
+ */
+export type PerformanceTester = PerformanceTestRun & { preflight?: () => Promise<void> };
+
+/** One load test run of a {@link PerformanceTester}. */
+export type PerformanceTestRun = (request: {
   api: ApiTarget;
   /** The target's database (read-only use: the busiest routes to search). */
   dbUrl: string | undefined;

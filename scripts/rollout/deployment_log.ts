@@ -209,8 +209,8 @@ export class DeploymentLog {
         "",
         "## Analysis checks (optimized vs legacy)",
         "",
-        "| Step | # | Window (UTC) | Outcome | Requests opt/legacy | Error rate | p95 ms | Cache hit | DB q/s | KMS reuse | Notes |",
-        "|------|---|--------------|---------|---------------------|------------|--------|-----------|--------|-----------|-------|",
+        "| Step | # | Window (UTC) | Outcome | Requests opt/legacy | Error rate | p95 ms | Cache hit | DB q/s | DB q/req opt÷legacy | KMS reuse | Notes |",
+        "|------|---|--------------|---------|---------------------|------------|--------|-----------|--------|---------------------|-----------|-------|",
       );
       for (const { step, check } of r.checks) {
         const m = (metric: string) => {
@@ -218,9 +218,13 @@ export class DeploymentLog {
           if (!v) return "";
           const f = (x: number | null) =>
             x === null ? "–" : Number.isInteger(x) ? String(x) : x.toFixed(3);
-          return `${f(v.optimized)} / ${f(v.legacy)}${
-            v.verdict === "rollback" ? " ✗" : v.verdict === "warn" ? " !" : ""
-          }`;
+          return `${f(v.optimized)} / ${f(v.legacy)}${mark(v.verdict)}`;
+        };
+        // A figure of the optimized path relative to legacy: one value.
+        const one = (metric: string) => {
+          const v = check.metrics.find((x) => x.metric === metric);
+          if (!v) return "";
+          return `${v.optimized === null ? "–" : v.optimized.toFixed(2)}${mark(v.verdict)}`;
         };
         lines.push(
           `| ${step}% | ${check.index} | ${check.since.slice(11, 19)}–${
@@ -228,8 +232,8 @@ export class DeploymentLog {
           } | ${check.outcome} | ${check.optimizedRequests} / ${check.legacyRequests} | ${
             m("error_rate")
           } | ${m("latency_p95_ms")} | ${m("cache_hit_ratio")} | ${m("db_query_rate_per_s")} | ${
-            m("kms_reuse_ratio")
-          } | ${escapeCell(check.notes.join("; "))} |`,
+            one("db_queries_per_request_vs_legacy")
+          } | ${m("kms_reuse_ratio")} | ${escapeCell(check.notes.join("; "))} |`,
         );
       }
     }
@@ -252,6 +256,10 @@ export class DeploymentLog {
     }
     return `${lines.join("\n")}\n`;
   }
+}
+
+function mark(verdict: string): string {
+  return verdict === "rollback" ? " ✗" : verdict === "warn" ? " !" : "";
 }
 
 function escapeCell(text: string): string {

@@ -1,12 +1,12 @@
 /**
- * Phase 3's load testers: k6 with the tests/load/ scripts when `k6` is on PATH, else the built-in
- * driver (scripts/load/driver.ts). Both run the same workload with thresholds built from
+ * Phase 3's load testers: k6 (v0.53 or newer) with the tests/load/ scripts when `k6` is on PATH,
+ * else the built-in driver (scripts/load/driver.ts). Both run the same workload with thresholds built from
  * config/sla.json (at its rollback levels) and write the same summary, read here through
  * scripts/load/summary.ts.
  *
  * @module
  */
-import type { PerformanceTester, PerformanceTestResult } from "./context.ts";
+import type { PerformanceTester, PerformanceTestResult, PerformanceTestRun } from "./context.ts";
 import { parseDuration } from "../sla/sla.ts";
 import { type DriverOptions, runScenario } from "../load/driver.ts";
 import {
@@ -16,7 +16,10 @@ import {
   slaFigures,
   thresholdResults,
 } from "../load/summary.ts";
-import { repoRoot } from "./paths.ts";
+import { findRoutes, writeRoutesFile } from "../load/routes.ts";
+import { checkK6Version, formatK6Version, type K6Version } from "../load/k6_version.ts";
+import { PreconditionError } from "./errors.ts";
+import { repoRoot, reportsDir as defaultReportsDir } from "./paths.ts";
 
 /** The absolute path of `name` on PATH, or undefined. */
 export function findOnPath(
@@ -49,14 +52,52 @@ export function failedThresholds(summary: LoadSummary): string[] {
   return thresholdResults(summary).filter((r) => !r.ok).map((r) => `${r.metric} ${r.expression}`);
 }
 
+/** Options of {@link k6Tester}. */
+export interface K6TesterOptions {
+  /**
+   * Where the routes file k6 reads (`load/routes.json`) is written, and, with `keepSummary`, the
+   * summary (`load/<scenario>.json`, where the HTML report reads it). @default REPORTS_DIR
+   */
+  reportsDir?: string;
+  /** Keep k6's summary under `reportsDir/load/` instead of a temporary file. @default false */
+  keepSummary?: boolean;
+  /** Checks `k6 version`. @default {@link checkK6Version} */
+  checkVersion?: (k6: string) => Promise<K6Version>;
+}
+
 /**
  * Runs `k6 run tests/load/<scenario>.js` with the target in the environment (keys never on the
- * command line); the script's handleSummary writes the summary to SUMMARY_FILE.
+ * command line) and the routes the built-in driver would search (the target's busiest routes, or
+ * its REST API's flights) in a routes file (ROUTES_FILE): the local stack has no REST API for the
+ * scripts to find routes themselves. `k6 version` is checked first; the script's handleSummary
+ * writes the summary to SUMMARY_FILE.
+ *
+ * `preflight()` (run by the rollout before anything changes) and every run check `k6 version`.
+ *
+ * @throws {PreconditionError} when k6 is older than the scripts need or no routes could be had.
  */
-export function k6Tester(k6: string): PerformanceTester {
-  return async ({ api, workload, executor }) => {
-    const summaryPath = executor.dryRun
-      ? `${repoRoot}/reports/load/${workload.scenario}.json`
+export function k6Tester(k6: string, options: K6TesterOptions = {}): PerformanceTester {
+  const { reportsDir = defaultReportsDir, keepSummary = false, checkVersion = checkK6Version } =
+    options;
+  let checked: Promise<K6Version> | undefined;
+  const gate = () =>
+    checked ??= checkVersion(k6).catch((error) => {
+      checked = undefined;
+      throw new PreconditionError((error as Error).message);
+    });
+  const run: PerformanceTestRun = async ({ api, workload, executor, dbUrl }) => {
+    const version = await gate();
+    executor.note(`k6 ${formatK6Version(version)}: ${k6}`);
+    const routesPath = `${reportsDir}/load/routes.json`;
+    if (!executor.dryRun) {
+      const routes = await findRoutes({ dbUrl, baseUrl: api.apiUrl, anonKey: api.anonKey })
+        .catch((error) => {
+          throw new PreconditionError(`k6 needs routes: ${(error as Error).message}`);
+        });
+      await writeRoutesFile(routesPath, routes);
+    }
+    const summaryPath = executor.dryRun || keepSummary
+      ? `${reportsDir}/load/${workload.scenario}.json`
       : await Deno.makeTempFile({ prefix: "k6-summary-", suffix: ".json" });
     const result = await executor.command({
       cmd: k6,
@@ -64,6 +105,7 @@ export function k6Tester(k6: string): PerformanceTester {
       env: {
         SUPABASE_URL: api.apiUrl,
         SUPABASE_ANON_KEY: api.anonKey,
+        ROUTES_FILE: routesPath,
         LOAD_DURATION: workload.duration,
         LOAD_VUS: String(workload.vus),
         SUMMARY_FILE: summaryPath,
@@ -78,24 +120,33 @@ export function k6Tester(k6: string): PerformanceTester {
     } catch (error) {
       unreadable = (error as Error).message;
     } finally {
-      await Deno.remove(summaryPath).catch(() => {});
+      if (!keepSummary) await Deno.remove(summaryPath).catch(() => {});
     }
-    const failures: string[] = [];
-    if (result.code === k6ThresholdsFailed) {
-      failures.push(...(summary ? failedThresholds(summary) : []));
-      if (failures.length === 0) failures.push("k6 thresholds (from config/sla.json) crossed");
-    } else if (result.code !== 0) {
-      failures.push(`k6 exited ${result.code}: ${result.output.split("\n").slice(-3).join(" ")}`);
-    }
-    if (unreadable && result.code === 0) {
-      failures.push(`k6 wrote no readable summary: ${unreadable}`);
-    }
-    return {
-      tool: "k6",
-      passed: failures.length === 0,
-      failures,
-      summary: summary ? summaryFigures(summary) : {},
-    };
+    return k6Result(result, summary, unreadable);
+  };
+  return Object.assign(run, { preflight: async () => void await gate() });
+}
+
+function k6Result(
+  result: { code: number; output: string },
+  summary: LoadSummary | undefined,
+  unreadable: string | undefined,
+): PerformanceTestResult {
+  const failures: string[] = [];
+  if (result.code === k6ThresholdsFailed) {
+    failures.push(...(summary ? failedThresholds(summary) : []));
+    if (failures.length === 0) failures.push("k6 thresholds (from config/sla.json) crossed");
+  } else if (result.code !== 0) {
+    failures.push(`k6 exited ${result.code}: ${result.output.split("\n").slice(-3).join(" ")}`);
+  }
+  if (unreadable && result.code === 0) {
+    failures.push(`k6 wrote no readable summary: ${unreadable}`);
+  }
+  return {
+    tool: "k6",
+    passed: failures.length === 0,
+    failures,
+    summary: summary ? summaryFigures(summary) : {},
   };
 }
 

@@ -9,12 +9,12 @@ import { resolve } from "node:path";
 import type { LoadSummary } from "../load/summary.ts";
 import { runScenario } from "../load/driver.ts";
 import { generateReport } from "../report/report.ts";
-import { repoRoot } from "../local/paths.ts";
+import { reportsDir as defaultReportsDir } from "../local/paths.ts";
 import { driverTester, findOnPath, k6Tester, type RunScenario } from "./load_testers.ts";
 import type { LocalStack } from "./local_stack.ts";
 import { parseRolloutArgs } from "./options.ts";
 import { type RolloutDeps, type RolloutResult, runRollout } from "./rollout.ts";
-import { driverTraffic } from "./synthetic_traffic.ts";
+import { driverTraffic, withPaymentTraffic } from "./synthetic_traffic.ts";
 
 /**
  * The command line of the local rollout: the steps of the issue, windows short enough for a
@@ -37,7 +37,10 @@ export interface LocalRolloutOptions {
   signal?: AbortSignal;
   /** @default console.log */
   print?: (line: string) => void;
-  /** Holds load/ (the phase-3 summary), deployments/ and the rendered report. @default reports */
+  /**
+   * Holds load/ (the phase-3 summary and routes), deployments/ and the rendered report.
+   * @default REPORTS_DIR, else reports
+   */
   reportsDir?: string;
   /** Extra rollout dependencies (tests). */
   deps?: Partial<RolloutDeps>;
@@ -68,13 +71,16 @@ function savingRunScenario(dir: string, run: RunScenario = runScenario): RunScen
  * renders the HTML report. Never throws for a deploy that went wrong: see `result.exitCode`.
  */
 export async function runLocalRollout(
-  stack: LocalStack,
+  stack: LocalStack & {
+    /** With the stack's JWT secret, the monitoring traffic also saves and reveals cards. */
+    jwtSecret?: string;
+  },
   options: LocalRolloutOptions = {},
 ): Promise<LocalRolloutOutcome> {
   const {
     signal,
     print = (line: string) => console.log(line),
-    reportsDir = `${repoRoot}/reports`,
+    reportsDir = defaultReportsDir,
     deps = {},
   } = options;
   const parsed = parseRolloutArgs(localRolloutArgs);
@@ -84,8 +90,15 @@ export async function runLocalRollout(
     print,
     localStack: stack,
     reportsDir: `${reportsDir}/deployments`,
-    performanceTest: k6 ? k6Tester(k6) : driverTester(savingRunScenario(`${reportsDir}/load`)),
-    traffic: driverTraffic(),
+    performanceTest: k6
+      ? k6Tester(k6, { reportsDir, keepSummary: true })
+      : driverTester(savingRunScenario(`${reportsDir}/load`)),
+    traffic: stack.jwtSecret
+      ? withPaymentTraffic(driverTraffic(), {
+        jwtSecret: stack.jwtSecret,
+        serviceRoleKey: stack.serviceRoleKey,
+      }, print)
+      : driverTraffic(),
     ...(signal ? { signal } : {}),
     ...deps,
   });

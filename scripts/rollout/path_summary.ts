@@ -60,3 +60,27 @@ export async function readPathSummaries(
     failureRate: num(row.failure_rate),
   }));
 }
+
+/** The KMS reuse of the function that calls KMS, over a window. */
+export const kmsReuseStatement = `select kms_reuse_ratio from monitoring.path_summary($1, $2, $3)
+  where path = 'none'`;
+
+/**
+ * The KMS connection reuse ratio of `functionName` (payment-methods: the search paths make no
+ * KMS calls) over [since, until); null when it sent KMS no request in the window, `undefined` in
+ * a dry run without a connection.
+ */
+export async function readKmsReuse(
+  executor: Executor,
+  db: Queryable | undefined,
+  functionName: string,
+  since: Date,
+  until: Date,
+): Promise<number | null | undefined> {
+  const rows = await executor.read<{ kms_reuse_ratio: number | string | null }>(db, {
+    text: kmsReuseStatement,
+    params: [functionName, since.toISOString(), until.toISOString()],
+  });
+  if (rows === undefined) return undefined;
+  return num(rows[0]?.kms_reuse_ratio ?? null);
+}

@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { localStateDir, npmBinDir, repoRoot } from "../local/paths.ts";
+import { localStateDir, npmBinDir, repoRoot, reportsDir } from "../local/paths.ts";
 
-export { localStateDir, npmBinDir, repoRoot };
+export { localStateDir, npmBinDir, repoRoot, reportsDir };
 
-/** Where deployment logs go (git-ignored). */
-export const deploymentReportsDir = `${repoRoot}/reports/deployments`;
+/** Where deployment logs go (git-ignored; under REPORTS_DIR when set). */
+export const deploymentReportsDir = `${reportsDir}/deployments`;
 
 /** The manual traffic-routing file `flags sync` reads and writes. */
 export const trafficRoutingPath = `${repoRoot}/config/traffic-routing.json`;

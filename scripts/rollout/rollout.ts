@@ -231,6 +231,7 @@ export async function runRollout(
         "no load tester for phase 3: k6 is not on PATH and the built-in driver is unavailable (or pass -s)",
       );
     }
+    if (!effective.skipTests) await deps.performanceTest?.preflight?.();
     target = await resolveTarget(
       environment,
       deps,

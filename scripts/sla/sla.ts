@@ -20,6 +20,7 @@ export const metricNames = [
   "latency_p95_ms",
   "cache_hit_ratio",
   "db_query_rate_per_s",
+  "db_queries_per_request_vs_legacy",
   "kms_reuse_ratio",
   "memory_growth_mb_per_30m",
 ] as const;

@@ -29,6 +29,7 @@ function fixture(): Record<string, unknown> {
       latency_p95_ms: metric("lower", [200, 300, 500, 1000], "ms"),
       cache_hit_ratio: metric("higher", [0.5, 0.4, null, 0.2]),
       db_query_rate_per_s: metric("lower", [null, null, 50, null], "1/s"),
+      db_queries_per_request_vs_legacy: metric("lower", [0.5, 1, null, 2], "x"),
       kms_reuse_ratio: metric("higher", [0.9, 0.6, null, null]),
       memory_growth_mb_per_30m: metric("lower", [null, 100, null, null], "MB"),
     },

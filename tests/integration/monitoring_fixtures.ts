@@ -89,6 +89,8 @@ export function metricRow(bounds: Bounds, row: Partial<MetricRow> = {}): MetricR
     cache_l2_misses: 0,
     kms_requests: 0,
     kms_new_connections: 0,
+    kms_data_key_hits: 0,
+    kms_data_key_misses: 0,
     memory_rss_bytes: null,
     flushed_at: now,
     ...row,
@@ -105,18 +107,19 @@ export async function insertRows(sql: Sql, rows: MetricRow[]): Promise<void> {
       bucket_start, function_name, path, isolate_id, requests, server_errors, client_errors,
       fallbacks, latency_sum_ms, latency_buckets, db_queries, db_batches, batch_size_buckets,
       cache_l1_hits, cache_l1_misses, cache_l2_hits, cache_l2_misses, kms_requests,
-      kms_new_connections, memory_rss_bytes, flushed_at)
+      kms_new_connections, kms_data_key_hits, kms_data_key_misses, memory_rss_bytes, flushed_at)
     select
       bucket_start, function_name, path, isolate_id, requests, server_errors, client_errors,
       fallbacks, latency_sum_ms, latency_buckets, db_queries, db_batches, batch_size_buckets,
       cache_l1_hits, cache_l1_misses, cache_l2_hits, cache_l2_misses, kms_requests,
-      kms_new_connections, memory_rss_bytes, flushed_at
+      kms_new_connections, kms_data_key_hits, kms_data_key_misses, memory_rss_bytes, flushed_at
     from jsonb_to_recordset(${payload}) as r (
       bucket_start timestamptz, function_name text, path text, isolate_id text, requests int,
       server_errors int, client_errors int, fallbacks int, latency_sum_ms double precision,
       latency_buckets int[], db_queries int, db_batches int, batch_size_buckets int[],
       cache_l1_hits int, cache_l1_misses int, cache_l2_hits int, cache_l2_misses int,
-      kms_requests int, kms_new_connections int, memory_rss_bytes bigint, flushed_at timestamptz)`;
+      kms_requests int, kms_new_connections int, kms_data_key_hits int, kms_data_key_misses int,
+      memory_rss_bytes bigint, flushed_at timestamptz)`;
 }
 
 /** Splits `total` into `parts` non-negative integers that add up to it (for spreading counts). */

@@ -67,6 +67,29 @@ Deno.test("deploy-performance-optimizations.sh exits 2 naming a missing environm
   assertStringIncludes(stderr, "Usage:");
 });
 
+Deno.test("deploy-performance-optimizations.sh writes its deployment log under REPORTS_DIR", async () => {
+  const reports = await Deno.makeTempDir({ prefix: "pf-reports-dir-" });
+  try {
+    // A staging target whose database does not answer: the deploy stops at its precondition
+    // (exit 3) and still logs the attempt.
+    const { code, stdout, stderr } = await run(["-e", "staging", "-t", "25"], {
+      PATH: Deno.env.get("PATH") ?? "",
+      REPORTS_DIR: reports,
+      STAGING_PROJECT_REF: "abcdefghijklmnopqrst",
+      STAGING_DB_URL: "postgresql://postgres:postgres@127.0.0.1:9/postgres",
+      STAGING_SUPABASE_URL: "http://127.0.0.1:9",
+      STAGING_SUPABASE_ANON_KEY: "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2lnbmF0dXJl",
+    });
+    assertEquals(code, 3, stdout + stderr);
+    const logs = [...Deno.readDirSync(`${reports}/deployments`)].map((e) => e.name).sort();
+    assertEquals(logs.length, 2, logs.join());
+    assert(logs.some((n) => n.endsWith(".md")) && logs.some((n) => n.endsWith(".json")));
+    assertStringIncludes(stdout + stderr, `${reports}/deployments/`);
+  } finally {
+    await Deno.remove(reports, { recursive: true });
+  }
+});
+
 /** Every option mistake in-process: exit 2, a message naming the option, and no side effect. */
 Deno.test("main() exits 2 for every invalid command line and does nothing", async () => {
   const reports = await Deno.makeTempDir();

@@ -147,8 +147,9 @@ export async function environmentsFile(
 export const testProjectRef = "rolloutteststagingab";
 
 /**
- * A `k6` executable for machines without k6 (ours): writes a summary with `errorRate` to
- * SUMMARY_FILE and exits `exitCode` (99 is k6's "thresholds crossed").
+ * A `k6` executable for machines without k6 (ours): answers `k6 version` with v0.53.0, exits 107
+ * (k6's script error) without a routes file, else writes a summary with `errorRate` to SUMMARY_FILE
+ * and exits `exitCode` (99 is k6's "thresholds crossed").
  */
 export async function k6Stub(
   exitCode: number,
@@ -165,7 +166,9 @@ export async function k6Stub(
   };
   await Deno.writeTextFile(
     path,
-    `#!/usr/bin/env bash\necho '${JSON.stringify(summary)}' > "$SUMMARY_FILE"\nexit ${exitCode}\n`,
+    `#!/usr/bin/env bash\nif [ "$1" = version ]; then echo 'k6 v0.53.0 (go1.22.5, linux/amd64)'; exit 0; fi\n` +
+      `test -s "$ROUTES_FILE" || exit 107\n` +
+      `echo '${JSON.stringify(summary)}' > "$SUMMARY_FILE"\nexit ${exitCode}\n`,
   );
   await Deno.chmod(path, 0o755);
   return { path, remove: () => Deno.remove(dir, { recursive: true }) };

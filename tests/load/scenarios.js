@@ -42,6 +42,14 @@ import { parseDuration } from "./lib/duration.js";
  * @property {number} [rate] constant-arrival-rate: iterations per second.
  * @property {number} [maxVUs] constant-arrival-rate: most VUs it may use.
  * @property {number[]} [levels] sweep: concurrency levels, one phase each.
+ * @property {Sessions} [sessions] default `vu`.
+ */
+
+/**
+ * What `x-session-id` (hence the sticky path bucket) follows: `vu`, one session per virtual user,
+ * as real users behave; `request`, a session per request, so even one VU spreads its requests
+ * over both paths (the sweep compares the paths at every level, one VU included).
+ * @typedef {"vu" | "request"} Sessions
  */
 
 /**
@@ -66,6 +74,7 @@ import { parseDuration } from "./lib/duration.js";
  * @property {number} duplication
  * @property {GateMetric[]} gates
  * @property {number | null} seed Seed of the search mix; null: the driver picks one per run.
+ * @property {Sessions} sessions
  * @property {Phase[]} phases
  */
 
@@ -159,6 +168,7 @@ export const workloads = Object.freeze({
     durationS: 120,
     duplication: 0,
     gates: ["error_rate", "latency_p95_ms"],
+    sessions: "request",
   },
 });
 
@@ -277,6 +287,7 @@ export function resolveWorkload(name, overrides = {}) {
     duplication: spec.duplication,
     gates: [...spec.gates],
     seed,
+    sessions: spec.sessions ?? "vu",
     phases,
   };
 }
@@ -457,11 +468,13 @@ export function searchBody(search) {
 }
 
 /**
- * The session id a VU sends in `x-session-id`, so sticky bucketing spreads VUs over buckets.
+ * The session id a request sends in `x-session-id`, so sticky bucketing spreads VUs (or, with
+ * `request`, requests: see {@link Sessions}) over buckets.
  * @param {number} seed
  * @param {number} vu
+ * @param {number} [request] The request's number in its phase, for `request` sessions.
  * @returns {string}
  */
-export function sessionId(seed, vu) {
-  return `load-${seed}-vu-${vu}`;
+export function sessionId(seed, vu, request) {
+  return request === undefined ? `load-${seed}-vu-${vu}` : `load-${seed}-vu-${vu}-req-${request}`;
 }

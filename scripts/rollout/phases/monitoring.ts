@@ -12,10 +12,21 @@
 import { CanaryAnalysis, type Check, judge } from "../analysis.ts";
 import type { RolloutContext } from "../context.ts";
 import { readFlag } from "../flag_store.ts";
-import { pathSummaryStatement, readPathSummaries } from "../path_summary.ts";
+import {
+  kmsReuseStatement,
+  pathSummaryStatement,
+  readKmsReuse,
+  readPathSummaries,
+} from "../path_summary.ts";
 
 /** The function whose paths the analysis compares. */
 export const analyzedFunction = "flight-search";
+
+/**
+ * The function whose KMS reuse the analysis reports beside the paths: the payment KMS client is
+ * the service's, shared by both search paths, so the same figure stands on both sides.
+ */
+export const kmsFunction = "payment-methods";
 
 /** How a monitored step ended. */
 export type StepVerdict =
@@ -36,7 +47,10 @@ function checkLine(check: Check, failures: number, threshold: number): string {
     `errors ${v("error_rate")}, p95 ${v("latency_p95_ms")} ms, cache hit ${
       v("cache_hit_ratio")
     }, ` +
-    `db q/s ${v("db_query_rate_per_s")}` +
+    `db q/s ${v("db_query_rate_per_s")} (q/req opt÷legacy ${
+      check.metrics.find((x) => x.metric === "db_queries_per_request_vs_legacy")?.optimized
+        ?.toFixed(2) ?? "–"
+    }), KMS reuse ${v("kms_reuse_ratio")}` +
     (check.notes.length > 0 ? ` — ${check.notes.join("; ")}` : "");
 }
 
@@ -53,6 +67,7 @@ export async function monitoringPhase(ctx: RolloutContext, step: number): Promis
     );
     if (ctx.executor.dryRun) {
       ctx.executor.note(`each check would run: ${pathSummaryStatement.replace(/\s+/g, " ")}`);
+      ctx.executor.note(`and: ${kmsReuseStatement.replace(/\s+/g, " ")}`);
       ctx.executor.note(`each check would also re-read the flag and verify the deploy lock`);
       return { outcome: "healthy", checks: 0, judged: 0 } as const;
     }
@@ -100,13 +115,21 @@ export async function monitoringPhase(ctx: RolloutContext, step: number): Promis
         // time), so every flush is judged once whatever the interval.
         const window = { since: new Date(windowStart), until: new Date(ctx.clock.now()) };
         windowStart = window.until.getTime();
-        const summaries = await readPathSummaries(
+        const paths = await readPathSummaries(
           ctx.executor,
           ctx.reader,
           analyzedFunction,
           window.since,
           window.until,
         ) ?? [];
+        const kmsReuse = await readKmsReuse(
+          ctx.executor,
+          ctx.reader,
+          kmsFunction,
+          window.since,
+          window.until,
+        ) ?? null;
+        const summaries = paths.map((s) => ({ ...s, kmsReuseRatio: s.kmsReuseRatio ?? kmsReuse }));
         const check = judge(ctx.sla, summaries, { index, ...window });
         const decision = analysis.record(check);
         ctx.log.check(step, check);

@@ -74,6 +74,9 @@ export interface MetricRow {
   cache_l2_misses: number;
   kms_requests: number;
   kms_new_connections: number;
+  /** Data keys the KMS data-key cache served (no KMS call) and those it had to fetch. */
+  kms_data_key_hits: number;
+  kms_data_key_misses: number;
   /** Resident memory of the isolate when the row was flushed; null until then. */
   memory_rss_bytes: number | null;
   /** Searches per route (`"JFK-ORD": 3`); null when none was recorded. */
@@ -103,6 +106,8 @@ const columns = [
   "cache_l2_misses",
   "kms_requests",
   "kms_new_connections",
+  "kms_data_key_hits",
+  "kms_data_key_misses",
   "memory_rss_bytes",
   "route_demand",
 ] as const;
@@ -131,6 +136,14 @@ export interface RequestOutcome {
   latencyMs: number;
   /** The optimized path failed and legacy answered. */
   fallback?: boolean;
+}
+
+/** KMS work over some span, for {@link FunctionMetrics.recordKms}. */
+export interface KmsCounts {
+  requests: number;
+  newConnections: number;
+  dataKeyHits: number;
+  dataKeyMisses: number;
 }
 
 /** Options for {@link FunctionMetrics}. */
@@ -204,6 +217,8 @@ function emptyRow(
     cache_l2_misses: 0,
     kms_requests: 0,
     kms_new_connections: 0,
+    kms_data_key_hits: 0,
+    kms_data_key_misses: 0,
     memory_rss_bytes: null,
     route_demand: null,
   };
@@ -427,6 +442,19 @@ export class FunctionMetrics {
     row.cache_l1_misses++;
     if (tier === "l2") row.cache_l2_hits++;
     else if (l2Enabled) row.cache_l2_misses++;
+  }
+
+  /**
+   * Adds KMS work done since the last call: HTTP requests to KMS, new connections, and data-key
+   * cache hits and misses (payment-methods; see payment-methods/kms_metrics.ts).
+   */
+  recordKms(path: MetricPath, counts: KmsCounts): void {
+    if (Object.values(counts).every((n) => n === 0)) return;
+    const row = this.#row(path);
+    row.kms_requests += counts.requests;
+    row.kms_new_connections += counts.newConnections;
+    row.kms_data_key_hits += counts.dataKeyHits;
+    row.kms_data_key_misses += counts.dataKeyMisses;
   }
 
   /**

@@ -24,6 +24,8 @@ export const metricNames = {
   cacheLookups: "parker_function_cache_lookups_total",
   kmsRequests: "parker_function_kms_requests_total",
   kmsNewConnections: "parker_function_kms_new_connections_total",
+  kmsDataKeyHits: "parker_function_kms_data_key_hits_total",
+  kmsDataKeyMisses: "parker_function_kms_data_key_misses_total",
   requestDuration: "parker_function_request_duration_seconds",
   lastFlush: "parker_function_last_flush_timestamp_seconds",
   isolateMemory: "parker_isolate_resident_memory_bytes",
@@ -127,6 +129,16 @@ export function renderExposition(snapshot: MetricsSnapshot): string {
     metricNames.kmsNewConnections,
     "KMS requests that had to open a new connection.",
     (t) => t.kmsNewConnections,
+  );
+  counter(
+    metricNames.kmsDataKeyHits,
+    "Data keys the KMS data-key cache served without calling KMS.",
+    (t) => t.kmsDataKeyHits,
+  );
+  counter(
+    metricNames.kmsDataKeyMisses,
+    "Data keys the KMS data-key cache had to get from KMS.",
+    (t) => t.kmsDataKeyMisses,
   );
 
   const duration = metricNames.requestDuration;

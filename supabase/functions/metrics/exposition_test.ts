@@ -23,6 +23,8 @@ function totals(overrides: Partial<PathTotals> = {}): PathTotals {
     cacheLookups: 10,
     kmsRequests: 8,
     kmsNewConnections: 1,
+    kmsDataKeyHits: 97,
+    kmsDataKeyMisses: 3,
     lastFlushedAt: new Date("2026-11-22T10:00:00Z"),
     ...overrides,
   };
@@ -71,6 +73,8 @@ Deno.test("renderExposition() writes every counter with function/path and tier/c
   assertEquals(value(metricNames.cacheLookups), String(t.cacheLookups));
   assertEquals(value(metricNames.kmsRequests), String(t.kmsRequests));
   assertEquals(value(metricNames.kmsNewConnections), String(t.kmsNewConnections));
+  assertEquals(value(metricNames.kmsDataKeyHits), String(t.kmsDataKeyHits));
+  assertEquals(value(metricNames.kmsDataKeyMisses), String(t.kmsDataKeyMisses));
   assertEquals(value(metricNames.lastFlush), String(t.lastFlushedAt.getTime() / 1000));
 });
 

@@ -28,6 +28,8 @@ export interface PathTotals {
   cacheLookups: number;
   kmsRequests: number;
   kmsNewConnections: number;
+  kmsDataKeyHits: number;
+  kmsDataKeyMisses: number;
   lastFlushedAt: Date;
 }
 
@@ -79,6 +81,8 @@ export async function readSnapshot(sql: Sql): Promise<MetricsSnapshot> {
       cacheLookups: num(r.cache_lookups),
       kmsRequests: num(r.kms_requests),
       kmsNewConnections: num(r.kms_new_connections),
+      kmsDataKeyHits: num(r.kms_data_key_hits),
+      kmsDataKeyMisses: num(r.kms_data_key_misses),
       lastFlushedAt: r.last_flushed_at,
     })),
     memory: memory.map((r) => ({

@@ -5,32 +5,51 @@ import { DataKeyCache } from "../_shared/kms/data_key_cache.ts";
 import { EnvelopeCipher } from "../_shared/kms/envelope.ts";
 import { isolateKmsClient } from "../_shared/kms/kms_client.ts";
 import { KmsKeyring } from "../_shared/kms/kms_keyring.ts";
+import { FunctionMetrics, metricsWriter } from "../_shared/metrics.ts";
 import { handler, type PaymentMethodsDeps } from "./handler.ts";
+import {
+  KmsMetricsRecorder,
+  metricsFlushIntervalMs,
+  paymentMethodsFunctionName,
+  recordingKmsMetrics,
+} from "./kms_metrics.ts";
 
 // Built on the first request, not at import: a missing secret then fails that request with a
 // message naming it (and every later one), instead of crashing the isolate at boot.
-let deps: PaymentMethodsDeps | undefined;
+let serve: ((req: Request) => Promise<Response>) | undefined;
 
-function isolateDeps(): PaymentMethodsDeps {
+function isolateServe(): (req: Request) => Promise<Response> {
   const kms = isolateKmsClient();
   const { capacity, ...limits } = kms.config.cache;
-  return {
-    sql: isolatePool("payment-methods"),
+  const sql = isolatePool(paymentMethodsFunctionName);
+  const cache = new DataKeyCache({ capacity });
+  const deps: PaymentMethodsDeps = {
+    sql,
     verify: createAuthVerifier(authOptions()),
     kmsEnvironment: kms.config.contextEnvironment,
     cipher: new EnvelopeCipher({
       keys: new KmsKeyring(kms.client, kms.config.keyId),
-      cache: new DataKeyCache({ capacity }),
+      cache,
       policy: { ...limits, partition: "payment-methods" },
     }),
   };
+  const metrics = new FunctionMetrics({
+    functionName: paymentMethodsFunctionName,
+    write: metricsWriter(sql),
+    flushIntervalMs: metricsFlushIntervalMs(),
+  });
+  const recorder = new KmsMetricsRecorder(metrics, {
+    kms: () => kms.stats.snapshot(),
+    dataKeys: () => cache.stats(),
+  });
+  return recordingKmsMetrics((req) => handler(req, deps), recorder);
 }
 
 Deno.serve((req) => {
   try {
-    deps ??= isolateDeps();
+    serve ??= isolateServe();
   } catch (error) {
     return errorResponse(error);
   }
-  return handler(req, deps);
+  return serve(req);
 });

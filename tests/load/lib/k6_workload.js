@@ -12,7 +12,7 @@
  * LOAD_ROUTES (JSON), else routes are derived from flights read through the REST API;
  * LOAD_DURATION, LOAD_VUS, LOAD_RATE, LOAD_SEED (overrides); LOAD_GATE_LEVEL
  * (warning|critical|rollback, default rollback); SUMMARY_FILE (default
- * reports/load/<workload>.json, relative to where k6 runs).
+ * $REPORTS_DIR/load/<workload>.json, REPORTS_DIR defaulting to reports, relative to where k6 runs).
  *
  * @module
  */
@@ -127,11 +127,14 @@ export function k6Workload(name, inputs) {
     : env.LOAD_ROUTES
     ? parseRoutes(JSON.parse(env.LOAD_ROUTES), "LOAD_ROUTES")
     : null;
-  const summaryFile = env.SUMMARY_FILE || `reports/load/${name}.json`;
+  const summaryFile = env.SUMMARY_FILE || `${env.REPORTS_DIR || "reports"}/load/${name}.json`;
   const url = baseUrl + functionPath;
   /** @type {Record<string, Phase>} */
   const phaseByName = {};
   for (const phase of workload.phases) phaseByName[phase.name] = phase;
+  // k6's own --vus/--duration/--iterations replace the scenarios with one named `default`: it
+  // sends the first phase's search mix (its per-phase thresholds then see nothing, and fail).
+  const firstPhase = /** @type {Phase} */ (workload.phases[0]);
 
   const metrics = {
     serverErrors: new Rate(metricNames.serverErrors),
@@ -183,7 +186,7 @@ export function k6Workload(name, inputs) {
 
   /** @param {{ routes: Route[], seed: number }} data */
   function iteration(data) {
-    const phase = /** @type {Phase} */ (phaseByName[exec.scenario.name]);
+    const phase = phaseByName[exec.scenario.name] || firstPhase;
     const mix = {
       routes: data.routes,
       duplication: workload.duplication,
@@ -192,7 +195,14 @@ export function k6Workload(name, inputs) {
     };
     const search = searchFor(mix, phase.index, exec.scenario.iterationInTest);
     const res = http.post(url, JSON.stringify(searchBody(search)), {
-      headers: requestHeaders(anonKey, sessionId(data.seed, exec.vu.idInTest)),
+      headers: requestHeaders(
+        anonKey,
+        sessionId(
+          data.seed,
+          exec.vu.idInTest,
+          workload.sessions === "request" ? exec.scenario.iterationInTest : undefined,
+        ),
+      ),
       tags: { name: "flight-search" },
     });
     const c = classify(res.status, headerLookup(res.headers));

@@ -40,9 +40,18 @@ export function thresholdExpression(sla, metric, level, aggregation) {
 }
 
 /**
+ * The threshold on a counter that fails when it counted nothing. k6 judges a threshold on a
+ * metric without samples on its empty value (a p95 of 0, a rate of 0), which passes `<=`
+ * levels: a run that sent nothing, or a level or path that served nothing, would pass its gates.
+ */
+export const someSamples = "count>0";
+
+/**
  * k6 `options.thresholds` for a workload: each gate on the k6 metric that measures it, and for
  * phases tagged with a concurrency level, the latency gate per level and per path as well (a
  * threshold on a sub-metric is also what makes k6 report that sub-metric in its summary).
+ * Beside each, a {@link someSamples} threshold on the counter of the same requests: no request
+ * sent, or none at a level or on a path, fails the run instead of passing on nothing.
  *
  * @param {SlaLevels} sla
  * @param {{ gates: readonly string[], phases: ReadonlyArray<{ tags: Record<string, string> }> }} workload
@@ -65,6 +74,7 @@ export function k6Thresholds(sla, workload, level = "rollback") {
   const levels = workload.phases
     .map((phase) => phase.tags.concurrency)
     .filter((value) => value !== undefined);
+  thresholds[metricNames.requests] = [someSamples];
   for (const gate of workload.gates) {
     if (gate === "error_rate") add(metricNames.serverErrors, gate, "rate");
     if (gate === "cache_hit_ratio") add(metricNames.cacheHits, gate, "rate");
@@ -79,6 +89,9 @@ export function k6Thresholds(sla, workload, level = "rollback") {
           ]
         ) {
           add(`${metric}{concurrency:${concurrency}}`, gate, "p(95)");
+        }
+        for (const counter of [metricNames.requests, metricNames.legacy, metricNames.optimized]) {
+          thresholds[`${counter}{concurrency:${concurrency}}`] = [someSamples];
         }
       }
     }
