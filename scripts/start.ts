@@ -3,7 +3,8 @@
  * rolled out on it (`-e local`, staged, metric-gated, with synthetic traffic), the report is
  * printed with the path of the HTML report, and the stack keeps serving until Ctrl-C.
  *
- * Ctrl-C during the rollout rolls the flag back first, then stops everything (exit 130). The
+ * Ctrl-C during the rollout rolls the flag back first, then stops everything (exit 130) within
+ * `stopBoundMs` (main.ts), a second Ctrl-C at once; during start-up it stops what has started. The
  * stack's servers run in process groups of their own so that the terminal's Ctrl-C reaches only
  * this process, and the database is still there for the rollback. `--once` exits after the
  * rollout with its exit code (0 promoted, 1 rolled back, 3 precondition failed).
@@ -11,6 +12,7 @@
  * @module
  */
 import {
+  armStopBound,
   parseStackArgs,
   stackStateFile,
   startFromCli,
@@ -71,9 +73,10 @@ const onInterrupt = () => {
   console.error(
     running.stack
       ? "\ninterrupted: rolling back, then stopping (Ctrl-C again to quit at once)"
-      : "\ninterrupted: stopping once the stack is up (Ctrl-C again to quit at once)",
+      : "\ninterrupted: stopping what has started (Ctrl-C again to quit at once)",
   );
   controller.abort("Ctrl-C (SIGINT)");
+  armStopBound(() => running.stack, interruptedExit);
 };
 Deno.addSignalListener("SIGINT", onInterrupt);
 Deno.addSignalListener("SIGTERM", onInterrupt);
@@ -86,7 +89,9 @@ async function stopAndExit(code: number): Promise<never> {
   Deno.exit(code);
 }
 
-const stack = await startFromCli(options, { detached: true }, { handleSignals: false });
+const stack = await startFromCli(options, { detached: true, signal: controller.signal }, {
+  handleSignals: false,
+});
 running.stack = stack;
 if (controller.signal.aborted) await stopAndExit(interruptedExit);
 

@@ -7,10 +7,18 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { EmbeddedPostgresError } from "./embedded_postgres.ts";
+import { clearStaleStackState, StateInUseError } from "./leftovers.ts";
 import { MigrationError } from "./migrate.ts";
 import { localStateDir } from "./paths.ts";
 import { PortInUseError } from "./ports.ts";
-import { type Stack, type StackOptions, startStack } from "./stack.ts";
+import {
+  childStopMs,
+  postgresStopMs,
+  type Stack,
+  type StackOptions,
+  StackStartAborted,
+  startStack,
+} from "./stack.ts";
 
 const usage = `Usage: deno task stack [options]
 
@@ -100,20 +108,73 @@ export function statusLines(stack: Stack): string[] {
   return rows.map(([k, v]) => `${k.padStart(width)}: ${v}`);
 }
 
-/** The file other tools read to find a running stack (removed on stop). */
+/**
+ * The file other tools read to find a running stack (removed on stop): its URLs and keys, the
+ * stack's own `pid`, and `children` — the pids of Postgres, Redis and each function isolate,
+ * rewritten after every restart — so a fault test or bench can SIGSTOP/SIGKILL the real process.
+ */
 export const stackStateFile = `${localStateDir}/stack.json`;
 
+/** Writes {@link stackStateFile} for `stack` as it is now. */
+export function writeStackState(stack: Stack, startedAt: string): void {
+  Deno.mkdirSync(localStateDir, { recursive: true });
+  const state = {
+    pid: Deno.pid,
+    url: stack.url,
+    functionsUrl: stack.functionsUrl,
+    dbUrl: stack.dbUrl,
+    anonKey: stack.anonKey,
+    serviceRoleKey: stack.serviceRoleKey,
+    metricsBearerToken: stack.metricsBearerToken,
+    functions: stack.functions,
+    children: stack.children(),
+    restarts: stack.restarts(),
+    startedAt,
+  };
+  // Written whole then renamed, so a reader never sees half a file.
+  const temp = `${stackStateFile}.tmp`;
+  Deno.writeTextFileSync(temp, JSON.stringify(state, null, 2));
+  Deno.renameSync(temp, stackStateFile);
+}
+
 /**
- * On Ctrl-C (SIGINT) or SIGTERM: stops `stack`, removes the state file and exits 0.
+ * The most a graceful stop may take after Ctrl-C: the children's own bounds (isolates and Redis
+ * {@link childStopMs}, then Postgres {@link postgresStopMs}) and a moment for a rollback. Past it,
+ * every child is killed at once and the process exits.
+ */
+export const stopBoundMs = childStopMs + postgresStopMs + 3_000;
+
+/**
+ * Arms the bound of a graceful stop: after {@link stopBoundMs} every child of `stack()` is killed
+ * and the process exits with `code`. (Children not yet handed over, during start-up, die with
+ * the process through their lifeline.)
+ */
+export function armStopBound(stack: () => Stack | undefined, code: number): void {
+  const timer = setTimeout(() => {
+    console.error(`still stopping after ${stopBoundMs / 1000} s: stopping every process at once`);
+    stack()?.killSync();
+    Deno.exit(code);
+  }, stopBoundMs);
+  Deno.unrefTimer(timer);
+}
+
+/**
+ * On Ctrl-C (SIGINT) or SIGTERM: stops `stack` within {@link stopBoundMs}, removes the state
+ * file and exits 0; a second signal kills every child at once and exits 130.
  *
  * @returns A function that removes the listeners again.
  */
 export function stopOnSignal(stack: Stack): () => void {
   let shuttingDown = false;
   const shutdown = async () => {
-    if (shuttingDown) return;
+    if (shuttingDown) {
+      console.error("interrupted again: stopping at once");
+      stack.killSync();
+      Deno.exit(130);
+    }
     shuttingDown = true;
-    console.log("\nStopping the local stack…");
+    armStopBound(() => stack, 130);
+    console.log("\nStopping the local stack… (Ctrl-C again to stop at once)");
     await stack.stop();
     await Deno.remove(stackStateFile).catch(() => {});
     console.log("Stopped.");
@@ -139,49 +200,44 @@ export async function startFromCli(
 ): Promise<Stack> {
   const databaseUrl = Deno.env.get("DATABASE_URL") ?? Deno.env.get("SUPABASE_DB_URL");
   const started = performance.now();
-  let stack: Stack;
+  const startedAt = new Date().toISOString();
+  const log = (line: string) => console.log(`• ${line}`);
+  let stack: Stack | undefined;
   try {
+    // A stack.json left by a stack that crashed: say so, stop what still runs of it.
+    await clearStaleStackState(stackStateFile, { log });
     stack = await startStack({
       databaseUrl,
       port: options.port,
       dbPort: options.dbPort,
       seedFlights: options.seedFlights,
-      log: (line) => console.log(`• ${line}`),
+      log,
       onFunctionLog: (name, line) => console.log(`  [${name}] ${line}`),
+      // After a restart the pids in stack.json follow.
+      onChildrenChange: () => {
+        if (stack) writeStackState(stack, startedAt);
+      },
       ...extra,
     });
   } catch (error) {
     if (
       error instanceof PortInUseError || error instanceof MigrationError ||
-      error instanceof EmbeddedPostgresError
+      error instanceof EmbeddedPostgresError || error instanceof StateInUseError
     ) {
       console.error(`error: ${error.message}`);
       Deno.exit(3);
     }
+    if (error instanceof StackStartAborted) {
+      console.log("Stopped.");
+      Deno.exit(130);
+    }
     throw error;
   }
-  await Deno.mkdir(localStateDir, { recursive: true });
-  await Deno.writeTextFile(
-    stackStateFile,
-    JSON.stringify(
-      {
-        pid: Deno.pid,
-        url: stack.url,
-        functionsUrl: stack.functionsUrl,
-        dbUrl: stack.dbUrl,
-        anonKey: stack.anonKey,
-        serviceRoleKey: stack.serviceRoleKey,
-        metricsBearerToken: stack.metricsBearerToken,
-        functions: stack.functions,
-        startedAt: new Date().toISOString(),
-      },
-      null,
-      2,
-    ),
-  );
+  writeStackState(stack, startedAt);
   if (handleSignals) stopOnSignal(stack);
+  const running = stack;
   globalThis.addEventListener("unload", () => {
-    stack.killSync();
+    running.killSync();
     try {
       Deno.removeSync(stackStateFile);
     } catch {

@@ -10,7 +10,7 @@
 import postgres from "postgres";
 import { seedDatabase } from "../seed/seed.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded_postgres.ts";
-import { discoverFunctions } from "./functions_config.ts";
+import { discoverFunctions, type FunctionSpec } from "./functions_config.ts";
 import { type FunctionProcess, startFunction } from "./function_process.ts";
 import { type Gateway, type Route, startGateway } from "./gateway.ts";
 import { apiKeys, defaultJwtSecret } from "./keys.ts";
@@ -18,7 +18,8 @@ import { pushMigrations } from "./migrate.ts";
 import { startKmsServer } from "./kms_server.ts";
 import { localStateDir, repoRoot } from "./paths.ts";
 import { assertPortFree, freePort } from "./ports.ts";
-import { RedisUnavailableError, startRedis } from "./redis.ts";
+import { type RedisServer, RedisUnavailableError, startRedis } from "./redis.ts";
+import { supervise, type Supervisor, unsupervised } from "./supervisor.ts";
 import { ensureSupabaseRoles } from "./supabase_roles.ts";
 import { startUpstashBridge } from "./upstash_bridge.ts";
 
@@ -75,7 +76,49 @@ export interface StackOptions {
    * @default 64 random hex characters, new for every stack
    */
   metricsBearerToken?: string;
+  /**
+   * Restart Postgres, Redis and the isolates the stack started when they die unasked (bounded
+   * attempts with backoff, see supervisor.ts). @default true
+   */
+  supervise?: boolean;
+  /** Called when a child's pid changes (a restart), with the pids as they are now. */
+  onChildrenChange?: (children: StackChildren) => void;
+  /**
+   * Aborts the start between two phases (Ctrl-C while it comes up): what was started is stopped
+   * and {@link StackStartAborted} is thrown.
+   */
+  signal?: AbortSignal;
 }
+
+/** Thrown by {@link startStack} when its `signal` aborted the start; nothing is left running. */
+export class StackStartAborted extends Error {
+  override name = "StackStartAborted";
+}
+
+/** The pids of the processes a stack started (for stack.json and fault tests). */
+export interface StackChildren {
+  /** The embedded postmaster; absent with `databaseUrl`. */
+  postgres?: number;
+  /** Our redis-server; absent without Redis or with `REDIS_URL`. */
+  redis?: number;
+  /** Each function's isolate. */
+  functions: Record<string, number>;
+}
+
+/** How many times each supervised child was restarted. */
+export interface StackRestarts {
+  postgres: number;
+  redis: number;
+  functions: Record<string, number>;
+}
+
+/**
+ * Bounds of a graceful stop: isolates and Redis get this long after SIGTERM before SIGKILL,
+ * in parallel; then Postgres gets {@link postgresStopMs} of fast shutdown before SIGQUIT.
+ */
+export const childStopMs = 2_000;
+/** See {@link childStopMs}. */
+export const postgresStopMs = 5_000;
 
 /** A running stack. */
 export interface Stack {
@@ -96,9 +139,16 @@ export interface Stack {
   readonly upstashUrl: string | undefined;
   /** The isolate of a function, e.g. to read its log tail in a failing test. */
   functionProcess(name: string): FunctionProcess | undefined;
+  /** The pids of the processes it started, as they are now. */
+  children(): StackChildren;
+  /** Restarts the supervisors made so far. */
+  restarts(): StackRestarts;
   /** Restarts one function's isolate (fresh module state, same environment). */
   restartFunction(name: string, env?: Record<string, string>): Promise<void>;
-  /** Stops functions, gateway and (when embedded) Postgres. Idempotent. */
+  /**
+   * Stops functions, gateway and (when embedded) Postgres, within the bounds of
+   * {@link childStopMs} and {@link postgresStopMs}. Idempotent.
+   */
   stop(): Promise<void>;
   /** Synchronous last-resort kill of every child, for process-exit handlers. */
   killSync(): void;
@@ -150,7 +200,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     log = () => {},
     onFunctionLog,
     detached = false,
+    onChildrenChange = () => {},
   } = options;
+  const supervised = options.supervise ?? true;
+  const checkpoint = () => {
+    if (options.signal?.aborted) {
+      throw new StackStartAborted(`start aborted: ${String(options.signal.reason)}`);
+    }
+  };
   const port = options.port === 0 ? freePort() : options.port ?? 54321;
   const dbPort = options.dbPort === 0 ? freePort() : options.dbPort ?? 54322;
 
@@ -165,17 +222,46 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
   const keys = await apiKeys(jwtSecret);
   const stoppers: Array<() => Promise<void>> = [];
-  const killers: Array<() => void> = [];
-  const processes = new Map<string, FunctionProcess>();
   const routes = new Map<string, Route>();
   let gateway: Gateway | undefined;
-  let pg: EmbeddedPostgres | undefined;
+  /** Each child with its supervisor (a supervisor that never restarts when `supervise` is off). */
+  let pg: Supervisor<EmbeddedPostgres> | undefined;
+  let redis: Supervisor<RedisServer> | undefined;
+  const functions = new Map<string, Supervisor<FunctionProcess>>();
+  const watch = <T extends EmbeddedPostgres | RedisServer | FunctionProcess>(
+    name: string,
+    first: T,
+    restart: () => Promise<T>,
+    onRestart: (server: T) => void = () => {},
+  ): Supervisor<T> =>
+    supervised
+      ? supervise<T>({
+        name,
+        first,
+        restart,
+        log,
+        onRestart: (server) => {
+          onRestart(server);
+          onChildrenChange(children());
+        },
+      })
+      : unsupervised(first);
+  const children = (): StackChildren => ({
+    ...(pg ? { postgres: pg.current().pid } : {}),
+    ...(redis?.current().pid !== undefined ? { redis: redis.current().pid } : {}),
+    functions: Object.fromEntries([...functions].map(([n, s]) => [n, s.current().pid])),
+  });
 
   const stopAll = async () => {
+    const sups = [pg, redis, ...functions.values()];
+    await Promise.all(sups.map((s) => s?.stop()));
     await gateway?.stop().catch(() => {});
-    await Promise.all([...processes.values()].map((p) => p.stop()));
+    await Promise.all([
+      ...[...functions.values()].map((f) => f.current().stop(childStopMs)),
+      redis?.current().stop(childStopMs),
+    ]);
     for (const stop of stoppers.reverse()) await stop().catch(() => {});
-    await pg?.stop();
+    await pg?.current().stop(postgresStopMs);
   };
 
   try {
@@ -184,17 +270,25 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       dbUrl = databaseUrl;
       log(`Postgres: using ${new URL(databaseUrl).host}`);
     } else {
-      pg = await startEmbeddedPostgres({ dataDir, port: dbPort, ephemeral, detached });
-      dbUrl = pg.url;
+      const pgOptions = { dataDir, port: dbPort, ephemeral, detached, notice: log };
+      pg = watch("Postgres", await startEmbeddedPostgres(pgOptions), async () => {
+        const server = await startEmbeddedPostgres(pgOptions);
+        log(`Postgres accepts connections again on 127.0.0.1:${dbPort}`);
+        return server;
+      });
+      dbUrl = pg.current().url;
+      checkpoint();
       log(`Postgres 17 (embedded) ready on 127.0.0.1:${dbPort}, data in ${dataDir}`);
     }
     await ensureSupabaseRoles(dbUrl);
+    checkpoint();
     const pushed = await pushMigrations(dbUrl, { workdir });
     log(
       pushed.applied.length > 0
         ? `Migrations applied by supabase db push: ${pushed.applied.join(", ")}`
         : "Migrations: database is up to date",
     );
+    checkpoint();
     if (seedFlights !== false && seedFlights > 0 && (await isEmpty(dbUrl))) {
       const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
       try {
@@ -207,6 +301,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
     }
 
+    checkpoint();
     // The project's own KMS endpoint (AWS JSON 1.1 over HTTPS), so payment-methods runs the real
     // AWS SDK end to end. Its key file persists, keeping stored cards decryptable across restarts.
     let kmsEnv: Readonly<Record<string, string>> = {};
@@ -229,11 +324,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const upstashEnv: Record<string, string> = {};
     if (options.redis ?? true) {
       try {
-        const redis = await startRedis({ detached });
-        stoppers.push(() => redis.stop());
-        killers.push(() => redis.killSync());
+        const server = await startRedis({ detached });
+        // Restarted on the same port: the bridge's client reconnects by itself.
+        redis = watch("Redis", server, () => startRedis({ detached, port: server.port }));
         const bridge = await startUpstashBridge({
-          redisUrl: redis.url,
+          redisUrl: server.url,
           token: `local-${crypto.randomUUID()}`,
           log,
         });
@@ -242,7 +337,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         upstashEnv.UPSTASH_REDIS_REST_TOKEN = bridge.token;
         log(
           `Redis ${
-            redis.owned ? `(redis-server, port ${redis.port})` : `(REDIS_URL)`
+            server.owned ? `(redis-server, port ${server.port})` : `(REDIS_URL)`
           } behind the Upstash REST bridge on ${bridge.url}: result cache L1 + L2`,
         );
       } catch (error) {
@@ -253,6 +348,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       log("Result cache: L1 only (Redis disabled)");
     }
 
+    checkpoint();
     const url = `http://127.0.0.1:${port}`;
     const functionEnv: Record<string, string> = {
       ...localFunctionSettings,
@@ -275,24 +371,29 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       if (unknown.length > 0) throw new Error(`no such function: ${unknown.join(", ")}`);
       specs = specs.filter((s) => wanted.has(s.name));
     }
-    const started = await Promise.allSettled(
-      specs.map((spec) =>
-        startFunction(spec, { env: functionEnv, onLog: onFunctionLog, detached })
-      ),
-    );
-    for (const result of started) {
-      if (result.status === "fulfilled") processes.set(result.value.name, result.value);
+    const route = (spec: FunctionSpec, proc: FunctionProcess) =>
+      routes.set(spec.name, { port: proc.port, verifyJwt: spec.verifyJwt, alive: proc.alive });
+    const launch = (spec: FunctionSpec, env = functionEnv) =>
+      startFunction(spec, { env, onLog: onFunctionLog, detached });
+    const started = await Promise.allSettled(specs.map((spec) => launch(spec)));
+    for (const [i, result] of started.entries()) {
+      if (result.status !== "fulfilled") continue;
+      const spec = specs[i]!;
+      // A restarted isolate listens on a new port: its route follows it.
+      functions.set(
+        spec.name,
+        watch(
+          `function ${spec.name}`,
+          result.value,
+          () => launch(spec),
+          (proc) => route(spec, proc),
+        ),
+      );
+      route(spec, result.value);
     }
     const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
-    for (const spec of specs) {
-      const proc = processes.get(spec.name)!;
-      routes.set(spec.name, {
-        port: proc.port,
-        verifyJwt: spec.verifyJwt,
-        alive: () => proc.alive(),
-      });
-    }
+    checkpoint();
     gateway = startGateway({ port, jwtSecret: keys.jwtSecret, routes });
     log(`Functions: ${specs.map((s) => `${s.name}${s.verifyJwt ? "" : " (no JWT)"}`).join(", ")}`);
 
@@ -308,28 +409,31 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       // extraEnv may replace it (a test pinning its own scrape token): expose what functions got.
       metricsBearerToken: functionEnv.METRICS_BEARER_TOKEN!,
       upstashUrl: upstashEnv.UPSTASH_REDIS_REST_URL,
-      functionProcess: (name) => processes.get(name),
+      functionProcess: (name) => functions.get(name)?.current(),
+      children,
+      restarts: () => ({
+        postgres: pg?.restarts() ?? 0,
+        redis: redis?.restarts() ?? 0,
+        functions: Object.fromEntries([...functions].map(([n, s]) => [n, s.restarts()])),
+      }),
       async restartFunction(name, env = {}) {
         const spec = specs.find((s) => s.name === name);
-        const old = processes.get(name);
-        if (!spec || !old) throw new Error(`no such function: ${name}`);
-        await old.stop();
-        const proc = await startFunction(spec, {
-          env: { ...functionEnv, ...env },
-          onLog: onFunctionLog,
-          detached,
-        });
-        processes.set(name, proc);
-        routes.set(name, { port: proc.port, verifyJwt: spec.verifyJwt, alive: () => proc.alive() });
+        const supervisor = functions.get(name);
+        if (!spec || !supervisor) throw new Error(`no such function: ${name}`);
+        await supervisor.current().stop();
+        const proc = await launch(spec, { ...functionEnv, ...env });
+        supervisor.replace(proc);
+        route(spec, proc);
+        onChildrenChange(children());
       },
       stop() {
         stopping ??= stopAll();
         return stopping;
       },
       killSync() {
-        for (const proc of processes.values()) proc.killSync();
-        for (const kill of killers) kill();
-        pg?.killSync();
+        for (const supervisor of [...functions.values(), redis, pg]) {
+          supervisor?.current().killSync();
+        }
       },
     };
   } catch (error) {

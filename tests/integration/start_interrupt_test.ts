@@ -37,7 +37,9 @@ Deno.test(
     const reportsDir = await Deno.makeTempDir({ prefix: "pf_start_reports_" });
     const port = freePort();
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${repoRoot}/scripts/start.ts`, "--port", String(port)],
+      args: ["task", "start", "--port", String(port)],
+      cwd: repoRoot,
+      detached: true,
       env: {
         DENO_NO_PACKAGE_JSON: "1",
         NO_COLOR: "1",
@@ -72,9 +74,12 @@ Deno.test(
       assertEquals(flagBefore, { enabled: true, traffic_percentage: 10 });
       assert(processesWith(stateDir).length > 1, "the stack's processes carry the marker");
 
-      child.kill("SIGINT");
+      const interruptedAt = performance.now();
+      Deno.kill(-child.pid, "SIGINT");
       exit = await child.status;
+      const stopSeconds = (performance.now() - interruptedAt) / 1000;
       await reading;
+      console.log(`Ctrl-C to exit: ${stopSeconds.toFixed(1)} s`);
 
       assertEquals(exit.code, 130, `stdout:\n${stdout}\nstderr:\n${await stderr}`);
       assertStringIncludes(await stderr, "interrupted: rolling back");
