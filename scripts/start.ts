@@ -20,6 +20,7 @@ import {
   UsageError,
 } from "./local/main.ts";
 import type { Stack } from "./local/stack.ts";
+import { onInterrupt } from "./local/interrupts.ts";
 import { localRolloutArgs, runLocalRollout } from "./rollout/local_rollout.ts";
 
 const usage = `Usage: npm start [-- --once] [--port N] [--db-port N] [--seed-flights N]
@@ -62,24 +63,22 @@ if (options.help) {
 const controller = new AbortController();
 /** The stack once it is up (the interrupt handler needs it). */
 const running: { stack?: Stack } = {};
-let interrupts = 0;
-const onInterrupt = () => {
-  interrupts++;
-  if (interrupts > 1) {
+const removeInterruptHandlers = onInterrupt({
+  first(signal) {
+    console.error(
+      running.stack
+        ? "\ninterrupted: rolling back, then stopping (Ctrl-C again to quit at once)"
+        : "\ninterrupted: stopping what has started (Ctrl-C again to quit at once)",
+    );
+    controller.abort(signal === "SIGINT" ? "Ctrl-C (SIGINT)" : signal);
+    armStopBound(() => running.stack, interruptedExit);
+  },
+  again() {
     console.error("interrupted again: stopping at once");
     running.stack?.killSync();
     Deno.exit(interruptedExit);
-  }
-  console.error(
-    running.stack
-      ? "\ninterrupted: rolling back, then stopping (Ctrl-C again to quit at once)"
-      : "\ninterrupted: stopping what has started (Ctrl-C again to quit at once)",
-  );
-  controller.abort("Ctrl-C (SIGINT)");
-  armStopBound(() => running.stack, interruptedExit);
-};
-Deno.addSignalListener("SIGINT", onInterrupt);
-Deno.addSignalListener("SIGTERM", onInterrupt);
+  },
+});
 
 async function stopAndExit(code: number): Promise<never> {
   console.log("\nStopping the local stack…");
@@ -104,8 +103,7 @@ const { result } = await runLocalRollout(stack, {
 if (controller.signal.aborted) await stopAndExit(interruptedExit);
 if (options.once) await stopAndExit(result.exitCode);
 
-Deno.removeSignalListener("SIGINT", onInterrupt);
-Deno.removeSignalListener("SIGTERM", onInterrupt);
+removeInterruptHandlers();
 stopOnSignal(stack);
 console.log(
   `\nRollout ${result.status.replace("_", " ")} (exit code ${result.exitCode}). ` +

@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { EmbeddedPostgresError } from "./embedded_postgres.ts";
 import { clearStaleStackState, StateInUseError } from "./leftovers.ts";
+import { onInterrupt } from "./interrupts.ts";
 import { MigrationError } from "./migrate.ts";
 import { localStateDir } from "./paths.ts";
 import { PortInUseError } from "./ports.ts";
@@ -165,27 +166,21 @@ export function armStopBound(stack: () => Stack | undefined, code: number): void
  * @returns A function that removes the listeners again.
  */
 export function stopOnSignal(stack: Stack): () => void {
-  let shuttingDown = false;
-  const shutdown = async () => {
-    if (shuttingDown) {
+  return onInterrupt({
+    async first() {
+      armStopBound(() => stack, 130);
+      console.log("\nStopping the local stack… (Ctrl-C again to stop at once)");
+      await stack.stop();
+      await Deno.remove(stackStateFile).catch(() => {});
+      console.log("Stopped.");
+      Deno.exit(0);
+    },
+    again() {
       console.error("interrupted again: stopping at once");
       stack.killSync();
       Deno.exit(130);
-    }
-    shuttingDown = true;
-    armStopBound(() => stack, 130);
-    console.log("\nStopping the local stack… (Ctrl-C again to stop at once)");
-    await stack.stop();
-    await Deno.remove(stackStateFile).catch(() => {});
-    console.log("Stopped.");
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGINT", shutdown);
-  Deno.addSignalListener("SIGTERM", shutdown);
-  return () => {
-    Deno.removeSignalListener("SIGINT", shutdown);
-    Deno.removeSignalListener("SIGTERM", shutdown);
-  };
+    },
+  });
 }
 
 /**
@@ -267,11 +262,26 @@ if (import.meta.main) {
     console.log(usage);
     Deno.exit(0);
   }
-  const stack = await startFromCli(options);
-  if (options.once) {
+  // The servers run in process groups of their own (a terminal's Ctrl-C reaches only this process,
+  // which stops them in order); Ctrl-C while they come up stops what has started.
+  const starting = new AbortController();
+  const removeInterruptHandlers = onInterrupt({
+    first() {
+      console.error("\ninterrupted: stopping what has started (Ctrl-C again to quit at once)");
+      starting.abort("Ctrl-C (SIGINT)");
+      armStopBound(() => undefined, 130);
+    },
+    again: () => Deno.exit(130), // the lifelines stop the rest
+  });
+  const stack = await startFromCli(options, { detached: true, signal: starting.signal }, {
+    handleSignals: false,
+  });
+  removeInterruptHandlers();
+  if (options.once || starting.signal.aborted) {
     await stack.stop();
     await Deno.remove(stackStateFile).catch(() => {});
-    Deno.exit(0);
+    Deno.exit(starting.signal.aborted ? 130 : 0);
   }
+  stopOnSignal(stack);
   console.log("Serving until Ctrl-C.");
 }

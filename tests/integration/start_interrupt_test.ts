@@ -1,13 +1,15 @@
 /**
- * `npm start` interrupted by Ctrl-C while its rollout is monitoring: the real start script, the
- * real local stack (on a test database, its state and reports in temporary folders), a SIGINT
- * sent to the script alone as a terminal sends it — the stack's servers run in process groups of
- * their own, so the script must roll the flag back and stop them itself.
+ * `npm start` interrupted by Ctrl-C while its rollout is monitoring: the real start script run as
+ * `deno task start`, the real local stack (on a test database, its state and reports in temporary
+ * folders), a SIGINT sent to the whole process group as a terminal sends it — the stack's servers
+ * run in process groups of their own, so the script must roll the flag back and stop them itself,
+ * within the documented bound.
  */
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { testDatabase } from "../support/database.ts";
 import { freePort } from "../../scripts/local/ports.ts";
 import { repoRoot } from "../../scripts/local/paths.ts";
+import { stopBoundMs } from "../../scripts/local/main.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 const flagKey = "flight_search_optimization";
@@ -80,6 +82,10 @@ Deno.test(
       const stopSeconds = (performance.now() - interruptedAt) / 1000;
       await reading;
       console.log(`Ctrl-C to exit: ${stopSeconds.toFixed(1)} s`);
+      assert(
+        stopSeconds * 1000 < stopBoundMs,
+        `stopped in ${stopSeconds} s:\n${stdout.slice(-4000)}\nstderr:\n${await stderr}`,
+      );
 
       assertEquals(exit.code, 130, `stdout:\n${stdout}\nstderr:\n${await stderr}`);
       assertStringIncludes(await stderr, "interrupted: rolling back");
