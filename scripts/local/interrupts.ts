@@ -22,7 +22,7 @@ export interface InterruptHandlers {
 }
 
 /**
- * Listens for SIGINT and SIGTERM until the returned function is called.
+ * Listens for SIGINT and SIGTERM (or `signals`) until the returned function is called.
  *
  * @example
  * ```ts
@@ -34,10 +34,14 @@ export interface InterruptHandlers {
  */
 export function onInterrupt(
   handlers: InterruptHandlers,
-  { graceMs = repeatGraceMs, now = () => performance.now() } = {},
+  {
+    graceMs = repeatGraceMs,
+    now = () => performance.now(),
+    signals = ["SIGINT", "SIGTERM"],
+  }: { graceMs?: number; now?: () => number; signals?: Deno.Signal[] } = {},
 ): () => void {
   let firstAt: number | undefined;
-  const listeners = (["SIGINT", "SIGTERM"] as const).map((signal) => {
+  const listeners = signals.map((signal) => {
     const listener = () => {
       if (firstAt === undefined) {
         firstAt = now();

@@ -113,8 +113,9 @@ export interface StackRestarts {
 }
 
 /**
- * Bounds of a graceful stop: isolates and Redis get this long after SIGTERM before SIGKILL,
- * in parallel; then Postgres gets {@link postgresStopMs} of fast shutdown before SIGQUIT.
+ * Bounds of a graceful stop: the isolates get this long after SIGTERM before SIGKILL, in
+ * parallel; then Redis as long and, at the same time, Postgres {@link postgresStopMs} of fast
+ * shutdown before SIGQUIT.
  */
 export const childStopMs = 2_000;
 /** See {@link childStopMs}. */
@@ -256,12 +257,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const sups = [pg, redis, ...functions.values()];
     await Promise.all(sups.map((s) => s?.stop()));
     await gateway?.stop().catch(() => {});
-    await Promise.all([
-      ...[...functions.values()].map((f) => f.current().stop(childStopMs)),
-      redis?.current().stop(childStopMs),
-    ]);
+    await Promise.all([...functions.values()].map((f) => f.current().stop(childStopMs)));
+    // The bridge and the KMS endpoint close in-process, before Redis goes (no "Redis unavailable").
     for (const stop of stoppers.reverse()) await stop().catch(() => {});
-    await pg?.current().stop(postgresStopMs);
+    await Promise.all([
+      redis?.current().stop(childStopMs),
+      pg?.current().stop(postgresStopMs),
+    ]);
   };
 
   try {
@@ -373,8 +375,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
     const route = (spec: FunctionSpec, proc: FunctionProcess) =>
       routes.set(spec.name, { port: proc.port, verifyJwt: spec.verifyJwt, alive: proc.alive });
-    const launch = (spec: FunctionSpec, env = functionEnv) =>
-      startFunction(spec, { env, onLog: onFunctionLog, detached });
+    /** Each function's environment: a supervised restart keeps what restartFunction() gave. */
+    const envs = new Map<string, Record<string, string>>();
+    const launch = (spec: FunctionSpec) =>
+      startFunction(spec, {
+        env: envs.get(spec.name) ?? functionEnv,
+        onLog: onFunctionLog,
+        detached,
+      });
     const started = await Promise.allSettled(specs.map((spec) => launch(spec)));
     for (const [i, result] of started.entries()) {
       if (result.status !== "fulfilled") continue;
@@ -421,7 +429,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         const supervisor = functions.get(name);
         if (!spec || !supervisor) throw new Error(`no such function: ${name}`);
         await supervisor.current().stop();
-        const proc = await launch(spec, { ...functionEnv, ...env });
+        envs.set(name, { ...functionEnv, ...env });
+        const proc = await launch(spec);
         supervisor.replace(proc);
         route(spec, proc);
         onChildrenChange(children());
