@@ -59,7 +59,10 @@ export interface Child {
   stopRequested(): boolean;
   /** The last lines it wrote. */
   tail(): string[];
-  /** The stop signal, the kill signal after `timeoutMs`; resolves once it exited. Idempotent. */
+  /**
+   * The stop signal, the kill signal after `timeoutMs`, SIGKILL {@link killGraceMs} later (a
+   * stopped child is continued first); resolves once it exited. Idempotent.
+   */
   stop(timeoutMs?: number): Promise<void>;
   /** Sends the kill signal now, synchronously (for exit handlers and a second Ctrl-C). */
   killSync(): void;
@@ -126,6 +129,35 @@ export function signalProcess(pid: number, signal: Deno.Signal): boolean {
     return false;
   }
 }
+
+/** The pids whose parent is `pid` (Linux /proc; empty elsewhere). */
+export function childPids(pid: number): number[] {
+  if (Deno.build.os !== "linux") return [];
+  const found: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) found.push(Number(entry.name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/**
+ * Continues `pid` and its children if they were stopped (SIGSTOP, as a fault test does): a
+ * stopped process acts on no signal but SIGKILL, and Postgres handles its stop signals itself,
+ * so without this a frozen server would ignore its stop until the last escalation.
+ */
+function wake(pid: number): void {
+  for (const target of [pid, ...childPids(pid)]) signalProcess(target, "SIGCONT");
+}
+
+/** After the kill signal, this long before SIGKILL (when the kill signal is not SIGKILL). */
+export const killGraceMs = 1_000;
 
 async function pump(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) {
   let buffered = "";
@@ -219,7 +251,9 @@ export function spawnChild(options: SpawnChildOptions): Child {
 
   let stopping: Promise<void> | undefined;
   const send = (signal: Deno.Signal) => {
-    if (running) signalProcess(proc.pid, signal);
+    if (!running) return;
+    signalProcess(proc.pid, signal);
+    if (signal !== "SIGKILL") wake(proc.pid);
   };
   return {
     name,
@@ -232,11 +266,14 @@ export function spawnChild(options: SpawnChildOptions): Child {
       requested = true;
       stopping ??= (async () => {
         send(stopSignal);
-        const timer = setTimeout(() => send(killSignal), timeoutMs);
+        const timers = [
+          setTimeout(() => send(killSignal), timeoutMs),
+          setTimeout(() => send("SIGKILL"), timeoutMs + killGraceMs),
+        ];
         try {
           await exited;
         } finally {
-          clearTimeout(timer);
+          for (const timer of timers) clearTimeout(timer);
         }
       })();
       return stopping;

@@ -39,6 +39,37 @@ Deno.test(
   },
 );
 
+Deno.test(
+  "spawnChild() stops a frozen (SIGSTOPped) child that handles its stop signal",
+  opts,
+  async () => {
+    // Postgres handles SIGINT: frozen, it would act on it only once continued.
+    const child = spawnChild({
+      name: "frozen",
+      command: "sh",
+      args: ["-c", "trap 'exit 7' TERM; echo ready; while :; do sleep 0.05; done"],
+      onLine: () => {},
+    });
+    await waitUntil("the trap is set", () => child.tail().includes("ready"));
+    Deno.kill(child.pid, "SIGSTOP");
+    await child.stop(10_000);
+    assertEquals((await child.exited).code, 7, "its own handler ran, no escalation was needed");
+  },
+);
+
+Deno.test("spawnChild() ends with SIGKILL when the kill signal is handled too", opts, async () => {
+  const child = spawnChild({
+    name: "stubborn",
+    command: "sh",
+    args: ["-c", "trap '' TERM QUIT; echo ready; while :; do sleep 0.05; done"],
+    onLine: () => {},
+    killSignal: "SIGQUIT",
+  });
+  await waitUntil("the trap is set", () => child.tail().includes("ready"));
+  await child.stop(100);
+  assertEquals((await child.exited).signal, "SIGKILL");
+});
+
 Deno.test("spawnChild() keeps the last lines the child wrote", opts, async () => {
   const seen: string[] = [];
   const child = spawnChild({

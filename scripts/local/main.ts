@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { EmbeddedPostgresError } from "./embedded_postgres.ts";
 import { clearStaleStackState, StateInUseError } from "./leftovers.ts";
+import { killGraceMs } from "./child_process.ts";
 import { onInterrupt } from "./interrupts.ts";
 import { MigrationError } from "./migrate.ts";
 import { localStateDir } from "./paths.ts";
@@ -139,11 +140,12 @@ export function writeStackState(stack: Stack, startedAt: string): void {
 }
 
 /**
- * The most a graceful stop may take after Ctrl-C: the children's own bounds (isolates and Redis
- * {@link childStopMs}, then Postgres {@link postgresStopMs}) and a moment for a rollback. Past it,
- * every child is killed at once and the process exits.
+ * The most a graceful stop may take after Ctrl-C (11 s): the children's own bounds (isolates
+ * {@link childStopMs}, then Redis and Postgres {@link postgresStopMs}, SIGKILL
+ * {@link killGraceMs} after that) and a moment for a rollback. Past it, every child is killed at
+ * once and the process exits.
  */
-export const stopBoundMs = childStopMs + postgresStopMs + 3_000;
+export const stopBoundMs = childStopMs + postgresStopMs + killGraceMs + 3_000;
 
 /**
  * Arms the bound of a graceful stop: after {@link stopBoundMs} every child of `stack()` is killed

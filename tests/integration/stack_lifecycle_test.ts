@@ -8,13 +8,14 @@
  *    free.
  * 3. A Postgres left running on the state folder (and the dead stack's stack.json) → the next
  *    start says what it found, stops it, and serves.
- * 4. Ctrl-C to the process group, as a terminal sends it → every process stopped within the
- *    bound, the state file and the Redis folders removed.
+ * 4. Ctrl-C to the process group, as a terminal sends it, with Postgres frozen (SIGSTOP) as a
+ *    fault test leaves it → every process stopped within the bound, the state file and the Redis
+ *    folders removed.
  */
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import postgres from "postgres";
 import { binDir } from "../../scripts/local/embedded_postgres.ts";
-import { processAlive } from "../../scripts/local/child_process.ts";
+import { childPids, processAlive } from "../../scripts/local/child_process.ts";
 import { stopBoundMs } from "../../scripts/local/main.ts";
 import { ownerFile } from "../../scripts/local/owned_temp_dir.ts";
 import { repoRoot } from "../../scripts/local/paths.ts";
@@ -227,7 +228,10 @@ Deno.test("local stack: supervision, SIGKILL, crash leftovers, bounded Ctrl-C", 
       },
     );
 
-    await t.step("Ctrl-C to the process group stops everything within the bound", async () => {
+    await t.step("Ctrl-C with Postgres frozen stops everything within the bound", async () => {
+      // As a fault test leaves it: every Postgres process SIGSTOPped.
+      const pg = state.children.postgres!;
+      for (const pid of [pg, ...childPids(pg)]) Deno.kill(pid, "SIGSTOP");
       const started = performance.now();
       Deno.kill(-stack.child.pid, "SIGINT");
       await stack.child.status;
