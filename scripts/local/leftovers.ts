@@ -98,7 +98,7 @@ export async function stopLeftoverPostmaster(
 export interface StackStateChildren {
   postgres?: number;
   redis?: number;
-  functions?: Record<string, number>;
+  functions?: Record<string, number | number[]>;
 }
 
 /**
@@ -132,7 +132,7 @@ export async function clearStaleStackState(
   const candidates: Array<[number | undefined, Deno.Signal, RegExp]> = [
     [children.postgres, "SIGINT", /postgres/],
     [children.redis, "SIGTERM", /redis-server/],
-    ...Object.values(children.functions ?? {}).map((pid): [number, Deno.Signal, RegExp] => [
+    ...Object.values(children.functions ?? {}).flat().map((pid): [number, Deno.Signal, RegExp] => [
       pid,
       "SIGTERM",
       /deno/,

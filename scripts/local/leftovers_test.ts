@@ -71,7 +71,10 @@ Deno.test(
       // A function pid now reused by `sleep`: not one of our programs, so it is left alone.
       await Deno.writeTextFile(
         file,
-        JSON.stringify({ pid: await deadPid(), children: { functions: { health: sleeper.pid } } }),
+        JSON.stringify({
+          pid: await deadPid(),
+          children: { functions: { health: [sleeper.pid] } },
+        }),
       );
       const lines: string[] = [];
       assertStringIncludes(

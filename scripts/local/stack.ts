@@ -101,8 +101,8 @@ export interface StackChildren {
   postgres?: number;
   /** Our redis-server; absent without Redis or with `REDIS_URL`. */
   redis?: number;
-  /** Each function's isolate. */
-  functions: Record<string, number>;
+  /** Each function's isolates (one pid per isolate). */
+  functions: Record<string, number[]>;
 }
 
 /** How many times each supervised child was restarted. */
@@ -250,7 +250,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const children = (): StackChildren => ({
     ...(pg ? { postgres: pg.current().pid } : {}),
     ...(redis?.current().pid !== undefined ? { redis: redis.current().pid } : {}),
-    functions: Object.fromEntries([...functions].map(([n, s]) => [n, s.current().pid])),
+    functions: Object.fromEntries([...functions].map(([n, s]) => [n, [s.current().pid]])),
   });
 
   const stopAll = async () => {

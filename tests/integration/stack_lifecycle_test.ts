@@ -29,7 +29,7 @@ interface StackState {
   functionsUrl: string;
   anonKey: string;
   dbUrl: string;
-  children: { postgres?: number; redis?: number; functions: Record<string, number> };
+  children: { postgres?: number; redis?: number; functions: Record<string, number[]> };
   restarts: { postgres: number; redis: number; functions: Record<string, number> };
 }
 
@@ -176,7 +176,7 @@ Deno.test("local stack: supervision, SIGKILL, crash leftovers, bounded Ctrl-C", 
 
     await t.step("Redis and an isolate SIGKILLed: each restarted", async () => {
       const redis = state.children.redis;
-      const isolate = state.children.functions["flight-search"]!;
+      const isolate = state.children.functions["flight-search"]![0]!;
       if (redis !== undefined) Deno.kill(redis, "SIGKILL");
       Deno.kill(isolate, "SIGKILL");
       state = (await until("both restarted", 30_000, async () => {
@@ -194,7 +194,7 @@ Deno.test("local stack: supervision, SIGKILL, crash leftovers, bounded Ctrl-C", 
         const children = [
           state.children.postgres!,
           ...(state.children.redis ? [state.children.redis] : []),
-          ...Object.values(state.children.functions),
+          ...Object.values(state.children.functions).flat(),
         ];
         Deno.kill(state.pid, "SIGKILL");
         const { ms } = await until(
