@@ -3,7 +3,8 @@
  * rolled out on it (`-e local`, staged, metric-gated, with synthetic traffic), the report is
  * printed with the path of the HTML report, and the stack keeps serving until Ctrl-C.
  *
- * Ctrl-C during the rollout rolls the flag back first, then stops everything (exit 130). The
+ * Ctrl-C during the rollout rolls the flag back first, then stops everything (exit 130) within
+ * `stopBoundMs` (main.ts), a second Ctrl-C at once; during start-up it stops what has started. The
  * stack's servers run in process groups of their own so that the terminal's Ctrl-C reaches only
  * this process, and the database is still there for the rollback. `--once` exits after the
  * rollout with its exit code (0 promoted, 1 rolled back, 3 precondition failed).
@@ -12,6 +13,7 @@
  */
 import { maxIsolates } from "./local/function_isolates.ts";
 import {
+  armStopBound,
   parseStackArgs,
   stackStateFile,
   startFromCli,
@@ -19,6 +21,7 @@ import {
   UsageError,
 } from "./local/main.ts";
 import type { Stack } from "./local/stack.ts";
+import { onInterrupt } from "./local/interrupts.ts";
 import { localRolloutArgs, runLocalRollout } from "./rollout/local_rollout.ts";
 
 const usage =
@@ -64,23 +67,22 @@ if (options.help) {
 const controller = new AbortController();
 /** The stack once it is up (the interrupt handler needs it). */
 const running: { stack?: Stack } = {};
-let interrupts = 0;
-const onInterrupt = () => {
-  interrupts++;
-  if (interrupts > 1) {
+const removeInterruptHandlers = onInterrupt({
+  first(signal) {
+    console.error(
+      running.stack
+        ? "\ninterrupted: rolling back, then stopping (Ctrl-C again to quit at once)"
+        : "\ninterrupted: stopping what has started (Ctrl-C again to quit at once)",
+    );
+    controller.abort(signal === "SIGINT" ? "Ctrl-C (SIGINT)" : signal);
+    armStopBound(() => running.stack, interruptedExit);
+  },
+  again() {
     console.error("interrupted again: stopping at once");
     running.stack?.killSync();
     Deno.exit(interruptedExit);
-  }
-  console.error(
-    running.stack
-      ? "\ninterrupted: rolling back, then stopping (Ctrl-C again to quit at once)"
-      : "\ninterrupted: stopping once the stack is up (Ctrl-C again to quit at once)",
-  );
-  controller.abort("Ctrl-C (SIGINT)");
-};
-Deno.addSignalListener("SIGINT", onInterrupt);
-Deno.addSignalListener("SIGTERM", onInterrupt);
+  },
+});
 
 async function stopAndExit(code: number): Promise<never> {
   console.log("\nStopping the local stack…");
@@ -90,7 +92,9 @@ async function stopAndExit(code: number): Promise<never> {
   Deno.exit(code);
 }
 
-const stack = await startFromCli(options, { detached: true }, { handleSignals: false });
+const stack = await startFromCli(options, { detached: true, signal: controller.signal }, {
+  handleSignals: false,
+});
 running.stack = stack;
 if (controller.signal.aborted) await stopAndExit(interruptedExit);
 
@@ -100,8 +104,7 @@ const { result } = await runLocalRollout(stack, { signal: controller.signal });
 if (controller.signal.aborted) await stopAndExit(interruptedExit);
 if (options.once) await stopAndExit(result.exitCode);
 
-Deno.removeSignalListener("SIGINT", onInterrupt);
-Deno.removeSignalListener("SIGTERM", onInterrupt);
+removeInterruptHandlers();
 stopOnSignal(stack);
 console.log(
   `\nRollout ${result.status.replace("_", " ")} (exit code ${result.exitCode}). ` +

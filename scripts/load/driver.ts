@@ -124,6 +124,9 @@ async function runRunner(
   } catch {
     throw new DriverError("autocannon is not installed: run `npm install`");
   }
+  // Aborted while the routes were read (Ctrl-C as monitoring begins): an abort listener added
+  // now would never fire, and the run would go on for its whole duration.
+  signal?.throwIfAborted();
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(node, {

@@ -230,3 +230,21 @@ Deno.test("runScenario() says what is missing when Node cannot be started", opts
   );
   assertStringIncludes(error.message, "install Node");
 });
+
+Deno.test("runScenario() aborted before its runner starts, starts none", async () => {
+  // Ctrl-C as the monitoring window begins: the runner must not run out its whole duration.
+  const controller = new AbortController();
+  controller.abort(new DOMException("monitoring ended", "AbortError"));
+  const error = await assertRejects(() =>
+    runScenario({
+      baseUrl: "http://127.0.0.1:9",
+      anonKey,
+      scenario: "baseline",
+      durationS: 60,
+      routes,
+      node: "/nonexistent/node", // reached only if a runner were started
+      signal: controller.signal,
+    })
+  );
+  assertEquals((error as DOMException).name, "AbortError");
+});

@@ -12,6 +12,8 @@
 import postgres from "postgres";
 import { repoRoot } from "./paths.ts";
 import { assertPortFree } from "./ports.ts";
+import { spawnChild } from "./child_process.ts";
+import { stopLeftoverPostmaster } from "./leftovers.ts";
 
 /** Options for {@link startEmbeddedPostgres}. */
 export interface EmbeddedPostgresOptions {
@@ -30,6 +32,8 @@ export interface EmbeddedPostgresOptions {
   settings?: Record<string, string | number>;
   /** Called with each line the server logs. @default ignore */
   onLog?: (line: string) => void;
+  /** Called with what start-up found in the data folder and did about it. @default ignore */
+  notice?: (line: string) => void;
   /**
    * Start the server in a process group of its own, so a terminal's Ctrl-C reaches only the
    * process that started it, which decides when to stop it. @default false
@@ -44,6 +48,14 @@ export interface EmbeddedPostgres {
   readonly port: number;
   readonly dataDir: string;
   readonly pid: number;
+  /** Resolves when the server has exited (on its own, killed, or stopped). */
+  readonly exited: Promise<Deno.CommandStatus>;
+  /** Whether the server still runs. */
+  alive(): boolean;
+  /** Whether stop() or killSync() was called: an exit after that is no crash. */
+  stopRequested(): boolean;
+  /** The server's last log lines. */
+  logTail(): string[];
   /** Fast shutdown (SIGINT), escalating to SIGQUIT after `timeoutMs`. Idempotent. */
   stop(timeoutMs?: number): Promise<void>;
   /** Immediate, synchronous shutdown for process-exit handlers. */
@@ -163,6 +175,7 @@ async function initdb(
  * queries.
  *
  * @throws {PortInUseError} when the port is taken.
+ * @throws {StateInUseError} when a stack that still runs has a Postgres on this data folder.
  * @throws {EmbeddedPostgresError} when initdb or the server fails; the message has its log tail.
  */
 export async function startEmbeddedPostgres(
@@ -175,11 +188,14 @@ export async function startEmbeddedPostgres(
     ephemeral = false,
     settings = {},
     onLog = () => {},
+    notice = () => {},
     detached = false,
   } = options;
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new RangeError(`port must be an integer in 1..65535, received ${port}`);
   }
+  // A Postgres a crashed stack left on this folder holds the folder and, usually, the port.
+  await stopLeftoverPostmaster(dataDir, { log: notice });
   assertPortFree(
     port,
     "Postgres",
@@ -207,44 +223,28 @@ export async function startEmbeddedPostgres(
   };
   const args = ["-D", dataDir];
   for (const [name, value] of Object.entries(serverSettings)) args.push("-c", `${name}=${value}`);
-  const child = new Deno.Command(`${binDir()}/postgres`, {
+  const child = spawnChild({
+    name: "Postgres",
+    command: `${binDir()}/postgres`,
     args,
     ...runAs,
     env: { LC_MESSAGES: "C" },
     detached,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-
-  const logTail: string[] = [];
-  const logDone = (async () => {
-    const lines = child.stderr.pipeThrough(new TextDecoderStream());
-    let buffered = "";
-    for await (const chunk of lines) {
-      buffered += chunk;
-      const parts = buffered.split("\n");
-      buffered = parts.pop() ?? "";
-      for (const line of parts) {
-        logTail.push(line);
-        if (logTail.length > 40) logTail.shift();
-        onLog(line);
-      }
-    }
-  })();
+    onLine: onLog,
+    tailLines: 40,
+    // SIGINT is Postgres' fast shutdown: clients are disconnected, the data folder stays
+    // consistent. SIGQUIT (immediate) only when that takes too long; the next start recovers.
+    stopSignal: "SIGINT",
+    killSignal: "SIGQUIT",
+  });
+  const logTail = () => child.tail().join("\n");
 
   const url = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
-  });
-
   const deadline = Date.now() + 60_000;
   while (true) {
-    if (exited) {
-      await logDone.catch(() => {});
-      throw new EmbeddedPostgresError(`Postgres exited during start-up:\n${logTail.join("\n")}`);
+    if (!child.alive()) {
+      await child.exited;
+      throw new EmbeddedPostgresError(`Postgres exited during start-up:\n${logTail()}`);
     }
     const probe = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {} });
     try {
@@ -252,11 +252,11 @@ export async function startEmbeddedPostgres(
       break;
     } catch (error) {
       if (Date.now() > deadline) {
-        child.kill("SIGQUIT");
+        await child.stop(1_000);
         throw new EmbeddedPostgresError(
-          `Postgres did not accept connections within 60 s (${(error as Error).message}):\n${
-            logTail.join("\n")
-          }`,
+          `Postgres did not accept connections within 60 s (${
+            (error as Error).message
+          }):\n${logTail()}`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -265,36 +265,16 @@ export async function startEmbeddedPostgres(
     }
   }
 
-  let stopping: Promise<void> | undefined;
   return {
     url,
     port,
     dataDir,
     pid: child.pid,
-    stop(timeoutMs = 15_000) {
-      stopping ??= (async () => {
-        if (exited) return;
-        child.kill("SIGINT");
-        const timer = setTimeout(() => {
-          if (!exited) child.kill("SIGQUIT");
-        }, timeoutMs);
-        try {
-          await status;
-          await logDone.catch(() => {});
-        } finally {
-          clearTimeout(timer);
-        }
-      })();
-      return stopping;
-    },
-    killSync() {
-      if (!exited) {
-        try {
-          child.kill("SIGQUIT");
-        } catch {
-          // already gone
-        }
-      }
-    },
+    exited: child.exited,
+    alive: () => child.alive(),
+    stopRequested: () => child.stopRequested(),
+    logTail: () => child.tail(),
+    stop: (timeoutMs = 15_000) => child.stop(timeoutMs),
+    killSync: () => child.killSync(),
   };
 }

@@ -8,12 +8,17 @@
 import type { FunctionSpec } from "./functions_config.ts";
 import { repoRoot, supabaseDir } from "./paths.ts";
 import { freePort, waitForPort } from "./ports.ts";
+import { spawnChild } from "./child_process.ts";
 
 /** A running function isolate. */
 export interface FunctionProcess {
   readonly name: string;
   readonly port: number;
   readonly pid: number;
+  /** Resolves when the isolate has exited. */
+  readonly exited: Promise<Deno.CommandStatus>;
+  /** Whether stop() or killSync() was called: an exit after that is no crash. */
+  stopRequested(): boolean;
   /** Whether the process is still running. */
   alive(): boolean;
   /** The last lines it wrote (stdout and stderr), for diagnostics. */
@@ -38,20 +43,6 @@ export interface StartFunctionOptions {
   detached?: boolean;
 }
 
-async function pump(
-  stream: ReadableStream<Uint8Array>,
-  onLine: (line: string) => void,
-): Promise<void> {
-  let buffered = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffered += chunk;
-    const parts = buffered.split("\n");
-    buffered = parts.pop() ?? "";
-    for (const line of parts) onLine(line);
-  }
-  if (buffered) onLine(buffered);
-}
-
 /**
  * Starts `spec` in its own Deno process and resolves once it listens.
  *
@@ -73,71 +64,36 @@ export async function startFunction(
   }
   args.push(spec.entrypoint);
   // This process's own Deno binary, so isolates and tools always run the same version.
-  const child = new Deno.Command(Deno.execPath(), {
+  const child = spawnChild({
+    name: `function ${spec.name}`,
+    command: Deno.execPath(),
     args,
     cwd: repoRoot,
     detached,
     env: { ...env, DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`, NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-
-  const tail: string[] = [];
-  const onLine = (line: string) => {
-    tail.push(line);
-    if (tail.length > 50) tail.shift();
-    onLog(spec.name, line);
-  };
-  const pumps = Promise.all([pump(child.stdout, onLine), pump(child.stderr, onLine)]);
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
+    onLine: (line) => onLog(spec.name, line),
   });
-
-  const exitedEarly = status.then((s) => {
+  const exitedEarly = child.exited.then((s) => {
     throw new Error(`function ${spec.name} exited with code ${s.code} before listening`);
   });
   try {
     await Promise.race([waitForPort(port, { timeoutMs: startTimeoutMs }), exitedEarly]);
   } catch (error) {
-    if (!exited) child.kill("SIGKILL");
-    await pumps.catch(() => {});
-    throw new Error(`${(error as Error).message}\n${tail.join("\n")}`);
+    child.killSync();
+    await child.exited;
+    throw new Error(`${(error as Error).message}\n${child.tail().join("\n")}`);
   }
   exitedEarly.catch(() => {});
 
-  let stopping: Promise<void> | undefined;
   return {
     name: spec.name,
     port,
     pid: child.pid,
-    alive: () => !exited,
-    logTail: () => [...tail],
-    stop(timeoutMs = 5_000) {
-      stopping ??= (async () => {
-        if (!exited) child.kill("SIGTERM");
-        const timer = setTimeout(() => {
-          if (!exited) child.kill("SIGKILL");
-        }, timeoutMs);
-        try {
-          await status;
-          await pumps.catch(() => {});
-        } finally {
-          clearTimeout(timer);
-        }
-      })();
-      return stopping;
-    },
-    killSync() {
-      if (!exited) {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
-    },
+    exited: child.exited,
+    alive: () => child.alive(),
+    stopRequested: () => child.stopRequested(),
+    logTail: () => child.tail(),
+    stop: (timeoutMs = 5_000) => child.stop(timeoutMs),
+    killSync: () => child.killSync(),
   };
 }

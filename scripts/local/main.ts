@@ -8,10 +8,20 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { EmbeddedPostgresError } from "./embedded_postgres.ts";
 import { maxIsolates } from "./function_isolates.ts";
+import { clearStaleStackState, StateInUseError } from "./leftovers.ts";
+import { killGraceMs } from "./child_process.ts";
+import { onInterrupt } from "./interrupts.ts";
 import { MigrationError } from "./migrate.ts";
 import { localStateDir } from "./paths.ts";
 import { PortInUseError } from "./ports.ts";
-import { type Stack, type StackOptions, startStack } from "./stack.ts";
+import {
+  childStopMs,
+  postgresStopMs,
+  type Stack,
+  type StackOptions,
+  StackStartAborted,
+  startStack,
+} from "./stack.ts";
 
 const usage = `Usage: deno task stack [options]
 
@@ -107,31 +117,79 @@ export function statusLines(stack: Stack): string[] {
   return rows.map(([k, v]) => `${k.padStart(width)}: ${v}`);
 }
 
-/** The file other tools read to find a running stack (removed on stop). */
+/**
+ * The file other tools read to find a running stack (removed on stop): its URLs and keys, the
+ * stack's own `pid`, and `children` — the pids of Postgres, Redis and each function isolate,
+ * rewritten after every restart — so a fault test or bench can SIGSTOP/SIGKILL the real process.
+ */
 export const stackStateFile = `${localStateDir}/stack.json`;
 
+/** Writes {@link stackStateFile} for `stack` as it is now. */
+export function writeStackState(stack: Stack, startedAt: string): void {
+  Deno.mkdirSync(localStateDir, { recursive: true });
+  const state = {
+    pid: Deno.pid,
+    url: stack.url,
+    functionsUrl: stack.functionsUrl,
+    dbUrl: stack.dbUrl,
+    anonKey: stack.anonKey,
+    serviceRoleKey: stack.serviceRoleKey,
+    metricsBearerToken: stack.metricsBearerToken,
+    functions: stack.functions,
+    children: stack.children(),
+    restarts: stack.restarts(),
+    startedAt,
+  };
+  // Written whole then renamed, so a reader never sees half a file.
+  const temp = `${stackStateFile}.tmp`;
+  Deno.writeTextFileSync(temp, JSON.stringify(state, null, 2));
+  Deno.renameSync(temp, stackStateFile);
+}
+
 /**
- * On Ctrl-C (SIGINT) or SIGTERM: stops `stack`, removes the state file and exits 0.
+ * The most a graceful stop may take after Ctrl-C (11 s): the children's own bounds (isolates
+ * {@link childStopMs}, then Redis and Postgres {@link postgresStopMs}, SIGKILL
+ * {@link killGraceMs} after that) and a moment for a rollback. Past it, every child is killed at
+ * once and the process exits.
+ */
+export const stopBoundMs = childStopMs + postgresStopMs + killGraceMs + 3_000;
+
+/**
+ * Arms the bound of a graceful stop: after {@link stopBoundMs} every child of `stack()` is killed
+ * and the process exits with `code`. (Children not yet handed over, during start-up, die with
+ * the process through their lifeline.)
+ */
+export function armStopBound(stack: () => Stack | undefined, code: number): void {
+  const timer = setTimeout(() => {
+    console.error(`still stopping after ${stopBoundMs / 1000} s: stopping every process at once`);
+    stack()?.killSync();
+    Deno.exit(code);
+  }, stopBoundMs);
+  Deno.unrefTimer(timer);
+}
+
+/**
+ * On Ctrl-C (SIGINT) or SIGTERM: stops `stack` within {@link stopBoundMs}, removes the state
+ * file and exits 0; a second signal kills every child at once and exits 130.
  *
  * @returns A function that removes the listeners again.
  */
 export function stopOnSignal(stack: Stack): () => void {
-  let shuttingDown = false;
-  const shutdown = async () => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    console.log("\nStopping the local stack…");
-    await stack.stop();
-    await Deno.remove(stackStateFile).catch(() => {});
-    console.log("Stopped.");
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGINT", shutdown);
-  Deno.addSignalListener("SIGTERM", shutdown);
-  return () => {
-    Deno.removeSignalListener("SIGINT", shutdown);
-    Deno.removeSignalListener("SIGTERM", shutdown);
-  };
+  return onInterrupt({
+    async first() {
+      armStopBound(() => stack, 130);
+      console.log("\nStopping the local stack… (Ctrl-C again to stop at once)");
+      await stack.stop();
+      await Deno.remove(stackStateFile).catch(() => {});
+      console.log("Stopped.");
+      Deno.exit(0);
+    },
+    again() {
+      console.error("interrupted again: stopping at once");
+      stack.killSync();
+      Deno.exit(130);
+    },
+  });
 }
 
 /**
@@ -146,50 +204,45 @@ export async function startFromCli(
 ): Promise<Stack> {
   const databaseUrl = Deno.env.get("DATABASE_URL") ?? Deno.env.get("SUPABASE_DB_URL");
   const started = performance.now();
-  let stack: Stack;
+  const startedAt = new Date().toISOString();
+  const log = (line: string) => console.log(`• ${line}`);
+  let stack: Stack | undefined;
   try {
+    // A stack.json left by a stack that crashed: say so, stop what still runs of it.
+    await clearStaleStackState(stackStateFile, { log });
     stack = await startStack({
       databaseUrl,
       port: options.port,
       dbPort: options.dbPort,
       seedFlights: options.seedFlights,
       isolates: { "flight-search": options.isolates },
-      log: (line) => console.log(`• ${line}`),
+      log,
       onFunctionLog: (name, line) => console.log(`  [${name}] ${line}`),
+      // After a restart the pids in stack.json follow.
+      onChildrenChange: () => {
+        if (stack) writeStackState(stack, startedAt);
+      },
       ...extra,
     });
   } catch (error) {
     if (
       error instanceof PortInUseError || error instanceof MigrationError ||
-      error instanceof EmbeddedPostgresError
+      error instanceof EmbeddedPostgresError || error instanceof StateInUseError
     ) {
       console.error(`error: ${error.message}`);
       Deno.exit(3);
     }
+    if (error instanceof StackStartAborted) {
+      console.log("Stopped.");
+      Deno.exit(130);
+    }
     throw error;
   }
-  await Deno.mkdir(localStateDir, { recursive: true });
-  await Deno.writeTextFile(
-    stackStateFile,
-    JSON.stringify(
-      {
-        pid: Deno.pid,
-        url: stack.url,
-        functionsUrl: stack.functionsUrl,
-        dbUrl: stack.dbUrl,
-        anonKey: stack.anonKey,
-        serviceRoleKey: stack.serviceRoleKey,
-        metricsBearerToken: stack.metricsBearerToken,
-        functions: stack.functions,
-        startedAt: new Date().toISOString(),
-      },
-      null,
-      2,
-    ),
-  );
+  writeStackState(stack, startedAt);
   if (handleSignals) stopOnSignal(stack);
+  const running = stack;
   globalThis.addEventListener("unload", () => {
-    stack.killSync();
+    running.killSync();
     try {
       Deno.removeSync(stackStateFile);
     } catch {
@@ -219,11 +272,26 @@ if (import.meta.main) {
     console.log(usage);
     Deno.exit(0);
   }
-  const stack = await startFromCli(options);
-  if (options.once) {
+  // The servers run in process groups of their own (a terminal's Ctrl-C reaches only this process,
+  // which stops them in order); Ctrl-C while they come up stops what has started.
+  const starting = new AbortController();
+  const removeInterruptHandlers = onInterrupt({
+    first() {
+      console.error("\ninterrupted: stopping what has started (Ctrl-C again to quit at once)");
+      starting.abort("Ctrl-C (SIGINT)");
+      armStopBound(() => undefined, 130);
+    },
+    again: () => Deno.exit(130), // the lifelines stop the rest
+  });
+  const stack = await startFromCli(options, { detached: true, signal: starting.signal }, {
+    handleSignals: false,
+  });
+  removeInterruptHandlers();
+  if (options.once || starting.signal.aborted) {
     await stack.stop();
     await Deno.remove(stackStateFile).catch(() => {});
-    Deno.exit(0);
+    Deno.exit(starting.signal.aborted ? 130 : 0);
   }
+  stopOnSignal(stack);
   console.log("Serving until Ctrl-C.");
 }

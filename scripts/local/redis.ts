@@ -6,6 +6,8 @@
  */
 import { z } from "zod";
 import { freePort } from "./ports.ts";
+import { findExecutable, spawnChild } from "./child_process.ts";
+import { makeOwnedTempDir } from "./owned_temp_dir.ts";
 
 /** Options for {@link startRedis}. */
 export interface StartRedisOptions {
@@ -36,6 +38,12 @@ export interface RedisServer {
   readonly owned: boolean;
   /** Process id of the server we started; undefined for `REDIS_URL`. */
   readonly pid: number | undefined;
+  /** Resolves when the server we started exits; never for `REDIS_URL`. */
+  readonly exited: Promise<Deno.CommandStatus>;
+  /** Whether the server runs (`REDIS_URL`: assumed true). */
+  alive(): boolean;
+  /** Whether stop() or killSync() was called: an exit after that is no crash. */
+  stopRequested(): boolean;
   /** Stops the server we started (SIGTERM, SIGKILL after `timeoutMs`), removes its folder. */
   stop(timeoutMs?: number): Promise<void>;
   /** Immediate, synchronous kill for process-exit handlers. */
@@ -60,24 +68,7 @@ const optionsSchema = z.object({
 
 const redisUrl = z.string().regex(/^rediss?:\/\/[^\s]+$/, "expected a redis:// or rediss:// URL");
 
-/** The absolute path of `name` on PATH (or `name` itself when it holds a slash), else undefined. */
-export function findExecutable(
-  name: string,
-  path = Deno.env.get("PATH") ?? "",
-): string | undefined {
-  const candidates = name.includes("/")
-    ? [name]
-    : path.split(":").filter(Boolean).map((dir) => `${dir}/${name}`);
-  for (const candidate of candidates) {
-    try {
-      const info = Deno.statSync(candidate);
-      if (info.isFile && info.mode !== null && (info.mode & 0o111) !== 0) return candidate;
-    } catch {
-      // not here; keep looking
-    }
-  }
-  return undefined;
-}
+export { findExecutable };
 
 /**
  * The `process_id` of the Redis server answering on `port` (inline `INFO server`), or undefined
@@ -156,6 +147,9 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
       port: Number(new URL(url.data).port || 6379),
       owned: false,
       pid: undefined,
+      exited: new Promise<Deno.CommandStatus>(() => {}),
+      alive: () => true,
+      stopRequested: () => false,
       stop: () => Promise.resolve(),
       killSync: () => {},
     };
@@ -189,66 +183,42 @@ async function launch(
   startTimeoutMs: number,
   detached: boolean,
 ): Promise<RedisServer> {
-  const dir = await Deno.makeTempDir({ prefix: "pf-redis-" });
+  // Owned: a folder a killed run leaves behind is swept by the next start.
+  const dir = await makeOwnedTempDir("pf-redis-");
   const logFile = `${dir}/redis.log`;
-  // setpriv (util-linux) asks the kernel to kill the server when this process dies, so a test
-  // run killed mid-way leaves no redis-server behind; setpriv execs, so the pid stays the server's.
-  const setpriv = Deno.build.os === "linux" ? findExecutable("setpriv") : undefined;
-  const serverArgs = [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    "--dir",
-    dir,
-    "--daemonize",
-    "no",
-    "--logfile",
-    logFile,
-    "--loglevel",
-    "warning",
-  ];
-  const child = new Deno.Command(setpriv ?? executable, {
-    args: setpriv ? ["--pdeathsig", "KILL", "--", executable, ...serverArgs] : serverArgs,
+  const child = spawnChild({
+    name: "Redis",
+    command: executable,
+    args: [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir,
+      "--daemonize",
+      "no",
+      "--logfile",
+      logFile,
+      "--loglevel",
+      "warning",
+    ],
     detached,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
   });
   const cleanup = () => Deno.remove(dir, { recursive: true }).catch(() => {});
-
   let stopping: Promise<void> | undefined;
   const stop = (timeoutMs = 5_000): Promise<void> => {
-    stopping ??= (async () => {
-      if (!exited) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => {
-          if (!exited) child.kill("SIGKILL");
-        }, timeoutMs);
-        try {
-          await status;
-        } finally {
-          clearTimeout(timer);
-        }
-      }
-      await cleanup();
-    })();
+    stopping ??= child.stop(timeoutMs).then(cleanup);
     return stopping;
   };
 
   const deadline = Date.now() + startTimeoutMs;
   while ((await serverPid(port)) !== child.pid) {
-    if (exited) {
+    if (!child.alive()) {
       const tail = await readTail(logFile);
       await cleanup();
       throw new RedisStartError(`redis-server exited during start-up on port ${port}:\n${tail}`);
@@ -268,14 +238,10 @@ async function launch(
     port,
     owned: true,
     pid: child.pid,
+    exited: child.exited,
+    alive: () => child.alive(),
+    stopRequested: () => child.stopRequested(),
     stop,
-    killSync() {
-      if (exited) return;
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // already gone
-      }
-    },
+    killSync: () => child.killSync(),
   };
 }

@@ -10,8 +10,8 @@
 import postgres from "postgres";
 import { seedDatabase } from "../seed/seed.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded_postgres.ts";
-import { discoverFunctions } from "./functions_config.ts";
-import type { FunctionProcess } from "./function_process.ts";
+import { discoverFunctions, type FunctionSpec } from "./functions_config.ts";
+import { type FunctionProcess, startFunction } from "./function_process.ts";
 import { checkIsolateCounts, startIsolates } from "./function_isolates.ts";
 import { type Gateway, type Route, startGateway } from "./gateway.ts";
 import { apiKeys, defaultJwtSecret } from "./keys.ts";
@@ -19,7 +19,8 @@ import { pushMigrations } from "./migrate.ts";
 import { startKmsServer } from "./kms_server.ts";
 import { localStateDir, repoRoot } from "./paths.ts";
 import { assertPortFree, freePort } from "./ports.ts";
-import { RedisUnavailableError, startRedis } from "./redis.ts";
+import { type RedisServer, RedisUnavailableError, startRedis } from "./redis.ts";
+import { supervise, type Supervisor, unsupervised } from "./supervisor.ts";
 import { ensureSupabaseRoles } from "./supabase_roles.ts";
 import { startUpstashBridge } from "./upstash_bridge.ts";
 
@@ -81,7 +82,50 @@ export interface StackOptions {
    * @default 64 random hex characters, new for every stack
    */
   metricsBearerToken?: string;
+  /**
+   * Restart Postgres, Redis and the isolates the stack started when they die unasked (bounded
+   * attempts with backoff, see supervisor.ts). @default true
+   */
+  supervise?: boolean;
+  /** Called when a child's pid changes (a restart), with the pids as they are now. */
+  onChildrenChange?: (children: StackChildren) => void;
+  /**
+   * Aborts the start between two phases (Ctrl-C while it comes up): what was started is stopped
+   * and {@link StackStartAborted} is thrown.
+   */
+  signal?: AbortSignal;
 }
+
+/** Thrown by {@link startStack} when its `signal` aborted the start; nothing is left running. */
+export class StackStartAborted extends Error {
+  override name = "StackStartAborted";
+}
+
+/** The pids of the processes a stack started (for stack.json and fault tests). */
+export interface StackChildren {
+  /** The embedded postmaster; absent with `databaseUrl`. */
+  postgres?: number;
+  /** Our redis-server; absent without Redis or with `REDIS_URL`. */
+  redis?: number;
+  /** Each function's isolates (one pid per isolate). */
+  functions: Record<string, number[]>;
+}
+
+/** How many times each supervised child was restarted. */
+export interface StackRestarts {
+  postgres: number;
+  redis: number;
+  functions: Record<string, number>;
+}
+
+/**
+ * Bounds of a graceful stop: the isolates get this long after SIGTERM before SIGKILL, in
+ * parallel; then Redis as long and, at the same time, Postgres {@link postgresStopMs} of fast
+ * shutdown before SIGQUIT.
+ */
+export const childStopMs = 2_000;
+/** See {@link childStopMs}. */
+export const postgresStopMs = 5_000;
 
 /** A running stack. */
 export interface Stack {
@@ -104,9 +148,16 @@ export interface Stack {
   functionProcess(name: string): FunctionProcess | undefined;
   /** Every isolate of a function, in the gateway's round-robin order; empty when not served. */
   functionProcesses(name: string): readonly FunctionProcess[];
+  /** The pids of the processes it started, as they are now. */
+  children(): StackChildren;
+  /** Restarts the supervisors made so far (a function's: summed over its isolates). */
+  restarts(): StackRestarts;
   /** Restarts one function's isolates (fresh module state, same environment). */
   restartFunction(name: string, env?: Record<string, string>): Promise<void>;
-  /** Stops functions, gateway and (when embedded) Postgres. Idempotent. */
+  /**
+   * Stops functions, gateway and (when embedded) Postgres, within the bounds of
+   * {@link childStopMs} and {@link postgresStopMs}. Idempotent.
+   */
   stop(): Promise<void>;
   /** Synchronous last-resort kill of every child, for process-exit handlers. */
   killSync(): void;
@@ -163,7 +214,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     log = () => {},
     onFunctionLog,
     detached = false,
+    onChildrenChange = () => {},
   } = options;
+  const supervised = options.supervise ?? true;
+  const checkpoint = () => {
+    if (options.signal?.aborted) {
+      throw new StackStartAborted(`start aborted: ${String(options.signal.reason)}`);
+    }
+  };
   const port = options.port === 0 ? freePort() : options.port ?? 54321;
   const dbPort = options.dbPort === 0 ? freePort() : options.dbPort ?? 54322;
 
@@ -180,17 +238,50 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
   const keys = await apiKeys(jwtSecret);
   const stoppers: Array<() => Promise<void>> = [];
-  const killers: Array<() => void> = [];
-  const processes = new Map<string, FunctionProcess[]>();
   const routes = new Map<string, Route>();
   let gateway: Gateway | undefined;
-  let pg: EmbeddedPostgres | undefined;
+  /** Each child with its supervisor (a supervisor that never restarts when `supervise` is off). */
+  let pg: Supervisor<EmbeddedPostgres> | undefined;
+  let redis: Supervisor<RedisServer> | undefined;
+  /** Each function's isolates, one supervisor per isolate, in round-robin order. */
+  const functions = new Map<string, Supervisor<FunctionProcess>[]>();
+  const watch = <T extends EmbeddedPostgres | RedisServer | FunctionProcess>(
+    name: string,
+    first: T,
+    restart: () => Promise<T>,
+    onRestart: (server: T) => void = () => {},
+  ): Supervisor<T> =>
+    supervised
+      ? supervise<T>({
+        name,
+        first,
+        restart,
+        log,
+        onRestart: (server) => {
+          onRestart(server);
+          onChildrenChange(children());
+        },
+      })
+      : unsupervised(first);
+  const children = (): StackChildren => ({
+    ...(pg ? { postgres: pg.current().pid } : {}),
+    ...(redis?.current().pid !== undefined ? { redis: redis.current().pid } : {}),
+    functions: Object.fromEntries(
+      [...functions].map(([n, ss]) => [n, ss.map((s) => s.current().pid)]),
+    ),
+  });
 
   const stopAll = async () => {
+    const sups = [pg, redis, ...[...functions.values()].flat()];
+    await Promise.all(sups.map((s) => s?.stop()));
     await gateway?.stop().catch(() => {});
-    await Promise.all([...processes.values()].flat().map((p) => p.stop()));
+    await Promise.all([...functions.values()].flat().map((f) => f.current().stop(childStopMs)));
+    // The bridge and the KMS endpoint close in-process, before Redis goes (no "Redis unavailable").
     for (const stop of stoppers.reverse()) await stop().catch(() => {});
-    await pg?.stop();
+    await Promise.all([
+      redis?.current().stop(childStopMs),
+      pg?.current().stop(postgresStopMs),
+    ]);
   };
 
   try {
@@ -199,17 +290,25 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       dbUrl = databaseUrl;
       log(`Postgres: using ${new URL(databaseUrl).host}`);
     } else {
-      pg = await startEmbeddedPostgres({ dataDir, port: dbPort, ephemeral, detached });
-      dbUrl = pg.url;
+      const pgOptions = { dataDir, port: dbPort, ephemeral, detached, notice: log };
+      pg = watch("Postgres", await startEmbeddedPostgres(pgOptions), async () => {
+        const server = await startEmbeddedPostgres(pgOptions);
+        log(`Postgres accepts connections again on 127.0.0.1:${dbPort}`);
+        return server;
+      });
+      dbUrl = pg.current().url;
+      checkpoint();
       log(`Postgres 17 (embedded) ready on 127.0.0.1:${dbPort}, data in ${dataDir}`);
     }
     await ensureSupabaseRoles(dbUrl);
+    checkpoint();
     const pushed = await pushMigrations(dbUrl, { workdir });
     log(
       pushed.applied.length > 0
         ? `Migrations applied by supabase db push: ${pushed.applied.join(", ")}`
         : "Migrations: database is up to date",
     );
+    checkpoint();
     if (seedFlights !== false && seedFlights > 0 && (await isEmpty(dbUrl))) {
       const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
       try {
@@ -222,6 +321,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
     }
 
+    checkpoint();
     // The project's own KMS endpoint (AWS JSON 1.1 over HTTPS), so payment-methods runs the real
     // AWS SDK end to end. Its key file persists, keeping stored cards decryptable across restarts.
     let kmsEnv: Readonly<Record<string, string>> = {};
@@ -244,11 +344,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const upstashEnv: Record<string, string> = {};
     if (options.redis ?? true) {
       try {
-        const redis = await startRedis({ detached });
-        stoppers.push(() => redis.stop());
-        killers.push(() => redis.killSync());
+        const server = await startRedis({ detached });
+        // Restarted on the same port: the bridge's client reconnects by itself.
+        redis = watch("Redis", server, () => startRedis({ detached, port: server.port }));
         const bridge = await startUpstashBridge({
-          redisUrl: redis.url,
+          redisUrl: server.url,
           token: `local-${crypto.randomUUID()}`,
           log,
         });
@@ -257,7 +357,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         upstashEnv.UPSTASH_REDIS_REST_TOKEN = bridge.token;
         log(
           `Redis ${
-            redis.owned ? `(redis-server, port ${redis.port})` : `(REDIS_URL)`
+            server.owned ? `(redis-server, port ${server.port})` : `(REDIS_URL)`
           } behind the Upstash REST bridge on ${bridge.url}: result cache L1 + L2`,
         );
       } catch (error) {
@@ -268,6 +368,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       log("Result cache: L1 only (Redis disabled)");
     }
 
+    checkpoint();
     const url = `http://127.0.0.1:${port}`;
     const functionEnv: Record<string, string> = {
       ...localFunctionSettings,
@@ -291,21 +392,44 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       specs = specs.filter((s) => wanted.has(s.name));
     }
     checkIsolateCounts(isolates, specs.map((s) => s.name));
+    /** Each function's environment: a supervised restart keeps what restartFunction() gave. */
+    const envs = new Map<string, Record<string, string>>();
+    const isolateOptions = (spec: FunctionSpec) => ({
+      env: envs.get(spec.name) ?? functionEnv,
+      onLog: onFunctionLog,
+      detached,
+    });
+    // The gateway picks among the isolates running now: a restarted one listens on a new port.
+    const route = (spec: FunctionSpec) =>
+      routes.set(spec.name, {
+        verifyJwt: spec.verifyJwt,
+        upstreams: (functions.get(spec.name) ?? []).map((s) => s.current()),
+      });
+    const watchIsolates = (spec: FunctionSpec, procs: FunctionProcess[]) => {
+      functions.set(
+        spec.name,
+        procs.map((proc, i) =>
+          watch(
+            `function ${spec.name}${procs.length > 1 ? ` (isolate ${i + 1})` : ""}`,
+            proc,
+            () => startFunction(spec, isolateOptions(spec)),
+            () => route(spec),
+          )
+        ),
+      );
+      route(spec);
+    };
     const started = await Promise.allSettled(
-      specs.map(async (spec) => {
-        const procs = await startIsolates(spec, isolates[spec.name] ?? 1, {
-          env: functionEnv,
-          onLog: onFunctionLog,
-          detached,
-        });
-        processes.set(spec.name, procs);
-      }),
+      specs.map(async (spec) =>
+        watchIsolates(
+          spec,
+          await startIsolates(spec, isolates[spec.name] ?? 1, isolateOptions(spec)),
+        )
+      ),
     );
     const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
-    for (const spec of specs) {
-      routes.set(spec.name, { verifyJwt: spec.verifyJwt, upstreams: processes.get(spec.name)! });
-    }
+    checkpoint();
     gateway = startGateway({ port, jwtSecret: keys.jwtSecret, routes });
     log(
       `Functions: ${
@@ -329,29 +453,35 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       // extraEnv may replace it (a test pinning its own scrape token): expose what functions got.
       metricsBearerToken: functionEnv.METRICS_BEARER_TOKEN!,
       upstashUrl: upstashEnv.UPSTASH_REDIS_REST_URL,
-      functionProcess: (name) => processes.get(name)?.[0],
-      functionProcesses: (name) => [...(processes.get(name) ?? [])],
+      functionProcess: (name) => functions.get(name)?.[0]?.current(),
+      functionProcesses: (name) => (functions.get(name) ?? []).map((s) => s.current()),
+      children,
+      restarts: () => ({
+        postgres: pg?.restarts() ?? 0,
+        redis: redis?.restarts() ?? 0,
+        functions: Object.fromEntries(
+          [...functions].map(([n, ss]) => [n, ss.reduce((sum, s) => sum + s.restarts(), 0)]),
+        ),
+      }),
       async restartFunction(name, env = {}) {
         const spec = specs.find((s) => s.name === name);
-        const old = processes.get(name);
-        if (!spec || !old) throw new Error(`no such function: ${name}`);
-        await Promise.all(old.map((p) => p.stop()));
-        const procs = await startIsolates(spec, old.length, {
-          env: { ...functionEnv, ...env },
-          onLog: onFunctionLog,
-          detached,
-        });
-        processes.set(name, procs);
-        routes.set(name, { verifyJwt: spec.verifyJwt, upstreams: procs });
+        const supervisors = functions.get(name);
+        if (!spec || !supervisors) throw new Error(`no such function: ${name}`);
+        await Promise.all(supervisors.map((s) => s.current().stop()));
+        envs.set(name, { ...functionEnv, ...env });
+        const procs = await startIsolates(spec, supervisors.length, isolateOptions(spec));
+        procs.forEach((proc, i) => supervisors[i]!.replace(proc));
+        route(spec);
+        onChildrenChange(children());
       },
       stop() {
         stopping ??= stopAll();
         return stopping;
       },
       killSync() {
-        for (const proc of [...processes.values()].flat()) proc.killSync();
-        for (const kill of killers) kill();
-        pg?.killSync();
+        for (const supervisor of [...[...functions.values()].flat(), redis, pg]) {
+          supervisor?.current().killSync();
+        }
       },
     };
   } catch (error) {

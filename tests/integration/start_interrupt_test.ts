@@ -1,13 +1,15 @@
 /**
- * `npm start` interrupted by Ctrl-C while its rollout is monitoring: the real start script, the
- * real local stack (on a test database, its state and reports in temporary folders), a SIGINT
- * sent to the script alone as a terminal sends it — the stack's servers run in process groups of
- * their own, so the script must roll the flag back and stop them itself.
+ * `npm start` interrupted by Ctrl-C while its rollout is monitoring: the real start script run as
+ * `deno task start`, the real local stack (on a test database, its state and reports in temporary
+ * folders), a SIGINT sent to the whole process group as a terminal sends it — the stack's servers
+ * run in process groups of their own, so the script must roll the flag back and stop them itself,
+ * within the documented bound.
  */
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { testDatabase } from "../support/database.ts";
 import { freePort } from "../../scripts/local/ports.ts";
 import { repoRoot } from "../../scripts/local/paths.ts";
+import { stopBoundMs } from "../../scripts/local/main.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 const flagKey = "flight_search_optimization";
@@ -37,7 +39,9 @@ Deno.test(
     const reportsDir = await Deno.makeTempDir({ prefix: "pf_start_reports_" });
     const port = freePort();
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${repoRoot}/scripts/start.ts`, "--port", String(port)],
+      args: ["task", "start", "--port", String(port)],
+      cwd: repoRoot,
+      detached: true,
       env: {
         DENO_NO_PACKAGE_JSON: "1",
         NO_COLOR: "1",
@@ -72,9 +76,16 @@ Deno.test(
       assertEquals(flagBefore, { enabled: true, traffic_percentage: 10 });
       assert(processesWith(stateDir).length > 1, "the stack's processes carry the marker");
 
-      child.kill("SIGINT");
+      const interruptedAt = performance.now();
+      Deno.kill(-child.pid, "SIGINT");
       exit = await child.status;
+      const stopSeconds = (performance.now() - interruptedAt) / 1000;
       await reading;
+      console.log(`Ctrl-C to exit: ${stopSeconds.toFixed(1)} s`);
+      assert(
+        stopSeconds * 1000 < stopBoundMs,
+        `stopped in ${stopSeconds} s:\n${stdout.slice(-4000)}\nstderr:\n${await stderr}`,
+      );
 
       assertEquals(exit.code, 130, `stdout:\n${stdout}\nstderr:\n${await stderr}`);
       assertStringIncludes(await stderr, "interrupted: rolling back");

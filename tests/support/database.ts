@@ -12,6 +12,7 @@ import postgres from "postgres";
 import type { Sql } from "../../supabase/functions/_shared/db.ts";
 import { seedDatabase } from "../../scripts/seed/seed.ts";
 import { startEmbeddedPostgres } from "../../scripts/local/embedded_postgres.ts";
+import { makeOwnedTempDir } from "../../scripts/local/owned_temp_dir.ts";
 import { pushMigrations } from "../../scripts/local/migrate.ts";
 import { repoRoot } from "../../scripts/local/paths.ts";
 import { freePort } from "../../scripts/local/ports.ts";
@@ -48,7 +49,7 @@ function withDatabase(url: string, database: string): string {
 async function startServer(): Promise<Server> {
   const external = Deno.env.get("DATABASE_URL");
   if (external) return { url: external };
-  const dir = await Deno.makeTempDir({ prefix: "pf-test-pg-" });
+  const dir = await makeOwnedTempDir("pf-test-pg-");
   const pg = await startEmbeddedPostgres({
     dataDir: `${dir}/data`,
     port: freePort(),
