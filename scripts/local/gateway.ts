@@ -6,6 +6,9 @@
  * @module
  */
 import { jwtVerify } from "jose";
+import { bearerToken } from "../../supabase/functions/_shared/bearer.ts";
+import { jwtRejection, requiredJwtClaims } from "../../supabase/functions/_shared/jwt_rules.ts";
+import { isForwarded, methodNotAllowed } from "./gateway_methods.ts";
 
 /** Where the gateway finds a function and whether it checks JWTs. */
 export interface Route {
@@ -55,7 +58,8 @@ function errorJson(
 }
 
 /**
- * Verifies the bearer token of `req` with the HS256 `secret`.
+ * Verifies the bearer token of `req` with the HS256 `secret`, by the functions' own rules: the
+ * scheme in any case, and a token without `exp` refused.
  *
  * @returns `undefined` when valid, else the 401 answer to send.
  */
@@ -63,15 +67,18 @@ export async function checkJwt(req: Request, secret: Uint8Array): Promise<Respon
   const header = req.headers.get("authorization");
   const challenge = { "www-authenticate": 'Bearer realm="functions"' };
   if (!header) return errorJson(401, "unauthorized", "Missing authorization header", challenge);
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match?.[1]) {
+  const token = bearerToken(header);
+  if (token === undefined) {
     return errorJson(401, "unauthorized", "Authorization header must be 'Bearer <jwt>'", challenge);
   }
   try {
-    await jwtVerify(match[1], secret, { algorithms: ["HS256"] });
+    await jwtVerify(token, secret, {
+      algorithms: ["HS256"],
+      requiredClaims: [...requiredJwtClaims],
+    });
     return undefined;
-  } catch {
-    return errorJson(401, "unauthorized", "Invalid JWT", challenge);
+  } catch (error) {
+    return errorJson(401, "unauthorized", `Invalid JWT: ${jwtRejection(error)}`, challenge);
   }
 }
 
@@ -81,6 +88,7 @@ export function startGateway(options: GatewayOptions): Gateway {
   const secret = new TextEncoder().encode(jwtSecret);
 
   const handler = async (req: Request): Promise<Response> => {
+    if (!isForwarded(req.method)) return methodNotAllowed(req.method);
     const url = new URL(req.url);
     const match = /^\/functions\/v1\/([a-z0-9][a-z0-9_-]*)(\/.*)?$/i.exec(url.pathname);
     if (!match) {

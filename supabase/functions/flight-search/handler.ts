@@ -190,16 +190,17 @@ async function serve(
   }
   if (req.method === "OPTIONS") return new Response(null, { status: 204 });
   outcome.operational = route !== "search";
+  // The method before the token, as payment-methods does: a wrong method is 405 for everyone.
   if (route === "stats") {
-    await requireServiceRole(req, deps);
     allow(req, ["GET", "HEAD"]);
+    await requireServiceRole(req, deps);
     if (!deps.stats) throw new Error("flight-search: no stats source configured");
     const response = json(deps.stats());
     return req.method === "HEAD" ? new Response(null, response) : response;
   }
   if (route === "warm") {
-    await requireServiceRole(req, deps);
     allow(req, ["POST"]);
+    await requireServiceRole(req, deps);
     const request = await parseWarmRequest(req);
     if (!deps.warm) {
       throw new HttpError(

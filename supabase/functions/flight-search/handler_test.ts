@@ -369,6 +369,23 @@ Deno.test("flight-search stats and cache warm answer 401 without a valid JWT, 40
   assertEquals(warmed.length, 0, "nothing warmed for anyone but service_role");
 });
 
+Deno.test("flight-search answers 405 with Allow to an unsupported method on every route, before auth", async () => {
+  const { deps: d, warmed } = deps();
+  const routes: [string, string][] = [
+    ["http://x/flight-search", "GET, POST, OPTIONS"],
+    [statsUrl, "GET, HEAD, OPTIONS"],
+    [warmUrl, "POST, OPTIONS"],
+  ];
+  for (const [url, allow] of routes) {
+    for (const method of ["PATCH", "PUT", "PROPFIND"]) {
+      const res = await handler(new Request(url, { method }), d);
+      assertEquals([res.status, res.headers.get("allow")], [405, allow], `${method} ${url}`);
+      assertEquals((await res.json()).error.code, "method_not_allowed");
+    }
+  }
+  assertEquals(warmed.length, 0);
+});
+
 Deno.test("flight-search stats answers service_role with the isolate's numbers", async () => {
   const { deps: d, recorded } = deps();
   const res = await handler(new Request(statsUrl, { headers: bearer(keys.serviceRoleKey) }), d);
