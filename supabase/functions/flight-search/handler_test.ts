@@ -82,6 +82,30 @@ Deno.test("flight-search handler() answers 404, 405 and CORS preflight", async (
   assertEquals(calls, { legacy: 0, optimized: 0 });
 });
 
+Deno.test("flight-search handler() answers 400 naming the field for an unknown airport, before any search", async () => {
+  const known = new Set(["JFK", "LAX"]);
+  const { deps, calls, routes, recorded } = fakeDeps({
+    airports: { isKnown: (code) => Promise.resolve(known.has(code)) },
+  });
+  const ok = await handler(get(), deps);
+  assertEquals(ok.status, 200);
+  for (
+    const [q, field] of [["origin=ZZZ&destination=LAX", "origin"], [
+      "origin=JFK&destination=zzz",
+      "destination",
+    ]]
+  ) {
+    const res = await handler(get(`/flight-search?${q}&departure_date=2026-12-01`), deps);
+    assertEquals(res.status, 400, q);
+    const body = await res.json();
+    assertEquals([body.error.code, body.error.field], ["invalid_request", field]);
+    assertEquals(body.error.message, `${field}: no airport with IATA code ZZZ`);
+  }
+  assertEquals(calls, { legacy: 1, optimized: 0 }, "an unknown airport runs no search");
+  assertEquals(routes, ["JFK-LAX"], "nor counts as route demand");
+  assertEquals(recorded.map((r) => r.status), [200, 400, 400]);
+});
+
 Deno.test("flight-search handler() routes by flag and sticky bucket", async () => {
   const off = fakeDeps({ flag: { enabled: false, trafficPercentage: 100 } });
   assertEquals((await handler(get(), off.deps)).headers.get("x-search-path"), "legacy");
