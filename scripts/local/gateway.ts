@@ -1,7 +1,8 @@
 /**
  * The local API gateway: `http://127.0.0.1:54321/functions/v1/<name>` routed to each function's
  * isolate, with JWT verification where config.toml says `verify_jwt = true`, as Supabase's
- * gateway does.
+ * gateway does. Every answer of its own is a JSON error body: a malformed request (`http1_head.ts`),
+ * a method it does not forward (`gateway_methods.ts`), a missing or bad JWT.
  *
  * @module
  */
@@ -9,6 +10,7 @@ import { jwtVerify } from "jose";
 import { bearerToken } from "../../supabase/functions/_shared/bearer.ts";
 import { jwtRejection, requiredJwtClaims } from "../../supabase/functions/_shared/jwt_rules.ts";
 import { isForwarded, methodNotAllowed } from "./gateway_methods.ts";
+import { serveHttp1 } from "./http1_server.ts";
 
 /** Where the gateway finds a function and whether it checks JWTs. */
 export interface Route {
@@ -143,7 +145,12 @@ export function startGateway(options: GatewayOptions): Gateway {
     }
   };
 
-  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, handler);
+  // Our own HTTP/1.1 server, not Deno.serve: a malformed request gets a JSON answer naming the
+  // problem instead of hyper's empty 400 (see http1_head.ts).
+  const server = serveHttp1(
+    { hostname: "127.0.0.1", port, onForbiddenMethod: methodNotAllowed },
+    handler,
+  );
   return {
     url: `http://127.0.0.1:${port}`,
     async stop() {

@@ -1,0 +1,515 @@
+/**
+ * A small HTTP/1.1 server for the local gateway: `Deno.serve`'s contract (a handler from `Request`
+ * to `Response`, `req.signal` aborted when the client goes away) on a parser of our own, so that
+ * every refused request gets a JSON body naming the problem (see `http1_head.ts` for why
+ * `Deno.serve` cannot give one).
+ *
+ * Per connection, requests are served one after another (pipelined requests wait their turn).
+ * Bodies are framed by Content-Length or chunked coding on both sides; a response without a
+ * length is sent chunked. The methods `Request` cannot carry (CONNECT, TRACE, TRACK) are answered
+ * by `onForbiddenMethod` without a handler call.
+ *
+ * @module
+ */
+import {
+  headEnd,
+  type HeadLimits,
+  headTooLarge,
+  parseRequestHead,
+  reasonPhrase,
+  refusalBytes,
+  type RequestHead,
+  RequestRefused,
+} from "./http1_head.ts";
+
+/** Options for {@link serveHttp1}. */
+export interface Http1ServerOptions extends HeadLimits {
+  hostname: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** A connection with no complete head for this long is closed (408 if a head had begun). @default 60000 */
+  headTimeoutMs?: number;
+  /** The answer to CONNECT, TRACE or TRACK. @default a 405 JSON error */
+  onForbiddenMethod?: (method: string) => Response;
+  /** Told about handler failures (answered 500). @default console.error */
+  onError?: (error: unknown) => void;
+}
+
+/** A running server. */
+export interface Http1Server {
+  readonly addr: Deno.NetAddr;
+  /** Stops accepting, lets requests in flight finish, closes every connection. */
+  shutdown(): Promise<void>;
+}
+
+/** A request handler, as for `Deno.serve`. */
+export type Http1Handler = (req: Request) => Response | Promise<Response>;
+
+const forbiddenMethods = new Set(["CONNECT", "TRACE", "TRACK"]);
+const clientGone = () => new DOMException("client closed the connection", "AbortError");
+const encoder = new TextEncoder();
+/** How long and how much a refused client may go on sending before the connection closes. */
+const lingerMs = 1000;
+const lingerBytes = 1 << 20;
+
+/** Buffered reads from a connection, one read in flight at a time (shared by every waiter). */
+class ConnReader {
+  buffer = new Uint8Array(16 * 1024);
+  start = 0;
+  end = 0;
+  eof = false;
+  #pending: Promise<boolean> | undefined;
+
+  constructor(readonly conn: Deno.Conn) {}
+
+  get available(): number {
+    return this.end - this.start;
+  }
+
+  /** Reads more bytes into the buffer; false at end of stream (or on a read error). */
+  fill(): Promise<boolean> {
+    if (this.eof) return Promise.resolve(false);
+    this.#pending ??= this.#read().finally(() => this.#pending = undefined);
+    return this.#pending;
+  }
+
+  async #read(): Promise<boolean> {
+    if (this.start > 0 && this.start === this.end) this.start = this.end = 0;
+    if (this.end === this.buffer.length) {
+      const live = this.buffer.subarray(this.start, this.end);
+      const grown = new Uint8Array(Math.max(this.buffer.length, live.length * 2));
+      grown.set(live);
+      this.buffer = grown;
+      this.end = live.length;
+      this.start = 0;
+    }
+    try {
+      const n = await this.conn.read(this.buffer.subarray(this.end));
+      if (n === null) {
+        this.eof = true;
+        return false;
+      }
+      this.end += n;
+      return true;
+    } catch {
+      this.eof = true;
+      return false;
+    }
+  }
+
+  /** Takes up to `max` buffered bytes (a copy). */
+  take(max: number): Uint8Array {
+    const n = Math.min(max, this.available);
+    const out = this.buffer.slice(this.start, this.start + n);
+    this.start += n;
+    return out;
+  }
+
+  /** Takes one CRLF-terminated line (without the CRLF), reading as needed; undefined at EOF. */
+  async line(maxBytes: number): Promise<string | undefined> {
+    for (;;) {
+      const view = this.buffer.subarray(this.start, this.end);
+      const lf = view.indexOf(10);
+      if (lf > 0 && view[lf - 1] === 13) {
+        const text = new TextDecoder().decode(view.subarray(0, lf - 1));
+        this.start += lf + 1;
+        return text;
+      }
+      if (this.available > maxBytes || !(await this.fill())) return undefined;
+    }
+  }
+}
+
+/** Thrown by a body stream whose framing is broken: the request gets a 400. */
+class MalformedBody extends Error {
+  override name = "MalformedBody";
+}
+
+/** Where reading a request body stands. */
+interface BodyState {
+  /** Read to its end. */
+  done: boolean;
+  /** Its framing broke (the answer is then a 400). */
+  error?: MalformedBody;
+  /** Called once, when the body is done or broken. */
+  settled: () => void;
+}
+
+/** The request body as a stream, framed by `head`. */
+function bodyStream(
+  reader: ConnReader,
+  head: RequestHead,
+  state: BodyState,
+): ReadableStream<Uint8Array> {
+  let remaining = head.contentLength ?? 0;
+  let chunkLeft = 0;
+  let trailers = false;
+  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, message: string) => {
+    state.error = new MalformedBody(message);
+    controller.error(state.error);
+    state.settled();
+  };
+  const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    state.done = true;
+    controller.close();
+    state.settled();
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!head.chunked) {
+        if (remaining === 0) return finish(controller);
+        if (reader.available === 0 && !(await reader.fill())) {
+          return fail(controller, "the body ended before its Content-Length");
+        }
+        const bytes = reader.take(remaining);
+        remaining -= bytes.length;
+        controller.enqueue(bytes);
+        if (remaining === 0) finish(controller);
+        return;
+      }
+      if (chunkLeft === 0) {
+        if (trailers) return;
+        const size = await reader.line(1024);
+        const match = size === undefined ? null : /^([0-9A-Fa-f]{1,8})(?:[ \t]*;.*)?$/.exec(size);
+        if (!match) return fail(controller, "malformed chunk size line");
+        chunkLeft = parseInt(match[1]!, 16);
+        if (chunkLeft === 0) {
+          trailers = true;
+          for (;;) {
+            const trailer = await reader.line(8192);
+            if (trailer === undefined) return fail(controller, "malformed chunked trailer");
+            if (trailer === "") break;
+          }
+          return finish(controller);
+        }
+      }
+      if (reader.available === 0 && !(await reader.fill())) {
+        return fail(controller, "the body ended inside a chunk");
+      }
+      const bytes = reader.take(chunkLeft);
+      chunkLeft -= bytes.length;
+      controller.enqueue(bytes);
+      if (chunkLeft === 0 && (await reader.line(2)) !== "") {
+        return fail(controller, "a chunk is not followed by CRLF");
+      }
+    },
+  });
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+let dateCache = { second: -1, text: "" };
+function httpDate(): string {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== dateCache.second) dateCache = { second, text: new Date().toUTCString() };
+  return dateCache.text;
+}
+
+/**
+ * Writes `res` for a request of `method`; resolves whether the connection can carry another
+ * request (false when the body's length was not what it declared).
+ */
+async function writeResponse(
+  conn: Deno.Conn,
+  res: Response,
+  method: string,
+  keepAlive: boolean,
+): Promise<boolean> {
+  const noBody = method === "HEAD" || res.status === 204 || res.status === 304;
+  let head = `HTTP/1.1 ${res.status} ${reasonPhrase(res.status)}\r\n`;
+  let declared: number | undefined;
+  for (const [name, value] of res.headers) {
+    if (name === "connection" || name === "keep-alive" || name === "transfer-encoding") continue;
+    if (name === "content-length") {
+      if (res.status === 204 || res.status === 304) continue;
+      declared = Number(value);
+    }
+    head += `${name}: ${value}\r\n`;
+  }
+  if (!res.headers.has("date")) head += `date: ${httpDate()}\r\n`;
+  if (!keepAlive) head += "connection: close\r\n";
+  if (noBody || res.body === null) {
+    if (declared === undefined && !noBody) head += "content-length: 0\r\n";
+    await res.body?.cancel();
+    await writeAll(conn, encoder.encode(`${head}\r\n`));
+    return keepAlive;
+  }
+  const chunked = declared === undefined;
+  if (chunked) head += "transfer-encoding: chunked\r\n";
+  let pending: Uint8Array | undefined = encoder.encode(`${head}\r\n`);
+  let sent = 0;
+  for await (const chunk of res.body) {
+    if (chunk.length === 0) continue;
+    sent += chunk.length;
+    const framed = chunked
+      ? concat(
+        concat(encoder.encode(`${chunk.length.toString(16)}\r\n`), chunk),
+        encoder.encode("\r\n"),
+      )
+      : chunk;
+    // The head goes out with the first chunk: one write for a small answer.
+    await writeAll(conn, pending ? concat(pending, framed) : framed);
+    pending = undefined;
+  }
+  const tail = chunked ? encoder.encode("0\r\n\r\n") : new Uint8Array();
+  await writeAll(conn, pending ? concat(pending, tail) : tail);
+  return keepAlive && (chunked || sent === declared);
+}
+
+/**
+ * Ends our side, then reads and drops what the client still sends for a moment before the close:
+ * closing a socket with unread input sends a reset, which can destroy the answer just written
+ * before the client reads it (a client still sending a 100 KB header, say).
+ */
+async function lingeringClose(conn: Deno.Conn, reader: ConnReader): Promise<void> {
+  try {
+    await conn.closeWrite();
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + lingerMs;
+  let dropped = 0;
+  while (Date.now() < deadline && dropped < lingerBytes) {
+    const timer = setTimeout(() => {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    }, Math.max(1, deadline - Date.now()));
+    const more = await reader.fill();
+    clearTimeout(timer);
+    if (!more) return;
+    dropped += reader.available;
+    reader.take(reader.available);
+  }
+}
+
+/** Reads until a head is complete; undefined when the client went away before sending one. */
+async function readHead(
+  reader: ConnReader,
+  limits: HeadLimits,
+): Promise<RequestHead | undefined> {
+  const maxHeadBytes = limits.maxHeadBytes ?? 32 * 1024;
+  for (;;) {
+    const view = reader.buffer.subarray(reader.start, reader.end);
+    const end = headEnd(view, view.length);
+    if (end >= 0) {
+      const head = parseRequestHead(view.subarray(0, end), limits);
+      reader.start += end;
+      return head;
+    }
+    if (view.length > maxHeadBytes) throw headTooLarge(limits);
+    if (!(await reader.fill())) {
+      if (reader.available > 0) {
+        throw new RequestRefused(400, "malformed_request", "the request head ended early");
+      }
+      return undefined;
+    }
+  }
+}
+
+function requestFor(
+  head: RequestHead,
+  body: ReadableStream<Uint8Array> | null,
+  signal: AbortSignal,
+): Request {
+  const headers = new Headers();
+  for (const [name, value] of head.headers) headers.append(name, value);
+  const url = /^https?:\/\//i.test(head.target)
+    ? head.target
+    : `http://${head.host || "localhost"}${head.target === "*" ? "/" : head.target}`;
+  try {
+    return new Request(url, {
+      method: head.method,
+      headers,
+      body,
+      signal,
+      duplex: "half",
+    } as RequestInit);
+  } catch {
+    throw new RequestRefused(400, "malformed_request", "malformed request target or header");
+  }
+}
+
+/**
+ * Serves `handler` on `hostname:port` over HTTP/1.1.
+ *
+ * @example
+ * ```ts
+ * const server = serveHttp1({ hostname: "127.0.0.1", port: 0 }, () => Response.json({ ok: true }));
+ * // curl -H "X-Big: <100 KB>" → 431 {"error":{"code":"request_header_fields_too_large",…}}
+ * await server.shutdown();
+ * ```
+ */
+export function serveHttp1(options: Http1ServerOptions, handler: Http1Handler): Http1Server {
+  const {
+    hostname,
+    port,
+    headTimeoutMs = 60_000,
+    onForbiddenMethod = (method) =>
+      Response.json({
+        error: { code: "method_not_allowed", message: `${method} is not supported` },
+      }, {
+        status: 405,
+      }),
+    onError = (error) => console.error("http1 server: handler failed:", error),
+  } = options;
+  const limits: HeadLimits = {
+    ...(options.maxHeadBytes !== undefined ? { maxHeadBytes: options.maxHeadBytes } : {}),
+    ...(options.maxHeaders !== undefined ? { maxHeaders: options.maxHeaders } : {}),
+  };
+  const listener = Deno.listen({ hostname, port, transport: "tcp" });
+  const connections = new Map<Deno.Conn, { busy: boolean }>();
+  const served = new Set<Promise<void>>();
+  let closing = false;
+
+  const serveConnection = async (conn: Deno.TcpConn): Promise<void> => {
+    conn.setNoDelay(true);
+    const state = { busy: false };
+    connections.set(conn, state);
+    const reader = new ConnReader(conn);
+    try {
+      while (!closing) {
+        let timedOut = false;
+        const timer = setTimeout(() => {
+          timedOut = true;
+          if (reader.available > 0) {
+            writeAll(
+              conn,
+              refusalBytes(
+                new RequestRefused(
+                  408,
+                  "request_timeout",
+                  `no complete request head within ${headTimeoutMs} ms`,
+                ),
+              ),
+            ).catch(() => {}).finally(() => conn.close());
+          } else conn.close();
+        }, headTimeoutMs);
+        let head: RequestHead | undefined;
+        try {
+          head = await readHead(reader, limits);
+        } finally {
+          clearTimeout(timer);
+        }
+        if (head === undefined || timedOut) return;
+        state.busy = true;
+        const keepAlive = await serveRequest(conn, reader, head);
+        state.busy = false;
+        if (!keepAlive) return;
+      }
+    } catch (error) {
+      if (error instanceof RequestRefused) {
+        await writeAll(conn, refusalBytes(error)).catch(() => {});
+        await lingeringClose(conn, reader);
+      }
+    } finally {
+      connections.delete(conn);
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    }
+  };
+
+  const serveRequest = async (
+    conn: Deno.Conn,
+    reader: ConnReader,
+    head: RequestHead,
+  ): Promise<boolean> => {
+    if (forbiddenMethods.has(head.method.toUpperCase())) {
+      // Nothing after such a request is framed the way we could trust: close after answering.
+      await writeResponse(conn, onForbiddenMethod(head.method), head.method, false);
+      await lingeringClose(conn, reader);
+      return false;
+    }
+    const hasBody = head.chunked || (head.contentLength ?? 0) > 0;
+    const bodySettled = Promise.withResolvers<void>();
+    const body: BodyState = { done: !hasBody, settled: () => bodySettled.resolve() };
+    if (!hasBody) bodySettled.resolve();
+    const stream = hasBody ? bodyStream(reader, head, body) : null;
+    if (hasBody && head.expectContinue) {
+      await writeAll(conn, encoder.encode("HTTP/1.1 100 Continue\r\n\r\n"));
+    }
+    const aborter = new AbortController();
+    const bodyless = head.method === "GET" || head.method === "HEAD";
+    const req = requestFor(head, bodyless ? null : stream, aborter.signal);
+    let finished = false;
+    // Once the body is read, a read that ends means the client went away (a body that ends
+    // early says the same): abort the handler's work, as Deno.serve's req.signal does.
+    const watch = async () => {
+      await bodySettled.promise;
+      if (body.error && reader.eof) return aborter.abort(clientGone());
+      while (!finished && !body.error && reader.available < 64 * 1024) {
+        if (!(await reader.fill())) {
+          if (!finished) aborter.abort(clientGone());
+          return;
+        }
+      }
+    };
+    if (!(bodyless && hasBody)) watch();
+    let res: Response;
+    try {
+      res = await handler(req);
+    } catch (error) {
+      if (body.error) {
+        res = Response.json({ error: { code: "malformed_request", message: body.error.message } }, {
+          status: 400,
+        });
+      } else {
+        onError(error);
+        res = Response.json({ error: { code: "internal_error", message: "internal error" } }, {
+          status: 500,
+        });
+      }
+    }
+    if (body.error) {
+      await res.body?.cancel();
+      res = Response.json({ error: { code: "malformed_request", message: body.error.message } }, {
+        status: 400,
+      });
+    }
+    let keepAlive = head.keepAlive && !closing;
+    try {
+      keepAlive = await writeResponse(conn, res, head.method, keepAlive);
+    } finally {
+      finished = true;
+    }
+    // A body the handler left unread (a 401 before the upload, say) is not drained: its sender
+    // may never finish it. The connection closes instead, as after a broken body.
+    return keepAlive && body.done && !body.error && !aborter.signal.aborted;
+  };
+
+  (async () => {
+    for await (const conn of listener) {
+      const done = serveConnection(conn as Deno.TcpConn).catch(() => {});
+      served.add(done);
+      done.finally(() => served.delete(done));
+    }
+  })().catch(() => {});
+
+  return {
+    addr: listener.addr as Deno.NetAddr,
+    async shutdown() {
+      if (closing) return;
+      closing = true;
+      listener.close();
+      for (const [conn, state] of connections) {
+        if (!state.busy) {
+          try {
+            conn.close();
+          } catch { /* already closed */ }
+        }
+      }
+      await Promise.allSettled([...served]);
+    },
+  };
+}
