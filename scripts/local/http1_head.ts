@@ -59,6 +59,15 @@ const requestLine = new RegExp(`^(${token}) ([^\\x00-\\x20\\x7f]+) HTTP/(\\d)\\.
 const fieldLine = new RegExp(`^(${token}):[ \\t]*([^\\x00-\\x08\\x0a-\\x1f\\x7f]*?)[ \\t]*$`);
 const hostValue = /^[A-Za-z0-9._~%!$&'()*+,;=:[\]-]*$/;
 
+const framingFields = new Set([
+  "host",
+  "transfer-encoding",
+  "content-length",
+  "connection",
+  "expect",
+]);
+const utf8 = new TextDecoder();
+
 function malformed(message: string): RequestRefused {
   return new RequestRefused(400, "malformed_request", message);
 }
@@ -85,7 +94,7 @@ function latin1(bytes: Uint8Array): string {
       break;
     }
   }
-  if (ascii) return new TextDecoder().decode(bytes);
+  if (ascii) return utf8.decode(bytes);
   let text = "";
   for (let i = 0; i < bytes.length; i += 4096) {
     text += String.fromCharCode(...bytes.subarray(i, i + 4096));
@@ -168,7 +177,13 @@ function frame(
   version: "1.0" | "1.1",
   headers: [string, string][],
 ): RequestHead {
-  const all = (name: string) => headers.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
+  // One pass over the fields for the few that frame the request.
+  const framing = new Map<string, string[]>();
+  for (const [name, value] of headers) {
+    const key = name.toLowerCase();
+    if (framingFields.has(key)) framing.set(key, [...(framing.get(key) ?? []), value]);
+  }
+  const all = (name: string) => framing.get(name) ?? [];
   const hosts = all("host");
   if (hosts.length > 1) throw malformed("more than one Host header");
   if (version === "1.1" && hosts.length === 0) throw malformed("missing Host header");

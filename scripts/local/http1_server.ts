@@ -48,9 +48,12 @@ export type Http1Handler = (req: Request) => Response | Promise<Response>;
 const forbiddenMethods = new Set(["CONNECT", "TRACE", "TRACK"]);
 const clientGone = () => new DOMException("client closed the connection", "AbortError");
 const encoder = new TextEncoder();
+const utf8 = new TextDecoder();
 /** How long and how much a refused client may go on sending before the connection closes. */
 const lingerMs = 1000;
 const lingerBytes = 1 << 20;
+/** A body of known length up to this size is read whole and sent with its head in one write. */
+const wholeBodyBytes = 64 * 1024;
 
 /** Buffered reads from a connection, one read in flight at a time (shared by every waiter). */
 class ConnReader {
@@ -111,7 +114,7 @@ class ConnReader {
       const view = this.buffer.subarray(this.start, this.end);
       const lf = view.indexOf(10);
       if (lf > 0 && view[lf - 1] === 13) {
-        const text = new TextDecoder().decode(view.subarray(0, lf - 1));
+        const text = utf8.decode(view.subarray(0, lf - 1));
         this.start += lf + 1;
         return text;
       }
@@ -244,6 +247,12 @@ async function writeResponse(
     await writeAll(conn, encoder.encode(`${head}\r\n`));
     return keepAlive;
   }
+  if (declared !== undefined && declared <= wholeBodyBytes) {
+    // A small answer of known length (what functions send): one read, one write.
+    const bytes = await res.bytes();
+    await writeAll(conn, concat(encoder.encode(`${head}\r\n`), bytes));
+    return keepAlive && bytes.length === declared;
+  }
   const chunked = declared === undefined;
   if (chunked) head += "transfer-encoding: chunked\r\n";
   let pending: Uint8Array | undefined = encoder.encode(`${head}\r\n`);
@@ -291,6 +300,21 @@ async function lingeringClose(conn: Deno.Conn, reader: ConnReader): Promise<void
     dropped += reader.available;
     reader.take(reader.available);
   }
+}
+
+/** What the server tracks of a connection. */
+interface ConnState {
+  busy: boolean;
+  /** When the connection began waiting for its next head (performance.now()). */
+  waitingSince: number;
+  timedOut: boolean;
+  reader: ConnReader;
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch { /* already closed */ }
 }
 
 /** Reads until a head is complete; undefined when the client went away before sending one. */
@@ -368,40 +392,43 @@ export function serveHttp1(options: Http1ServerOptions, handler: Http1Handler): 
     ...(options.maxHeaders !== undefined ? { maxHeaders: options.maxHeaders } : {}),
   };
   const listener = Deno.listen({ hostname, port, transport: "tcp" });
-  const connections = new Map<Deno.Conn, { busy: boolean }>();
+  /** Per connection: serving a request, or waiting for a head since `waitingSince`. */
+  const connections = new Map<Deno.Conn, ConnState>();
   const served = new Set<Promise<void>>();
   let closing = false;
 
+  // One sweep for every connection's head timeout: a timer per request costs more than it saves.
+  const sweep = setInterval(() => {
+    const now = performance.now();
+    for (const [conn, state] of connections) {
+      if (state.busy || now - state.waitingSince < headTimeoutMs) continue;
+      state.timedOut = true;
+      if (state.reader.available > 0) {
+        const late = new RequestRefused(
+          408,
+          "request_timeout",
+          `no complete request head within ${headTimeoutMs} ms`,
+        );
+        writeAll(conn, refusalBytes(late)).catch(() => {}).finally(() => closeQuietly(conn));
+      } else closeQuietly(conn);
+    }
+  }, Math.max(10, Math.min(1000, headTimeoutMs / 4)));
+
   const serveConnection = async (conn: Deno.TcpConn): Promise<void> => {
     conn.setNoDelay(true);
-    const state = { busy: false };
-    connections.set(conn, state);
     const reader = new ConnReader(conn);
+    const state: ConnState = {
+      busy: false,
+      waitingSince: performance.now(),
+      timedOut: false,
+      reader,
+    };
+    connections.set(conn, state);
     try {
       while (!closing) {
-        let timedOut = false;
-        const timer = setTimeout(() => {
-          timedOut = true;
-          if (reader.available > 0) {
-            writeAll(
-              conn,
-              refusalBytes(
-                new RequestRefused(
-                  408,
-                  "request_timeout",
-                  `no complete request head within ${headTimeoutMs} ms`,
-                ),
-              ),
-            ).catch(() => {}).finally(() => conn.close());
-          } else conn.close();
-        }, headTimeoutMs);
-        let head: RequestHead | undefined;
-        try {
-          head = await readHead(reader, limits);
-        } finally {
-          clearTimeout(timer);
-        }
-        if (head === undefined || timedOut) return;
+        state.waitingSince = performance.now();
+        const head = await readHead(reader, limits);
+        if (head === undefined || state.timedOut) return;
         state.busy = true;
         const keepAlive = await serveRequest(conn, reader, head);
         state.busy = false;
@@ -414,9 +441,7 @@ export function serveHttp1(options: Http1ServerOptions, handler: Http1Handler): 
       }
     } finally {
       connections.delete(conn);
-      try {
-        conn.close();
-      } catch { /* already closed */ }
+      closeQuietly(conn);
     }
   };
 
@@ -501,6 +526,7 @@ export function serveHttp1(options: Http1ServerOptions, handler: Http1Handler): 
     async shutdown() {
       if (closing) return;
       closing = true;
+      clearInterval(sweep);
       listener.close();
       for (const [conn, state] of connections) {
         if (!state.busy) {
