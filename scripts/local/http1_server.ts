@@ -16,11 +16,12 @@ import {
   type HeadLimits,
   headTooLarge,
   parseRequestHead,
-  reasonPhrase,
   refusalBytes,
   type RequestHead,
   RequestRefused,
 } from "./http1_head.ts";
+import { type BodyState, bodyStream, ConnReader } from "./http1_reader.ts";
+import { writeAll, writeResponse } from "./http1_response.ts";
 
 /** Options for {@link serveHttp1}. */
 export interface Http1ServerOptions extends HeadLimits {
@@ -48,232 +49,9 @@ export type Http1Handler = (req: Request) => Response | Promise<Response>;
 const forbiddenMethods = new Set(["CONNECT", "TRACE", "TRACK"]);
 const clientGone = () => new DOMException("client closed the connection", "AbortError");
 const encoder = new TextEncoder();
-const utf8 = new TextDecoder();
 /** How long and how much a refused client may go on sending before the connection closes. */
 const lingerMs = 1000;
 const lingerBytes = 1 << 20;
-/** A body of known length up to this size is read whole and sent with its head in one write. */
-const wholeBodyBytes = 64 * 1024;
-
-/** Buffered reads from a connection, one read in flight at a time (shared by every waiter). */
-class ConnReader {
-  buffer = new Uint8Array(16 * 1024);
-  start = 0;
-  end = 0;
-  eof = false;
-  #pending: Promise<boolean> | undefined;
-
-  constructor(readonly conn: Deno.Conn) {}
-
-  get available(): number {
-    return this.end - this.start;
-  }
-
-  /** Reads more bytes into the buffer; false at end of stream (or on a read error). */
-  fill(): Promise<boolean> {
-    if (this.eof) return Promise.resolve(false);
-    this.#pending ??= this.#read().finally(() => this.#pending = undefined);
-    return this.#pending;
-  }
-
-  async #read(): Promise<boolean> {
-    if (this.start > 0 && this.start === this.end) this.start = this.end = 0;
-    if (this.end === this.buffer.length) {
-      const live = this.buffer.subarray(this.start, this.end);
-      const grown = new Uint8Array(Math.max(this.buffer.length, live.length * 2));
-      grown.set(live);
-      this.buffer = grown;
-      this.end = live.length;
-      this.start = 0;
-    }
-    try {
-      const n = await this.conn.read(this.buffer.subarray(this.end));
-      if (n === null) {
-        this.eof = true;
-        return false;
-      }
-      this.end += n;
-      return true;
-    } catch {
-      this.eof = true;
-      return false;
-    }
-  }
-
-  /** Takes up to `max` buffered bytes (a copy). */
-  take(max: number): Uint8Array {
-    const n = Math.min(max, this.available);
-    const out = this.buffer.slice(this.start, this.start + n);
-    this.start += n;
-    return out;
-  }
-
-  /** Takes one CRLF-terminated line (without the CRLF), reading as needed; undefined at EOF. */
-  async line(maxBytes: number): Promise<string | undefined> {
-    for (;;) {
-      const view = this.buffer.subarray(this.start, this.end);
-      const lf = view.indexOf(10);
-      if (lf > 0 && view[lf - 1] === 13) {
-        const text = utf8.decode(view.subarray(0, lf - 1));
-        this.start += lf + 1;
-        return text;
-      }
-      if (this.available > maxBytes || !(await this.fill())) return undefined;
-    }
-  }
-}
-
-/** Thrown by a body stream whose framing is broken: the request gets a 400. */
-class MalformedBody extends Error {
-  override name = "MalformedBody";
-}
-
-/** Where reading a request body stands. */
-interface BodyState {
-  /** Read to its end. */
-  done: boolean;
-  /** Its framing broke (the answer is then a 400). */
-  error?: MalformedBody;
-  /** Called once, when the body is done or broken. */
-  settled: () => void;
-}
-
-/** The request body as a stream, framed by `head`. */
-function bodyStream(
-  reader: ConnReader,
-  head: RequestHead,
-  state: BodyState,
-): ReadableStream<Uint8Array> {
-  let remaining = head.contentLength ?? 0;
-  let chunkLeft = 0;
-  let trailers = false;
-  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, message: string) => {
-    state.error = new MalformedBody(message);
-    controller.error(state.error);
-    state.settled();
-  };
-  const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    state.done = true;
-    controller.close();
-    state.settled();
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (!head.chunked) {
-        if (remaining === 0) return finish(controller);
-        if (reader.available === 0 && !(await reader.fill())) {
-          return fail(controller, "the body ended before its Content-Length");
-        }
-        const bytes = reader.take(remaining);
-        remaining -= bytes.length;
-        controller.enqueue(bytes);
-        if (remaining === 0) finish(controller);
-        return;
-      }
-      if (chunkLeft === 0) {
-        if (trailers) return;
-        const size = await reader.line(1024);
-        const match = size === undefined ? null : /^([0-9A-Fa-f]{1,8})(?:[ \t]*;.*)?$/.exec(size);
-        if (!match) return fail(controller, "malformed chunk size line");
-        chunkLeft = parseInt(match[1]!, 16);
-        if (chunkLeft === 0) {
-          trailers = true;
-          for (;;) {
-            const trailer = await reader.line(8192);
-            if (trailer === undefined) return fail(controller, "malformed chunked trailer");
-            if (trailer === "") break;
-          }
-          return finish(controller);
-        }
-      }
-      if (reader.available === 0 && !(await reader.fill())) {
-        return fail(controller, "the body ended inside a chunk");
-      }
-      const bytes = reader.take(chunkLeft);
-      chunkLeft -= bytes.length;
-      controller.enqueue(bytes);
-      if (chunkLeft === 0 && (await reader.line(2)) !== "") {
-        return fail(controller, "a chunk is not followed by CRLF");
-      }
-    },
-  });
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
-let dateCache = { second: -1, text: "" };
-function httpDate(): string {
-  const second = Math.floor(Date.now() / 1000);
-  if (second !== dateCache.second) dateCache = { second, text: new Date().toUTCString() };
-  return dateCache.text;
-}
-
-/**
- * Writes `res` for a request of `method`; resolves whether the connection can carry another
- * request (false when the body's length was not what it declared).
- */
-async function writeResponse(
-  conn: Deno.Conn,
-  res: Response,
-  method: string,
-  keepAlive: boolean,
-): Promise<boolean> {
-  const noBody = method === "HEAD" || res.status === 204 || res.status === 304;
-  let head = `HTTP/1.1 ${res.status} ${reasonPhrase(res.status)}\r\n`;
-  let declared: number | undefined;
-  for (const [name, value] of res.headers) {
-    if (name === "connection" || name === "keep-alive" || name === "transfer-encoding") continue;
-    if (name === "content-length") {
-      if (res.status === 204 || res.status === 304) continue;
-      declared = Number(value);
-    }
-    head += `${name}: ${value}\r\n`;
-  }
-  if (!res.headers.has("date")) head += `date: ${httpDate()}\r\n`;
-  if (!keepAlive) head += "connection: close\r\n";
-  if (noBody || res.body === null) {
-    if (declared === undefined && !noBody) head += "content-length: 0\r\n";
-    await res.body?.cancel();
-    await writeAll(conn, encoder.encode(`${head}\r\n`));
-    return keepAlive;
-  }
-  if (declared !== undefined && declared <= wholeBodyBytes) {
-    // A small answer of known length (what functions send): one read, one write.
-    const bytes = await res.bytes();
-    await writeAll(conn, concat(encoder.encode(`${head}\r\n`), bytes));
-    return keepAlive && bytes.length === declared;
-  }
-  const chunked = declared === undefined;
-  if (chunked) head += "transfer-encoding: chunked\r\n";
-  let pending: Uint8Array | undefined = encoder.encode(`${head}\r\n`);
-  let sent = 0;
-  for await (const chunk of res.body) {
-    if (chunk.length === 0) continue;
-    sent += chunk.length;
-    const framed = chunked
-      ? concat(
-        concat(encoder.encode(`${chunk.length.toString(16)}\r\n`), chunk),
-        encoder.encode("\r\n"),
-      )
-      : chunk;
-    // The head goes out with the first chunk: one write for a small answer.
-    await writeAll(conn, pending ? concat(pending, framed) : framed);
-    pending = undefined;
-  }
-  const tail = chunked ? encoder.encode("0\r\n\r\n") : new Uint8Array();
-  await writeAll(conn, pending ? concat(pending, tail) : tail);
-  return keepAlive && (chunked || sent === declared);
-}
 
 /**
  * Ends our side, then reads and drops what the client still sends for a moment before the close:
@@ -401,7 +179,7 @@ export function serveHttp1(options: Http1ServerOptions, handler: Http1Handler): 
   const sweep = setInterval(() => {
     const now = performance.now();
     for (const [conn, state] of connections) {
-      if (state.busy || now - state.waitingSince < headTimeoutMs) continue;
+      if (state.busy || state.timedOut || now - state.waitingSince < headTimeoutMs) continue;
       state.timedOut = true;
       if (state.reader.available > 0) {
         const late = new RequestRefused(
