@@ -36,6 +36,7 @@ import { reportsDir } from "../local/paths.ts";
 import { freePort } from "../local/ports.ts";
 import { ensureSupabaseRoles } from "../local/supabase_roles.ts";
 import { seedDatabase } from "../seed/seed.ts";
+import { airportSetStatement } from "../../supabase/functions/flight-search/airports.ts";
 import { searchConfig } from "../../supabase/functions/flight-search/config.ts";
 import { benchCommand, type BenchTarget, finiteOrNull } from "./bench_run.ts";
 import { median, percentile } from "./percentile.ts";
@@ -157,9 +158,13 @@ class ProxyWorker {
   }
 }
 
-/** Queries of the search itself (flights, fares, airports/airlines); the rest is reported apart. */
+/**
+ * Queries of the search itself (flights, fares, airports/airlines); the rest is reported apart,
+ * the isolate's airport set read (at start and per refresh, not per request) among them.
+ */
 function isSearchQuery(text: string): boolean {
-  return /public\.(flights|fares|airports|airlines)\b/.test(text);
+  return /public\.(flights|fares|airports|airlines)\b/.test(text) &&
+    !text.startsWith(airportSetStatement);
 }
 
 function countQueries(stats: ProxyStats): { search: number; other: number } {

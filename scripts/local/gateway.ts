@@ -2,11 +2,17 @@
  * The local API gateway: `http://127.0.0.1:54321/functions/v1/<name>` routed to each function's
  * isolate, with JWT verification where config.toml says `verify_jwt = true`, as Supabase's
  * gateway does. A function served by several isolates gets its requests round robin over the
- * ones that are running, as a hosted project spreads them over its isolates.
+ * ones that are running, as a hosted project spreads them over its isolates. Every answer of its
+ * own is a JSON error body: a malformed request (`http1_head.ts`), a method it does not forward
+ * (`gateway_methods.ts`), a missing or bad JWT.
  *
  * @module
  */
 import { jwtVerify } from "jose";
+import { bearerToken } from "../../supabase/functions/_shared/bearer.ts";
+import { jwtRejection, requiredJwtClaims } from "../../supabase/functions/_shared/jwt_rules.ts";
+import { isForwarded, methodNotAllowed } from "./gateway_methods.ts";
+import { serveHttp1 } from "./http1_server.ts";
 import { RoundRobin } from "./round_robin.ts";
 
 /** One isolate of a function: its loopback port and whether it still runs. */
@@ -63,7 +69,8 @@ function errorJson(
 }
 
 /**
- * Verifies the bearer token of `req` with the HS256 `secret`.
+ * Verifies the bearer token of `req` with the HS256 `secret`, by the functions' own rules: the
+ * scheme in any case, and a token without `exp` refused.
  *
  * @returns `undefined` when valid, else the 401 answer to send.
  */
@@ -71,15 +78,18 @@ export async function checkJwt(req: Request, secret: Uint8Array): Promise<Respon
   const header = req.headers.get("authorization");
   const challenge = { "www-authenticate": 'Bearer realm="functions"' };
   if (!header) return errorJson(401, "unauthorized", "Missing authorization header", challenge);
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match?.[1]) {
+  const token = bearerToken(header);
+  if (token === undefined) {
     return errorJson(401, "unauthorized", "Authorization header must be 'Bearer <jwt>'", challenge);
   }
   try {
-    await jwtVerify(match[1], secret, { algorithms: ["HS256"] });
+    await jwtVerify(token, secret, {
+      algorithms: ["HS256"],
+      requiredClaims: [...requiredJwtClaims],
+    });
     return undefined;
-  } catch {
-    return errorJson(401, "unauthorized", "Invalid JWT", challenge);
+  } catch (error) {
+    return errorJson(401, "unauthorized", `Invalid JWT: ${jwtRejection(error)}`, challenge);
   }
 }
 
@@ -96,6 +106,7 @@ export function startGateway(options: GatewayOptions): Gateway {
   };
 
   const handler = async (req: Request): Promise<Response> => {
+    if (!isForwarded(req.method)) return methodNotAllowed(req.method);
     const url = new URL(req.url);
     const match = /^\/functions\/v1\/([a-z0-9][a-z0-9_-]*)(\/.*)?$/i.exec(url.pathname);
     if (!match) {
@@ -151,7 +162,12 @@ export function startGateway(options: GatewayOptions): Gateway {
     }
   };
 
-  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, handler);
+  // Our own HTTP/1.1 server, not Deno.serve: a malformed request gets a JSON answer naming the
+  // problem instead of hyper's empty 400 (see http1_head.ts).
+  const server = serveHttp1(
+    { hostname: "127.0.0.1", port, onForbiddenMethod: methodNotAllowed },
+    handler,
+  );
   return {
     url: `http://127.0.0.1:${port}`,
     async stop() {

@@ -268,7 +268,7 @@ export async function startUpstashBridge(options: UpstashBridgeOptions): Promise
   const authorized = (req: Request, url: URL): boolean => {
     const header = req.headers.get("authorization");
     if (header !== null) {
-      const match = /^Bearer (.+)$/.exec(header);
+      const match = /^Bearer (.+)$/i.exec(header);
       return match !== null && sameSecret(match[1] ?? "", token);
     }
     const query = url.searchParams.get("_token");

@@ -211,6 +211,45 @@ Deno.test(
         "permission denied",
       );
 
+      // Writes only through the function: Alice, with her own valid claims, can neither insert
+      // a row of her own nor update one, whatever the brand, last4 or envelope.
+      const asAlice = <T>(statement: (tx: postgres.TransactionSql) => Promise<T>) =>
+        f.db.sql.begin(async (tx): Promise<T> => {
+          await tx.unsafe("set local role authenticated");
+          await tx`select set_config('request.jwt.claims', ${
+            JSON.stringify({ role: "authenticated", sub: alice })
+          }, true)`;
+          return await statement(tx);
+        });
+      for (
+        const [what, statement] of [
+          ["insert", (tx: postgres.TransactionSql) =>
+            tx`insert into public.payment_methods
+                 (user_id, brand, last4, exp_month, exp_year, envelope, envelope_version,
+                  kms_key_arn)
+               values (${alice}, 'visa', '0000', 1, 2099, ${new Uint8Array(40).fill(2)}, 2,
+                       'arn:forged')`],
+          [
+            "update",
+            (tx: postgres.TransactionSql) =>
+              tx`update public.payment_methods set last4 = '0000' where id = ${a.id}`,
+          ],
+        ] as const
+      ) {
+        const error = await assertRejects(() => asAlice(statement), postgres.PostgresError);
+        assert(/permission denied/.test(error.message), `${what}: ${error.message}`);
+      }
+      const [untouched] = await f.db.sql<{ n: number; last4: string }[]>`
+        select (select count(*)::int from public.payment_methods where user_id = ${alice}) as n,
+               (select last4 from public.payment_methods where id = ${a.id}) as last4`;
+      assertEquals(untouched!.last4, "1111");
+      assertEquals(
+        (await asAlice((tx) => tx<{ id: string }[]>`select id from public.payment_methods`))
+          .length,
+        untouched!.n,
+        "Alice still reads her own rows",
+      );
+
       // Alice's envelope copied onto a row of Bob's, and onto another row of Alice's.
       const copyTo = async (userId: string) => {
         const [copy] = await f.db.sql<{ id: string }[]>`

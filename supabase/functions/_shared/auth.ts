@@ -6,12 +6,17 @@
  * secret), else the project's signing keys from `${SUPABASE_URL}/auth/v1/.well-known/jwks.json`
  * (asymmetric JWT signing keys), fetched and cached by jose.
  *
+ * The rules are the gateway's: the `Bearer` scheme in any case (`_shared/bearer.ts`) and a token
+ * without `exp` refused (`_shared/jwt_rules.ts`).
+ *
  * @module
  */
 import { createRemoteJWKSet, type JWTPayload, jwtVerify, type JWTVerifyGetKey } from "jose";
 import { z } from "zod";
+import { bearerToken } from "./bearer.ts";
 import { ConfigError, type EnvSource, processEnv, readEnv } from "./env.ts";
 import { HttpError } from "./http_error.ts";
+import { jwtRejection, requiredJwtClaims } from "./jwt_rules.ts";
 
 /** A verified caller. */
 export interface Caller {
@@ -39,6 +44,8 @@ export interface AuthOptions {
 export type AuthVerifier = (req: Request) => Promise<Caller>;
 
 const challenge = 'Bearer realm="functions"';
+/** A compact JWS: three base64url parts, the last (signature) possibly empty. */
+const jwtShape = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 function unauthorized(message: string, invalidToken: boolean): HttpError {
   return new HttpError(401, "unauthorized", message, undefined, {
@@ -72,14 +79,17 @@ export function createAuthVerifier(options: AuthOptions): AuthVerifier {
   return async (req: Request): Promise<Caller> => {
     const header = req.headers.get("authorization");
     if (!header) throw unauthorized("missing authorization header", false);
-    const match = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(header);
-    if (!match?.[1]) throw unauthorized("authorization header must be 'Bearer <jwt>'", true);
+    const token = bearerToken(header);
+    if (token === undefined || !jwtShape.test(token)) {
+      throw unauthorized("authorization header must be 'Bearer <jwt>'", true);
+    }
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(match[1], key as Uint8Array, {
+      ({ payload } = await jwtVerify(token, key as Uint8Array, {
         algorithms,
         currentDate: now(),
         clockTolerance: clockToleranceS,
+        requiredClaims: [...requiredJwtClaims],
       }));
     } catch (error) {
       // The reason class only (expired, bad signature); never the token.
@@ -98,8 +108,7 @@ export function createAuthVerifier(options: AuthOptions): AuthVerifier {
           },
         );
       }
-      const reason = code === "ERR_JWT_EXPIRED" ? "token expired" : "invalid token";
-      throw unauthorized(reason, true);
+      throw unauthorized(jwtRejection(error), true);
     }
     if (typeof payload.role !== "string" || payload.role.length === 0) {
       throw unauthorized("token has no role claim", true);

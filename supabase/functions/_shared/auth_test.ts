@@ -57,6 +57,23 @@ Deno.test("createAuthVerifier() answers 401 for a missing, malformed, forged or 
   await status401(verify(request(none)));
 });
 
+Deno.test("createAuthVerifier() accepts the Bearer scheme in any case", async () => {
+  const verify = createAuthVerifier({ jwtSecret: secret, now: () => now });
+  const token = await sign({ role: "authenticated", sub: "u1" });
+  for (const scheme of ["bearer", "BEARER", "bEaReR"]) {
+    const req = new Request("http://x/", { headers: { authorization: `${scheme} ${token}` } });
+    assertEquals((await verify(req)).sub, "u1", scheme);
+  }
+});
+
+Deno.test("createAuthVerifier() refuses a validly signed token without exp", async () => {
+  const verify = createAuthVerifier({ jwtSecret: secret, now: () => now });
+  const noExp = await new SignJWT({ role: "service_role" }).setProtectedHeader({ alg: "HS256" })
+    .sign(new TextEncoder().encode(secret));
+  const error = await status401(verify(request(noExp)));
+  assertEquals(error.message, "token has no exp claim");
+});
+
 Deno.test("createAuthVerifier() verifies asymmetric tokens against the project's JWKS", {
   sanitizeResources: false,
   sanitizeOps: false,

@@ -11,6 +11,7 @@
  * @module
  */
 import { decodeJwt } from "jose";
+import { bearerToken } from "./bearer.ts";
 import { HttpError } from "./http_error.ts";
 
 /** Header a client may send to keep its bucket without signing in. */
@@ -26,10 +27,10 @@ export interface RoutingId {
 }
 
 function subjectOf(req: Request): string | undefined {
-  const match = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "");
-  if (!match?.[1]) return undefined;
+  const token = bearerToken(req.headers.get("authorization"));
+  if (token === undefined) return undefined;
   try {
-    const { sub } = decodeJwt(match[1]);
+    const { sub } = decodeJwt(token);
     return typeof sub === "string" && sub.length > 0 && sub.length <= 255 ? sub : undefined;
   } catch {
     // Not a JWT: nothing to bucket by. Authentication is the gateway's job, not ours.

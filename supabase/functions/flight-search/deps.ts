@@ -13,6 +13,7 @@ import { withDeadline } from "../_shared/deadline.ts";
 import { type EnvSource, processEnv } from "../_shared/env.ts";
 import { FlagCache, flagLoader } from "../_shared/flags.ts";
 import { FunctionMetrics, metricsWriter } from "../_shared/metrics.ts";
+import { airportLoader, AirportSet, airportSetOptionsFromEnv } from "./airports.ts";
 import { type SearchConfig, searchConfig } from "./config.ts";
 import { createDataLoaderSearch } from "./dataloader_peer.ts";
 import { createCacheWarmer } from "./cache_warm.ts";
@@ -41,6 +42,8 @@ export interface BuildDepsOptions {
   cache?: ResultCache & { stats(): CacheStats; flush(): Promise<void> };
   /** Verifies callers of the service_role routes; none answers them 500. */
   verify?: AuthVerifier;
+  /** Known airports; none checks the codes' format only. */
+  airports?: AirportSet;
   /** Resident memory in bytes, for stats. @default Deno.memoryUsage().rss */
   memoryRss?: () => number;
   clock?: Clock;
@@ -48,7 +51,7 @@ export interface BuildDepsOptions {
 
 /** Wires the handler's dependencies around one pool; tests pass their own pool and config. */
 export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: FunctionMetrics } {
-  const { sql, config, cache, verify, clock } = options;
+  const { sql, config, cache, verify, airports, clock } = options;
   const memoryRss = options.memoryRss ?? (() => Deno.memoryUsage().rss);
   const startedAt = (clock ?? systemClock).now();
   const metrics = new FunctionMetrics({
@@ -93,6 +96,7 @@ export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: Fu
     },
     optimized: (search) => optimized.search(search),
     peer: peer && ((search) => peer.search(search)),
+    airports,
     flags,
     forcePath: config.forcePath,
     faultRate: config.faultRate,
@@ -165,7 +169,8 @@ export function resultCache(
 
 /**
  * Builds the isolate's dependencies from its environment: the isolate's pool
- * (`DB_POOLER_URL`, else `SUPABASE_DB_URL`), {@link searchConfig}, {@link resultCache}.
+ * (`DB_POOLER_URL`, else `SUPABASE_DB_URL`), {@link searchConfig}, {@link resultCache}, the
+ * airport set (`airportSetOptionsFromEnv`).
  *
  * @throws {ConfigError} when a variable is missing or malformed.
  */
@@ -182,5 +187,9 @@ export function isolateDeps(env: EnvSource = processEnv()): SearchDeps {
         : ""
     }`,
   );
-  return buildDeps({ sql: isolatePool(functionName), config, cache, verify: lazyVerifier(env) });
+  const sql = isolatePool(functionName);
+  const airports = new AirportSet({ load: airportLoader(sql), ...airportSetOptionsFromEnv(env) });
+  // Read at isolate start, so the first search does not wait for it.
+  void airports.refresh();
+  return buildDeps({ sql, config, cache, verify: lazyVerifier(env), airports });
 }

@@ -22,6 +22,7 @@ import { DeadlineError } from "../_shared/deadline.ts";
 import { type ErrorLogger, errorResponse, HttpError, json } from "../_shared/http_error.ts";
 import type { MetricPath } from "../_shared/metrics.ts";
 import { routingId, sessionHeader } from "../_shared/routing_id.ts";
+import { type AirportSet, requireKnownAirports } from "./airports.ts";
 import { type CacheWarmer, parseWarmRequest } from "./cache_warm.ts";
 import type { ForcedPath } from "./config.ts";
 import { parseSearch, searchKey, type SearchRequest } from "./request.ts";
@@ -53,6 +54,8 @@ export type SearchPath = (search: SearchRequest) => Promise<SearchResult>;
 export interface SearchDeps {
   legacy: SearchPath;
   optimized: SearchPath;
+  /** Known airports: an unknown code is a 400 naming the field. None checks the format only. */
+  airports?: Pick<AirportSet, "isKnown">;
   /** The benchmark's dataloader peer, served only when forced. */
   peer?: SearchPath;
   flags: { get(key: string): Promise<RolloutFlag | undefined> };
@@ -190,16 +193,17 @@ async function serve(
   }
   if (req.method === "OPTIONS") return new Response(null, { status: 204 });
   outcome.operational = route !== "search";
+  // The method before the token, as payment-methods does: a wrong method is 405 for everyone.
   if (route === "stats") {
-    await requireServiceRole(req, deps);
     allow(req, ["GET", "HEAD"]);
+    await requireServiceRole(req, deps);
     if (!deps.stats) throw new Error("flight-search: no stats source configured");
     const response = json(deps.stats());
     return req.method === "HEAD" ? new Response(null, response) : response;
   }
   if (route === "warm") {
-    await requireServiceRole(req, deps);
     allow(req, ["POST"]);
+    await requireServiceRole(req, deps);
     const request = await parseWarmRequest(req);
     if (!deps.warm) {
       throw new HttpError(
@@ -219,6 +223,7 @@ async function serve(
   const path = await choosePath(req, deps);
   outcome.path = path === "dataloader" ? "none" : path;
   const search = await parseSearch(req);
+  if (deps.airports) await requireKnownAirports(search, deps.airports);
   deps.metrics.recordRoute(outcome.path, search.origin, search.destination);
 
   const { faultRate = 0, random = Math.random } = deps;

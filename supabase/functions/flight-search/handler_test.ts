@@ -82,6 +82,30 @@ Deno.test("flight-search handler() answers 404, 405 and CORS preflight", async (
   assertEquals(calls, { legacy: 0, optimized: 0 });
 });
 
+Deno.test("flight-search handler() answers 400 naming the field for an unknown airport, before any search", async () => {
+  const known = new Set(["JFK", "LAX"]);
+  const { deps, calls, routes, recorded } = fakeDeps({
+    airports: { isKnown: (code) => Promise.resolve(known.has(code)) },
+  });
+  const ok = await handler(get(), deps);
+  assertEquals(ok.status, 200);
+  for (
+    const [q, field] of [["origin=ZZZ&destination=LAX", "origin"], [
+      "origin=JFK&destination=zzz",
+      "destination",
+    ]]
+  ) {
+    const res = await handler(get(`/flight-search?${q}&departure_date=2026-12-01`), deps);
+    assertEquals(res.status, 400, q);
+    const body = await res.json();
+    assertEquals([body.error.code, body.error.field], ["invalid_request", field]);
+    assertEquals(body.error.message, `${field}: no airport with IATA code ZZZ`);
+  }
+  assertEquals(calls, { legacy: 1, optimized: 0 }, "an unknown airport runs no search");
+  assertEquals(routes, ["JFK-LAX"], "nor counts as route demand");
+  assertEquals(recorded.map((r) => r.status), [200, 400, 400]);
+});
+
 Deno.test("flight-search handler() routes by flag and sticky bucket", async () => {
   const off = fakeDeps({ flag: { enabled: false, trafficPercentage: 100 } });
   assertEquals((await handler(get(), off.deps)).headers.get("x-search-path"), "legacy");
@@ -367,6 +391,23 @@ Deno.test("flight-search stats and cache warm answer 401 without a valid JWT, 40
     }
   }
   assertEquals(warmed.length, 0, "nothing warmed for anyone but service_role");
+});
+
+Deno.test("flight-search answers 405 with Allow to an unsupported method on every route, before auth", async () => {
+  const { deps: d, warmed } = deps();
+  const routes: [string, string][] = [
+    ["http://x/flight-search", "GET, POST, OPTIONS"],
+    [statsUrl, "GET, HEAD, OPTIONS"],
+    [warmUrl, "POST, OPTIONS"],
+  ];
+  for (const [url, allow] of routes) {
+    for (const method of ["PATCH", "PUT", "PROPFIND"]) {
+      const res = await handler(new Request(url, { method }), d);
+      assertEquals([res.status, res.headers.get("allow")], [405, allow], `${method} ${url}`);
+      assertEquals((await res.json()).error.code, "method_not_allowed");
+    }
+  }
+  assertEquals(warmed.length, 0);
 });
 
 Deno.test("flight-search stats answers service_role with the isolate's numbers", async () => {

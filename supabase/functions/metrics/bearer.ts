@@ -1,5 +1,5 @@
 /**
- * Bearer-secret check for scrape endpoints.
+ * Bearer-secret check for scrape endpoints (the header itself is read by `_shared/bearer.ts`).
  *
  * @module
  */
@@ -19,13 +19,4 @@ export async function secretsEqual(presented: string, secret: string): Promise<b
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
   return diff === 0;
-}
-
-/**
- * The token of an `Authorization: Bearer <token>` header (scheme case-insensitive, RFC 6750),
- * or undefined when the header is absent or has another shape.
- */
-export function bearerToken(authorization: string | null): string | undefined {
-  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(authorization ?? "");
-  return match?.[1];
 }

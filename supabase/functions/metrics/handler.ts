@@ -7,8 +7,9 @@
  *
  * @module
  */
+import { bearerToken } from "../_shared/bearer.ts";
 import { errorResponse, HttpError } from "../_shared/http_error.ts";
-import { bearerToken, secretsEqual } from "./bearer.ts";
+import { secretsEqual } from "./bearer.ts";
 import type { MetricsConfig } from "./config.ts";
 import { expositionContentType, renderExposition } from "./exposition.ts";
 import type { MetricsSnapshot } from "./snapshot.ts";

@@ -41,3 +41,20 @@ export async function asCaller<T>(
   });
   return result as T;
 }
+
+/**
+ * Runs `work` as `service_role` on behalf of `caller`: for the writes a user may make only through
+ * this function. RLS grants `authenticated` no insert or update on `payment_methods`, so a card
+ * reaches the table only after the function's validation (lengths, Luhn, expiry) and encryption;
+ * a user holding the anon key and a session cannot write a row straight through the Data API.
+ * The caller's claims stay in `request.jwt.claims` (role replaced), so `auth.uid()` still names
+ * the user whose request it is.
+ */
+export async function asServiceRole<T>(
+  sql: Sql,
+  caller: Caller,
+  work: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  const claims = { ...caller.claims, role: "service_role" };
+  return await asCaller(sql, { role: "service_role", claims }, work);
+}

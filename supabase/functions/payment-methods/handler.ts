@@ -22,7 +22,7 @@ import { errorResponse, HttpError, invalidInput, json, readJson } from "../_shar
 import type { EnvelopeCipher, OpenScope } from "../_shared/kms/envelope.ts";
 import { defaultContextEnvironment } from "../_shared/kms/kms_config.ts";
 import { DecryptionError, KmsRequestError, KmsUnavailableError } from "../_shared/kms/kms_error.ts";
-import { asCaller } from "./as_caller.ts";
+import { asCaller, asServiceRole } from "./as_caller.ts";
 import { scrubSecrets } from "./card.ts";
 import { newCardSchema, paymentMethodId, revealSchema } from "./request.ts";
 
@@ -112,7 +112,8 @@ async function create(req: Request, deps: PaymentMethodsDeps, caller: Caller): P
   } finally {
     plaintext.fill(0);
   }
-  const [row] = await asCaller(
+  // As service_role: users have no insert privilege of their own (RLS; see asServiceRole).
+  const [row] = await asServiceRole(
     deps.sql,
     caller,
     (tx) =>

@@ -5,11 +5,12 @@
  * @module
  */
 import { z } from "zod";
-import { type CardBrand, cardBrand, luhnValid, normalizeCardNumber } from "./card.ts";
+import { type CardBrand, cardBrand } from "./card.ts";
+import { cardNumberSchema } from "./card_number.ts";
 
 /** A new card as submitted, after validation. */
 export interface NewCard {
-  /** 12..19 digits, Luhn-valid. Secret. */
+  /** 13..19 digits as its brand issues them, Luhn-valid. Secret. */
   number: string;
   brand: CardBrand;
   last4: string;
@@ -24,20 +25,7 @@ export interface NewCard {
  */
 export function newCardSchema(now: Date) {
   return z.object({
-    number: z.string({ error: "expected a string of digits" })
-      .max(32, "expected 12 to 19 digits")
-      .transform((value, ctx) => {
-        const digits = normalizeCardNumber(value);
-        if (!digits) {
-          ctx.addIssue({ code: "custom", message: "expected 12 to 19 digits" });
-          return z.NEVER;
-        }
-        if (!luhnValid(digits)) {
-          ctx.addIssue({ code: "custom", message: "fails the Luhn check" });
-          return z.NEVER;
-        }
-        return digits;
-      }),
+    number: cardNumberSchema,
     exp_month: z.int({ error: "expected an integer month 1..12" }).min(1, "expected 1..12")
       .max(12, "expected 1..12"),
     exp_year: z.int({ error: "expected a four-digit year" }).min(2000, "expected a four-digit year")

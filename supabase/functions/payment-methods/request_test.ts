@@ -1,4 +1,5 @@
 import { assertEquals } from "../../../tests/support/assert.ts";
+import { luhnValid } from "./card.ts";
 import { newCardSchema } from "./request.ts";
 
 const now = new Date("2026-11-22T12:00:00Z");
@@ -48,7 +49,13 @@ Deno.test("newCardSchema() names the field and never echoes the card number", ()
   const luhn = issue({ ...valid, number: "4242424242424241" });
   assertEquals([luhn?.path, luhn?.message], ["number", "fails the Luhn check"]);
   assertEquals(luhn?.all.includes("4242424242424241"), false);
-  assertEquals(issue({ ...valid, number: "4242" })?.message, "expected 12 to 19 digits");
+  assertEquals(issue({ ...valid, number: "4242" })?.message, "expected 13 to 19 digits");
+  // Luhn-valid, but 12 digits (no brand issues such numbers) and an amex of 16.
+  assertEquals([luhnValid("411111111117"), luhnValid("3782822463100003")], [true, true]);
+  const twelve = issue({ ...valid, number: "411111111117" });
+  assertEquals([twelve?.path, twelve?.message], ["number", "expected 13 to 19 digits"]);
+  const amex16 = issue({ ...valid, number: "3782822463100003" });
+  assertEquals([amex16?.path, amex16?.message], ["number", "an amex card number has 15 digits"]);
   assertEquals(issue({ ...valid, number: 4242424242424242 })?.path, "number");
   assertEquals(issue({ ...valid, exp_month: 13 })?.path, "exp_month");
   assertEquals(issue({ ...valid, exp_year: 26 })?.path, "exp_year");
