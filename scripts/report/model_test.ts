@@ -1,5 +1,5 @@
 // Renderer inputs below are made up to exercise the arithmetic; they are never shown as results.
-import { assert, assertEquals, assertStringIncludes } from "../../tests/support/assert.ts";
+import { assertEquals, assertStringIncludes } from "../../tests/support/assert.ts";
 import { evaluate, loadSla } from "../sla/sla.ts";
 import { kmsReportSchema } from "../bench/kms_report.ts";
 import { searchReportSchema } from "../bench/search_report.ts";
@@ -25,6 +25,7 @@ function level(contender: string, n: number, queries: number, p95: number, rps: 
     requests: 5 * n,
     errors: 0,
     queriesPerWave: { median: queries, mean: queries, min: queries, max: queries },
+    roundTripsPerWave: { median: queries, mean: queries, min: queries, max: queries },
     otherQueries: 0,
     latencyMs: { p50: p95 / 2, p95, p99: p95 + 1, mean: p95 / 2 },
     serverLatencyMs: { p50: null, p95: p95 - 1, p99: null },
@@ -45,6 +46,8 @@ const search = searchReportSchema.parse({
     delayMsEachWay: 5,
     seedFlights: 1000,
     seededFlights: 1000,
+    connectionMode: "direct",
+    namedParses: 0,
     dbPoolMax: 3,
     coalescing: { windowMs: 2 },
   },

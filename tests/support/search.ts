@@ -7,7 +7,10 @@
 import type { LatencyProxy } from "../../scripts/local/latency_proxy.ts";
 import { createPool, type PoolOptions, type Sql } from "../../supabase/functions/_shared/db.ts";
 
-/** A pool like a flight-search isolate's (max 3, prepare off, 5 s statement timeout) on `url`. */
+/**
+ * A pool like a flight-search isolate's (max 3, 5 s statement timeout) on `url`, in pooler mode
+ * (prepared statements off) unless `overrides.mode` says `direct`.
+ */
 export function testIsolatePool(url: string, overrides: Partial<PoolOptions> = {}): Sql {
   return createPool({
     url,
@@ -16,13 +19,26 @@ export function testIsolatePool(url: string, overrides: Partial<PoolOptions> = {
     idleTimeoutS: 20,
     connectTimeoutS: 5,
     applicationName: "flight-search",
+    mode: "pooler",
     ...overrides,
   });
 }
 
-/** Search statements (flights, fares, airports) the proxy has seen, summed over statements. */
+/** Whether a statement's text is one of the search's (the legacy queries, the wave statement). */
+export function isSearchStatement(text: string): boolean {
+  return /public\.(flights|fares|airports|airlines|search_wave)\b/.test(text);
+}
+
+/** Search statements the proxy has seen, summed over statements. */
 export function searchQueryCount(proxy: LatencyProxy): number {
   return Object.entries(proxy.stats().byStatement)
-    .filter(([text]) => /public\.(flights|fares|airports)/.test(text))
+    .filter(([text]) => isSearchStatement(text))
+    .reduce((n, [, count]) => n + count, 0);
+}
+
+/** Round trips of search statements the proxy has seen (see `ProxyStats.roundTrips`). */
+export function searchRoundTripCount(proxy: LatencyProxy): number {
+  return Object.entries(proxy.stats().roundTripsByStatement)
+    .filter(([text]) => isSearchStatement(text))
     .reduce((n, [, count]) => n + count, 0);
 }
