@@ -16,11 +16,16 @@
  *   simple Query message), which refuses more than one statement in the text. The server still
  *   plans the function's statement only once per server connection: PL/pgSQL caches it.
  *
- * Measured (scratch runs at N=50, 20,000 flights, no added latency, 2 busy cores; server time per
- * wave from pg_stat_statements): this one statement 21.6 ms against 9.5 ms for the three separate
- * queries, and through the client p50 31.9 ms for the PL/pgSQL function against 36.7 ms for the
- * same statement sent inline. With a database 5 ms away each way a round trip costs 10 ms, so the
- * second stage's round trip(s) cost more than the single statement's extra server time.
+ * Why one statement and this one, from scratch runs before it was written (N=50 legs: 812
+ * flights, 1,673 fares; 20,000 flights; no added latency; both cores busy with other jobs, so
+ * the figures are rough): server time per wave from pg_stat_statements was 21.6 ms for one
+ * statement against 9.5 ms for the three separate queries together — more work on the server,
+ * but the three need a second dependent stage, at least one more round trip (10 ms at +5 ms each
+ * way, 20 ms with postgres.js describing each). Fares as one index scan over the array of flight
+ * ids measured 2.4–8 ms against 8–17 ms for a join probing the index once per flight. Called as a
+ * PL/pgSQL function the wave took p50 31.9 ms against 36.7 ms for the same statement sent inline
+ * (both in a JSON-building variant, dropped for rows: the JSON aggregation cost more). What the
+ * wave costs end to end is `npm run bench:search`'s to say.
  *
  * @module
  */
