@@ -23,6 +23,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { describeMachine, machineInfo } from "../load/machine.ts";
 import { startEmbeddedPostgres } from "../local/embedded_postgres.ts";
+import { startPgBouncer } from "../local/pgbouncer.ts";
 import { startFunction } from "../local/function_process.ts";
 import { discoverFunctions } from "../local/functions_config.ts";
 import { apiKeys } from "../local/keys.ts";
@@ -52,8 +53,8 @@ Options:
   --levels LIST      concurrency levels, comma-separated            default 1,5,10,50,200
   --requests N       requests per level and contender (≥ 5 waves)   default 600
   --seed-flights N   flights in the benchmark database (COPY)       default 20000
-  --connection-mode M  direct (prepared statements) or pooler (a transaction pooler's rules:
-                     no named prepared statements)                  default direct
+  --connection-mode M  direct (prepared statements) or pooler (a real PgBouncer in transaction
+                     mode in front of Postgres; no named prepared statements)  default direct
   --compare FILE     a search.json to compare optimized p95 at N=50 with (e.g. the 20,000-flight
                      run when this one seeds 1,000,000)
   --out DIR          where search.json and search.md go             default reports/bench
@@ -250,9 +251,20 @@ async function main(): Promise<number> {
     const seeded = await seedDatabase(sql, { flights: options.seedFlights });
     log(`seeded ${seeded.counts.flights} flights, ${seeded.counts.fares} fares`);
 
-    // 2. The latency proxy, on its own thread.
+    // 2. Under the pooler's rules a real PgBouncer in transaction mode sits in front of Postgres;
+    //    the latency proxy, on its own thread, in front of either.
+    let targetPort = Number(new URL(dbUrl).port);
+    let pooler = "none: the isolates connect to Postgres directly";
+    if (options.connectionMode === "pooler") {
+      const bouncer = await startPgBouncer({ targetPort, poolSize: 10 });
+      cleanups.push(() => bouncer.stop());
+      targetPort = bouncer.port;
+      pooler =
+        "PgBouncer (Debian) pool_mode = transaction, default_pool_size 10, in front of Postgres";
+      log(`pgbouncer (transaction mode) on 127.0.0.1:${bouncer.port}`);
+    }
     const proxy = new ProxyWorker();
-    const proxyPort = await proxy.start(Number(new URL(dbUrl).port), options.delayMs);
+    const proxyPort = await proxy.start(targetPort, options.delayMs);
     cleanups.push(() => proxy.close());
     const proxyUrl = new URL(dbUrl);
     proxyUrl.port = String(proxyPort);
@@ -412,6 +424,7 @@ async function main(): Promise<number> {
           "latency proxy, Execute + simple Query messages of the wire protocol; search statements only (flights/fares/airports/airlines, search_wave); other statements (metrics flushes, connection set-up) listed apart",
         roundTripCounting:
           "latency proxy: a client flight between two server answers is one round trip, attributed to each search statement its Parse/Bind/Execute/Query messages name",
+        pooler,
         connectionMode: options.connectionMode === "direct"
           ? "direct: postgres.js prepare: true"
           : "pooler: prepare: false, as behind a transaction pooler; named prepared statements counted (must be 0)",
