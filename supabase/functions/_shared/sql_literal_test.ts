@@ -1,4 +1,5 @@
 import { assertEquals, assertThrows } from "../../../tests/support/assert.ts";
+import { testDatabase } from "../../../tests/support/database.ts";
 import { integerLiteral, SqlLiteralError, stringLiteral, textArrayLiteral } from "./sql_literal.ts";
 
 Deno.test("stringLiteral() doubles quotes and backslashes inside an escape string", () => {
@@ -25,3 +26,27 @@ Deno.test("textArrayLiteral() casts the elements by the array type; empty arrays
   );
   assertEquals(textArrayLiteral([], "text"), "array[]::text[]");
 });
+
+Deno.test(
+  "textArrayLiteral() and integerLiteral() round-trip hostile values through Postgres unchanged",
+  { sanitizeResources: false, sanitizeOps: false },
+  async () => {
+    const db = await testDatabase({ seeded: false });
+    try {
+      const hostile = ["O'Hare", "back\\slash", "\\'; select 1; --", "$$", "E'x'", "ünï©ødé", ""];
+      for (const standard of ["on", "off"]) {
+        // The escape-string form does not depend on standard_conforming_strings.
+        const [row] = await db.sql.begin(async (tx) => {
+          await tx.unsafe(`set local standard_conforming_strings = ${standard}`);
+          return await tx.unsafe(
+            `select ${textArrayLiteral(hostile, "text")} as texts, ${integerLiteral(-7)} as n`,
+          );
+        });
+        assertEquals(row!.texts, hostile, `standard_conforming_strings ${standard}`);
+        assertEquals(row!.n, -7);
+      }
+    } finally {
+      await db.drop();
+    }
+  },
+);
