@@ -249,7 +249,11 @@ async function main(): Promise<number> {
     const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
     cleanups.push(() => sql.end({ timeout: 2 }));
     const seeded = await seedDatabase(sql, { flights: options.seedFlights });
-    log(`seeded ${seeded.counts.flights} flights, ${seeded.counts.fares} fares`);
+    log(
+      `seeded ${seeded.counts.flights} flights, ${seeded.counts.fares} fares in ${
+        round(seeded.elapsedMs / 1000)
+      } s (${JSON.stringify(seeded.phasesMs)} ms)`,
+    );
 
     // 2. Under the pooler's rules a real PgBouncer in transaction mode sits in front of Postgres;
     //    the latency proxy, on its own thread, in front of either.
@@ -412,6 +416,7 @@ async function main(): Promise<number> {
         delayMsEachWay: options.delayMs,
         seedFlights: options.seedFlights,
         seededFlights: seeded.counts.flights,
+        seedElapsedMs: Math.round(seeded.elapsedMs),
         connectionMode: options.connectionMode,
         namedParses,
         dbPoolMax: Number(Deno.env.get("DB_POOL_MAX") ?? 3),

@@ -68,6 +68,8 @@ export const searchReportSchema = z.object({
     /** Flights asked for and flights seeded. */
     seedFlights: z.number().int().positive(),
     seededFlights: count,
+    /** Wall time of the seed (COPY, index rebuild, VACUUM ANALYZE); absent in older reports. */
+    seedElapsedMs: count.optional(),
     /**
      * The isolates' connection mode (DB_CONNECTION_MODE): `direct` prepares statements,
      * `pooler` follows a transaction pooler's rules (no named prepared statements).
