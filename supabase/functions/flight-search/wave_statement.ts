@@ -16,16 +16,18 @@
  *   simple Query message), which refuses more than one statement in the text. The server still
  *   plans the function's statement only once per server connection: PL/pgSQL caches it.
  *
- * Why one statement and this one, from scratch runs before it was written (N=50 legs: 812
- * flights, 1,673 fares; 20,000 flights; no added latency; both cores busy with other jobs, so
- * the figures are rough): server time per wave from pg_stat_statements was 21.6 ms for one
- * statement against 9.5 ms for the three separate queries together — more work on the server,
- * but the three need a second dependent stage, at least one more round trip (10 ms at +5 ms each
- * way, 20 ms with postgres.js describing each). Fares as one index scan over the array of flight
- * ids measured 2.4–8 ms against 8–17 ms for a join probing the index once per flight. Called as a
- * PL/pgSQL function the wave took p50 31.9 ms against 36.7 ms for the same statement sent inline
- * (both in a JSON-building variant, dropped for rows: the JSON aggregation cost more). What the
- * wave costs end to end is `npm run bench:search`'s to say.
+ * Why one statement, and this one. A wave of N=50 legs on 20,000 flights (812 flights, 1,673
+ * fares), client-observed p50 with no added latency, every variant interleaved in one run on a
+ * 2-core machine busy with other jobs (so only the ratios mean much): the three separate queries
+ * 38.0 ms; this function, one row of JSON arrays, 61.7 ms (the same statement sent inline 58.3
+ * ms); rows of all four kinds side by side, 23 mostly-null columns, 83.5 ms (inline 77.5 ms).
+ * One statement does more work than the three (its fares read the flights back from a CTE; the
+ * JSON is built and parsed), but the three need a second dependent stage: at least one more
+ * round trip, 10 ms at +5 ms each way, and two more where postgres.js describes each statement
+ * first. Fares as one index scan over the array of flight ids took 2.4–8 ms against 8–17 ms for a
+ * join probing the index once per flight. The function costs about what the inline statement
+ * does and saves the pooler mode a plan per wave. What a wave costs end to end is for `npm run
+ * bench:search` to say.
  *
  * @module
  */
@@ -49,31 +51,17 @@ export interface WaveRows {
   refs: RefRow[];
 }
 
-/** A row of `public.search_wave`: the columns of its `kind`, nulls elsewhere. */
+/**
+ * The one row of `public.search_wave`: four JSON arrays of arrays, each inner array's values in
+ * the order the function builds them (ids as text, times as epoch milliseconds).
+ */
 interface WaveRow {
-  kind: "flight" | "fare" | "airport" | "airline";
-  flight_id: string;
-  airline_code: string;
-  flight_number: number;
-  origin: string;
-  destination: string;
-  departure_date: string;
-  departure_at: Date;
-  arrival_at: Date;
-  aircraft: string | null;
-  status: string;
-  cabin: string;
-  fare_class: string;
-  price_minor: number;
-  currency: string;
-  seats_left: number;
-  refundable: boolean;
-  code: string;
-  name: string;
-  city: string | null;
-  country_code: string;
-  time_zone: string | null;
-  alliance: string | null;
+  flights: Array<
+    [string, string, number, string, string, string, number, number, string | null, string]
+  >;
+  fares: Array<[string, string, string, number, string, number, boolean]>;
+  airports: Array<[string, string, string, string, string]>;
+  airlines: Array<[string, string, string, string | null]>;
 }
 
 /**
@@ -103,49 +91,54 @@ export function waveStatement(sql: Sql, query: WaveQuery) {
   return sql.unsafe<WaveRow[]>(call, [], extended);
 }
 
-/** Splits the statement's rows by kind into the row types the result is assembled from. */
+/** Turns the statement's row into the row types the result is assembled from. */
 export function splitWaveRows(rows: readonly WaveRow[]): WaveRows {
-  const out: WaveRows = { flights: [], fares: [], refs: [] };
-  for (const r of rows) {
-    switch (r.kind) {
-      case "flight":
-        out.flights.push({
-          id: r.flight_id,
-          airline_code: r.airline_code,
-          flight_number: r.flight_number,
-          origin: r.origin,
-          destination: r.destination,
-          departure_date: r.departure_date,
-          departure_at: r.departure_at,
-          arrival_at: r.arrival_at,
-          aircraft: r.aircraft,
-          status: r.status,
-        });
-        break;
-      case "fare":
-        out.fares.push({
-          flight_id: r.flight_id,
-          cabin: r.cabin,
-          fare_class: r.fare_class,
-          price_minor: r.price_minor,
-          currency: r.currency,
-          seats_left: r.seats_left,
-          refundable: r.refundable,
-        });
-        break;
-      case "airport":
-      case "airline":
-        out.refs.push({
-          kind: r.kind,
-          code: r.code,
-          name: r.name,
-          city: r.city,
-          country_code: r.country_code,
-          time_zone: r.time_zone,
-          alliance: r.alliance,
-        });
-        break;
-    }
-  }
-  return out;
+  const [row] = rows;
+  if (!row) return { flights: [], fares: [], refs: [] };
+  const flights = row.flights.map((
+    [id, airline, number, origin, destination, date, departs, arrives, aircraft, status],
+  ): FlightRow => ({
+    id,
+    airline_code: airline,
+    flight_number: number,
+    origin,
+    destination,
+    departure_date: date,
+    departure_at: new Date(departs),
+    arrival_at: new Date(arrives),
+    aircraft,
+    status,
+  }));
+  const fares = row.fares.map((
+    [flightId, cabin, fareClass, price, currency, seats, refundable],
+  ): FareRow => ({
+    flight_id: flightId,
+    cabin,
+    fare_class: fareClass,
+    price_minor: price,
+    currency,
+    seats_left: seats,
+    refundable,
+  }));
+  const refs: RefRow[] = [
+    ...row.airports.map(([code, name, city, country, zone]): RefRow => ({
+      kind: "airport",
+      code,
+      name,
+      city,
+      country_code: country,
+      time_zone: zone,
+      alliance: null,
+    })),
+    ...row.airlines.map(([code, name, country, alliance]): RefRow => ({
+      kind: "airline",
+      code,
+      name,
+      city: null,
+      country_code: country,
+      time_zone: null,
+      alliance,
+    })),
+  ];
+  return { flights, fares, refs };
 }
