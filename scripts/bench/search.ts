@@ -297,10 +297,17 @@ async function main(): Promise<number> {
 
     // 4. Distinct searches that find flights: the busiest route-dates.
     const maxLevel = Math.max(...options.levels);
-    const legs = await sql<{ origin: string; destination: string; date: string }[]>`
-      select origin, destination, departure_date::text as date
+    const legs = await sql<{ origin: string; destination: string; date: string; n: number }[]>`
+      select origin, destination, departure_date::text as date, count(*)::int as n
         from public.flights group by 1, 2, 3
        order by count(*) desc, 1, 2, 3 limit ${maxLevel}`;
+    // What a wave of N distinct searches reads grows with the data: say how much, per level.
+    const flightsPerWave = Object.fromEntries(
+      options.levels.map((level) => [
+        String(level),
+        legs.slice(0, level).reduce((sum, leg) => sum + leg.n, 0),
+      ]),
+    );
     const sorts = ["price", "departure", "duration"];
     const searches = Array.from({ length: maxLevel }, (_, i) => {
       const leg = legs[i % legs.length]!;
@@ -400,6 +407,7 @@ async function main(): Promise<number> {
       connectionMode: options.connectionMode,
       namedParses,
       compare: compared,
+      flightsPerWave50: flightsPerWave["50"],
     });
 
     // Validated before it is written: the readiness report reads it with the same schema.
@@ -417,6 +425,7 @@ async function main(): Promise<number> {
         seedFlights: options.seedFlights,
         seededFlights: seeded.counts.flights,
         seedElapsedMs: Math.round(seeded.elapsedMs),
+        flightsPerWave,
         connectionMode: options.connectionMode,
         namedParses,
         dbPoolMax: Number(Deno.env.get("DB_POOL_MAX") ?? 3),

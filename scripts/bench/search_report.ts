@@ -71,6 +71,11 @@ export const searchReportSchema = z.object({
     /** Wall time of the seed (COPY, index rebuild, VACUUM ANALYZE); absent in older reports. */
     seedElapsedMs: count.optional(),
     /**
+     * Flights on the legs a wave of N searches asks for, by N (the busiest route-dates; a wave of
+     * more than the distinct legs repeats them); absent in older reports.
+     */
+    flightsPerWave: z.record(z.string(), count).optional(),
+    /**
      * The isolates' connection mode (DB_CONNECTION_MODE): `direct` prepares statements,
      * `pooler` follows a transaction pooler's rules (no named prepared statements).
      */
