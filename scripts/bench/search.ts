@@ -27,6 +27,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { describeMachine, machineInfo } from "../load/machine.ts";
 import { startEmbeddedPostgres } from "../local/embedded_postgres.ts";
+import { startPgBouncer } from "../local/pgbouncer.ts";
 import { startFunction } from "../local/function_process.ts";
 import { discoverFunctions } from "../local/functions_config.ts";
 import { apiKeys } from "../local/keys.ts";
@@ -38,10 +39,11 @@ import { ensureSupabaseRoles } from "../local/supabase_roles.ts";
 import { seedDatabase } from "../seed/seed.ts";
 import { airportSetStatement } from "../../supabase/functions/flight-search/airports.ts";
 import { searchConfig } from "../../supabase/functions/flight-search/config.ts";
-import { benchCommand, type BenchTarget, finiteOrNull } from "./bench_run.ts";
+import { benchCommand, finiteOrNull } from "./bench_run.ts";
 import { median, percentile } from "./percentile.ts";
 import { isolatesLevel, renderIsolatesMarkdown, runIsolatesSeries } from "./search_isolates.ts";
 import { maxIsolates } from "../local/function_isolates.ts";
+import { searchTargets } from "./search_targets.ts";
 import {
   queriesPerRequest,
   type SearchContender as Contender,
@@ -58,7 +60,11 @@ Options:
   --delay-ms N       latency added by the proxy, each way           default 5
   --levels LIST      concurrency levels, comma-separated            default 1,5,10,50,200
   --requests N       requests per level and contender (≥ 5 waves)   default 600
-  --seed-flights N   flights in the benchmark database              default 20000
+  --seed-flights N   flights in the benchmark database (COPY)       default 20000
+  --connection-mode M  direct (prepared statements) or pooler (a real PgBouncer in transaction
+                     mode in front of Postgres; no named prepared statements)  default direct
+  --compare FILE     a search.json to compare optimized p95 at N=50 with (e.g. the 20,000-flight
+                     run when this one seeds 1,000,000)
   --isolates LIST    the optimized path at N=50 over K isolates     default 1,2,4
                      behind the gateway, round robin, for each K
                      (comma-separated, 1..${maxIsolates}; "none" skips it)
@@ -92,6 +98,8 @@ const optionsSchema = z.object({
     }
     return counts;
   }),
+  connectionMode: z.enum(["direct", "pooler"]).default("direct"),
+  compare: z.string().min(1).optional(),
   out: z.string().min(1).default(`${reportsDir}/bench`),
   help: z.boolean().default(false),
 });
@@ -106,6 +114,8 @@ function parseOptions(args: string[]): BenchOptions {
       requests: { type: "string" },
       "seed-flights": { type: "string" },
       isolates: { type: "string" },
+      "connection-mode": { type: "string" },
+      compare: { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -117,6 +127,8 @@ function parseOptions(args: string[]): BenchOptions {
     requests: values.requests,
     seedFlights: values["seed-flights"],
     isolates: values.isolates,
+    connectionMode: values["connection-mode"],
+    compare: values.compare,
     out: values.out,
     help: values.help,
   });
@@ -159,25 +171,38 @@ class ProxyWorker {
 }
 
 /**
- * Queries of the search itself (flights, fares, airports/airlines); the rest is reported apart,
- * the isolate's airport set read (at start and per refresh, not per request) among them.
+ * Statements of the search itself (the legacy queries on flights, fares, airports/airlines; the
+ * optimized wave statement); the rest is reported apart, the isolate's airport set read (at start
+ * and per refresh, not per request) among them.
  */
 function isSearchQuery(text: string): boolean {
-  return /public\.(flights|fares|airports|airlines)\b/.test(text) &&
+  return /public\.(flights|fares|airports|airlines|search_wave)\b/.test(text) &&
     !text.startsWith(airportSetStatement);
 }
 
-function countQueries(stats: ProxyStats): { search: number; other: number } {
+function countQueries(stats: ProxyStats): { search: number; other: number; roundTrips: number } {
   let search = 0;
   let other = 0;
+  let roundTrips = 0;
   for (const [text, n] of Object.entries(stats.byStatement)) {
     if (isSearchQuery(text)) search += n;
     else other += n;
   }
-  return { search, other };
+  for (const [text, n] of Object.entries(stats.roundTripsByStatement)) {
+    if (isSearchQuery(text)) roundTrips += n;
+  }
+  return { search, other, roundTrips };
 }
 
-type Target = BenchTarget;
+/** Median, mean, min and max of per-wave counts. */
+function perWaveSummary(values: number[]) {
+  return {
+    median: median(values),
+    mean: round(values.reduce((a, b) => a + b, 0) / values.length, 2),
+    min: Math.min(...values),
+    max: Math.max(...values),
+  };
+}
 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
@@ -192,6 +217,15 @@ async function main(): Promise<number> {
   if (options.help) {
     console.log(usage);
     return 0;
+  }
+  let compared: SearchReport | undefined;
+  if (options.compare) {
+    try {
+      compared = searchReportSchema.parse(JSON.parse(await Deno.readTextFile(options.compare)));
+    } catch (error) {
+      console.error(`bench:search: --compare ${options.compare}: ${(error as Error).message}`);
+      return 2;
+    }
   }
   const startedAt = new Date();
   const log = (line: string) => console.error(`[bench] ${line}`);
@@ -232,11 +266,26 @@ async function main(): Promise<number> {
     const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
     cleanups.push(() => sql.end({ timeout: 2 }));
     const seeded = await seedDatabase(sql, { flights: options.seedFlights });
-    log(`seeded ${seeded.counts.flights} flights, ${seeded.counts.fares} fares`);
+    log(
+      `seeded ${seeded.counts.flights} flights, ${seeded.counts.fares} fares in ${
+        round(seeded.elapsedMs / 1000)
+      } s (${JSON.stringify(seeded.phasesMs)} ms)`,
+    );
 
-    // 2. The latency proxy, on its own thread.
+    // 2. Under the pooler's rules a real PgBouncer in transaction mode sits in front of Postgres;
+    //    the latency proxy, on its own thread, in front of either.
+    let targetPort = Number(new URL(dbUrl).port);
+    let pooler = "none: the isolates connect to Postgres directly";
+    if (options.connectionMode === "pooler") {
+      const bouncer = await startPgBouncer({ targetPort, poolSize: 10 });
+      cleanups.push(() => bouncer.stop());
+      targetPort = bouncer.port;
+      pooler =
+        "PgBouncer (Debian) pool_mode = transaction, default_pool_size 10, in front of Postgres";
+      log(`pgbouncer (transaction mode) on 127.0.0.1:${bouncer.port}`);
+    }
     const proxy = new ProxyWorker();
-    const proxyPort = await proxy.start(Number(new URL(dbUrl).port), options.delayMs);
+    const proxyPort = await proxy.start(targetPort, options.delayMs);
     cleanups.push(() => proxy.close());
     const proxyUrl = new URL(dbUrl);
     proxyUrl.port = String(proxyPort);
@@ -252,6 +301,7 @@ async function main(): Promise<number> {
         env: {
           SUPABASE_DB_URL: proxyUrl.toString(),
           DB_POOLER_URL: proxyUrl.toString(),
+          DB_CONNECTION_MODE: options.connectionMode,
           FLIGHT_SEARCH_FORCE_PATH: contender,
           FLIGHT_SEARCH_RESULT_CACHE: "off",
         },
@@ -264,10 +314,17 @@ async function main(): Promise<number> {
 
     // 4. Distinct searches that find flights: the busiest route-dates.
     const maxLevel = Math.max(...options.levels, options.isolates.length ? isolatesLevel : 1);
-    const legs = await sql<{ origin: string; destination: string; date: string }[]>`
-      select origin, destination, departure_date::text as date
+    const legs = await sql<{ origin: string; destination: string; date: string; n: number }[]>`
+      select origin, destination, departure_date::text as date, count(*)::int as n
         from public.flights group by 1, 2, 3
        order by count(*) desc, 1, 2, 3 limit ${maxLevel}`;
+    // What a wave of N distinct searches reads grows with the data: say how much, per level.
+    const flightsPerWave = Object.fromEntries(
+      options.levels.map((level) => [
+        String(level),
+        legs.slice(0, level).reduce((sum, leg) => sum + leg.n, 0),
+      ]),
+    );
     const sorts = ["price", "departure", "duration"];
     const searches = Array.from({ length: maxLevel }, (_, i) => {
       const leg = legs[i % legs.length]!;
@@ -303,6 +360,7 @@ async function main(): Promise<number> {
         // A response without server-timing leaves its server latency unknown, not zero.
         const serverLatencies: number[] = [];
         const perWave: number[] = [];
+        const roundTripsPerWave: number[] = [];
         let other = 0;
         let errors = 0;
         let wall = 0;
@@ -311,6 +369,7 @@ async function main(): Promise<number> {
           const { outcomes, wallMs } = await wave(contender, level, w * level);
           const after = countQueries(await proxy.stats());
           perWave.push(after.search - before.search);
+          roundTripsPerWave.push(after.roundTrips - before.roundTrips);
           other += after.other - before.other;
           wall += wallMs;
           for (const o of outcomes) {
@@ -327,12 +386,8 @@ async function main(): Promise<number> {
           waves,
           requests: latencies.length,
           errors,
-          queriesPerWave: {
-            median: median(perWave),
-            mean: round(perWave.reduce((a, b) => a + b, 0) / perWave.length, 2),
-            min: Math.min(...perWave),
-            max: Math.max(...perWave),
-          },
+          queriesPerWave: perWaveSummary(perWave),
+          roundTripsPerWave: perWaveSummary(roundTripsPerWave),
           otherQueries: other,
           latencyMs: {
             p50: round(percentile(latencies, 50)),
@@ -351,6 +406,8 @@ async function main(): Promise<number> {
         log(
           `${contender.padEnd(10)} N=${String(level).padStart(3)}: ` +
             `${result.queriesPerWave.median} queries/wave (max ${result.queriesPerWave.max}), ` +
+            `${result.roundTripsPerWave.median} round trips/wave ` +
+            `(max ${result.roundTripsPerWave.max}), ` +
             `p50 ${result.latencyMs.p50} ms, p95 ${result.latencyMs.p95} ms ` +
             `(server ${result.serverLatencyMs.p50}/${result.serverLatencyMs.p95}), ` +
             `${result.requestsPerSecond} req/s${errors ? `, ${errors} errors` : ""}`,
@@ -370,82 +427,16 @@ async function main(): Promise<number> {
     });
 
     // 7. Targets from the issue, judged on the numbers above.
-    const at = (c: Contender, level: number) => searchResultAt({ results }, c, level);
-    const targets: Target[] = [];
-    const batchLevels = options.levels.filter((l) => l <= fnConfig.coalescing.maxBatchSize);
-    const worst = Math.max(
-      ...batchLevels.map((l) => at("optimized", l)?.queriesPerWave.max ?? NaN),
-    );
-    targets.push({
-      name: "optimized queries per wave, every level ≤ maxBatchSize",
-      goal: `≤ 3 (levels ${
-        batchLevels.join(", ")
-      }; maxBatchSize ${fnConfig.coalescing.maxBatchSize})`,
-      measured: `max ${worst} (medians ${
-        batchLevels.map((l) => `N=${l}: ${at("optimized", l)?.queriesPerWave.median}`).join(", ")
-      })`,
-      met: worst <= 3,
+    const namedParses = (await proxy.stats()).namedParses;
+    const targets = searchTargets(results, {
+      levels: options.levels,
+      maxBatchSize: fnConfig.coalescing.maxBatchSize,
+      delayMsEachWay: options.delayMs,
+      connectionMode: options.connectionMode,
+      namedParses,
+      compare: compared,
+      flightsPerWave50: flightsPerWave["50"],
     });
-    const o50 = at("optimized", 50);
-    const p50 = at("dataloader", 50);
-    const l50 = at("legacy", 50);
-    const o1 = at("optimized", 1);
-    const l1 = at("legacy", 1);
-    if (o50 && p50) {
-      const ratio = p50.queriesPerWave.mean / o50.queriesPerWave.mean;
-      targets.push({
-        name: "peer ÷ optimized queries at N=50",
-        goal: "≥ 5×",
-        measured: `${round(ratio, 2)}× (${p50.queriesPerWave.mean} vs ${o50.queriesPerWave.mean})`,
-        met: ratio >= 5,
-      });
-    }
-    for (const kind of ["latencyMs", "serverLatencyMs"] as const) {
-      const label = kind === "latencyMs" ? "client-observed" : "server-side";
-      const o50p95 = o50?.[kind].p95 ?? null;
-      const o1p50 = o1?.[kind].p50 ?? null;
-      const l50p95 = l50?.[kind].p95 ?? null;
-      if (o50p95 !== null && o1p50 !== null) {
-        const bound = 1.5 * o1p50;
-        targets.push({
-          name: `optimized p95 at N=50 vs its p50 at N=1 (${label})`,
-          goal: "≤ 1.5×",
-          measured: `${o50p95} ms vs 1.5 × ${o1p50} = ${round(bound)} ms (${
-            round(o50p95 / o1p50, 2)
-          }×)`,
-          met: o50p95 <= bound,
-        });
-      }
-      if (o50p95 !== null && l50p95 !== null) {
-        const ratio = l50p95 / o50p95;
-        targets.push({
-          name: `legacy ÷ optimized p95 at N=50 (${label})`,
-          goal: "≥ 10×",
-          measured: `${round(ratio, 2)}× (${l50p95} vs ${o50p95} ms)`,
-          met: ratio >= 10,
-        });
-      }
-    }
-    if (o1 && l1) {
-      const overhead = o1.latencyMs.p50 - l1.latencyMs.p50;
-      targets.push({
-        name: "optimized single-request overhead vs legacy (p50 at N=1, client-observed)",
-        goal: "≤ 2 ms",
-        measured: `${round(overhead, 2)} ms (${o1.latencyMs.p50} vs ${l1.latencyMs.p50} ms)`,
-        met: overhead <= 2,
-      });
-    }
-    const peer1 = at("dataloader", 1);
-    if (o1 && peer1) {
-      // The same three queries behind dataloader: what the coalescer itself adds to a lone request.
-      const overhead = o1.latencyMs.p50 - peer1.latencyMs.p50;
-      targets.push({
-        name: "optimized single-request overhead vs the peer's same queries (p50 at N=1)",
-        goal: "≤ 2 ms",
-        measured: `${round(overhead, 2)} ms (${o1.latencyMs.p50} vs ${peer1.latencyMs.p50} ms)`,
-        met: overhead <= 2,
-      });
-    }
 
     // Validated before it is written: the readiness report reads it with the same schema.
     const report: SearchReport = searchReportSchema.parse({
@@ -461,6 +452,10 @@ async function main(): Promise<number> {
         delayMsEachWay: options.delayMs,
         seedFlights: options.seedFlights,
         seededFlights: seeded.counts.flights,
+        seedElapsedMs: Math.round(seeded.elapsedMs),
+        flightsPerWave,
+        connectionMode: options.connectionMode,
+        namedParses,
         dbPoolMax: Number(Deno.env.get("DB_POOL_MAX") ?? 3),
         coalescing: fnConfig.coalescing,
       },
@@ -468,7 +463,13 @@ async function main(): Promise<number> {
         pathSelection: "FLIGHT_SEARCH_FORCE_PATH per isolate (the flag is not read)",
         resultCache: "off (FLIGHT_SEARCH_RESULT_CACHE=off): every request reaches the database",
         queryCounting:
-          "latency proxy, Execute + simple Query messages of the wire protocol; search statements only (flights/fares/airports/airlines); other statements (metrics flushes, connection set-up) listed apart",
+          "latency proxy, Execute + simple Query messages of the wire protocol; search statements only (flights/fares/airports/airlines, search_wave); other statements (metrics flushes, connection set-up) listed apart",
+        roundTripCounting:
+          "latency proxy: a client flight between two server answers is one round trip, attributed to each search statement its Parse/Bind/Execute/Query messages name",
+        pooler,
+        connectionMode: options.connectionMode === "direct"
+          ? "direct: postgres.js prepare: true"
+          : "pooler: prepare: false, as behind a transaction pooler; named prepared statements counted (must be 0)",
         client: "one Deno process, fetch, direct to each function isolate's port",
         peer:
           "dataloader 2.2.3, one loader per isolate, default scheduling and batch size, cache: false",
@@ -504,7 +505,7 @@ function renderMarkdown(report: SearchReport): string {
     "",
     `Levels ${settings.levels.join(", ")} · ${settings.requests} requests per level and ` +
       `contender · proxy +${settings.delayMsEachWay} ms each way · ${settings.seededFlights} ` +
-      `flights · DB pool ${settings.dbPoolMax} per isolate · coalescing ${
+      `flights · ${settings.connectionMode} connections (${settings.namedParses} named prepared statements) · DB pool ${settings.dbPoolMax} per isolate · coalescing ${
         JSON.stringify(settings.coalescing)
       }`,
     "",
@@ -512,12 +513,12 @@ function renderMarkdown(report: SearchReport): string {
     "",
   );
   lines.push(
-    "| contender | N | waves | queries/wave (median) | min–max | queries/request | p50 ms | p95 ms | p99 ms | server p50 | server p95 | req/s | errors | other queries |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| contender | N | waves | queries/wave (median) | min–max | round trips/wave (median) | min–max | queries/request | p50 ms | p95 ms | p99 ms | server p50 | server p95 | req/s | errors | other queries |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   );
   for (const r of results) {
     lines.push(
-      `| ${r.contender} | ${r.level} | ${r.waves} | ${r.queriesPerWave.median} | ${r.queriesPerWave.min}–${r.queriesPerWave.max} | ${
+      `| ${r.contender} | ${r.level} | ${r.waves} | ${r.queriesPerWave.median} | ${r.queriesPerWave.min}–${r.queriesPerWave.max} | ${r.roundTripsPerWave.median} | ${r.roundTripsPerWave.min}–${r.roundTripsPerWave.max} | ${
         round(queriesPerRequest(r), 2)
       } | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${
         cellMs(r.serverLatencyMs.p50)
@@ -545,7 +546,13 @@ function renderMarkdown(report: SearchReport): string {
     );
   }
   lines.push(...renderIsolatesMarkdown(report.isolates));
-  lines.push("", "## Targets (issue 3)", "", "| target | goal | measured | |", "|---|---|---|---|");
+  lines.push(
+    "",
+    "## Targets (issue 14)",
+    "",
+    "| target | goal | measured | |",
+    "|---|---|---|---|",
+  );
   for (const t of targets) {
     lines.push(`| ${t.name} | ${t.goal} | ${t.measured} | ${t.met ? "met" : "**missed**"} |`);
   }

@@ -33,6 +33,16 @@ export const searchLevelResultSchema = z.object({
     min: count,
     max: count,
   }),
+  /**
+   * Round trips of the search statements per wave (client flights that waited for the server,
+   * counted by the latency proxy): 1 when the wave's one statement goes out in one flight.
+   */
+  roundTripsPerWave: z.object({
+    median: z.number().nonnegative(),
+    mean: z.number().nonnegative(),
+    min: count,
+    max: count,
+  }),
   /** Statements other than the search's (metrics flushes, connection set-up), all waves. */
   otherQueries: count,
   /** Client-observed: fetch start to last byte of the body. */
@@ -88,6 +98,20 @@ export const searchReportSchema = z.object({
     /** Flights asked for and flights seeded. */
     seedFlights: z.number().int().positive(),
     seededFlights: count,
+    /** Wall time of the seed (COPY, index rebuild, VACUUM ANALYZE); absent in older reports. */
+    seedElapsedMs: count.optional(),
+    /**
+     * Flights on the legs a wave of N searches asks for, by N (the busiest route-dates; a wave of
+     * more than the distinct legs repeats them); absent in older reports.
+     */
+    flightsPerWave: z.record(z.string(), count).optional(),
+    /**
+     * The isolates' connection mode (DB_CONNECTION_MODE): `direct` prepares statements,
+     * `pooler` follows a transaction pooler's rules (no named prepared statements).
+     */
+    connectionMode: z.enum(["direct", "pooler"]),
+    /** Named prepared statements the proxy saw (all contenders); 0 is the pooler's rule. */
+    namedParses: count,
     /** Connections per isolate's pool. */
     dbPoolMax: z.number().int().positive(),
     /** The coalescer's settings the isolates ran with. */

@@ -6,6 +6,14 @@
  * The count is the database side's: it does not depend on any counter in our code, so tests and
  * the benchmark use it to check how many queries a path really sends.
  *
+ * It also counts round trips: a flight is what a client sends between two answers of the server
+ * (its first chunk after the server last wrote on that connection); each flight is one round trip
+ * the client waits for. A flight is attributed to every statement one of its Parse, Bind,
+ * Execute or Query messages names, so postgres.js's Parse/Describe/Flush, then Bind/Execute/Sync
+ * counts two round trips for its statement, a prepared statement's Bind/Execute/Sync one, and
+ * pipelined statements share their flight. Named Parse messages (prepared statements, which a
+ * transaction pooler cannot keep) are counted apart.
+ *
  * Usage as a program: `deno run -A scripts/local/latency_proxy.ts --target 127.0.0.1:54322
  * --port 54320 --delay-ms 5`; Ctrl-C prints the counts.
  *
@@ -39,6 +47,12 @@ export interface ProxyStats {
   executes: number;
   /** Queries by SQL text (whitespace collapsed). */
   byStatement: Record<string, number>;
+  /** Client flights that waited for the server, start-up and authentication included. */
+  roundTrips: number;
+  /** Round trips by the SQL text of the statements their messages name. */
+  roundTripsByStatement: Record<string, number>;
+  /** Parse messages of named (prepared) statements. */
+  namedParses: number;
   /** Connections whose stream could not be read (TLS). */
   opaqueConnections: number;
 }
@@ -139,8 +153,16 @@ export function startLatencyProxy(options: LatencyProxyOptions): LatencyProxy {
     simpleQueries: 0,
     executes: 0,
     byStatement: {},
+    roundTrips: 0,
+    roundTripsByStatement: {},
+    namedParses: 0,
     opaqueConnections: 0,
   });
+  /** A bounded per-text counter: texts beyond `maxStatements` count under "(other)". */
+  const bump = (counts: Record<string, number>, text: string) => {
+    const key = text in counts || Object.keys(counts).length < maxStatements ? text : "(other)";
+    counts[key] = (counts[key] ?? 0) + 1;
+  };
   let stats = fresh();
 
   const closeQuietly = (conn: Deno.Conn) => {
@@ -167,27 +189,39 @@ export function startLatencyProxy(options: LatencyProxyOptions): LatencyProxy {
     server.setNoDelay(true);
     client.setNoDelay(true);
     open.add(server);
+    // The flight under way: open from the client's first chunk until the server writes.
+    let inFlight = false;
+    const flightStatements = new Set<string>();
     const parser = new PgFrontendParser({
       onQuery(event) {
         stats.queries++;
         if (event.kind === "simple") stats.simpleQueries++;
         else stats.executes++;
-        const text = normalizeSql(event.text) || "(unknown)";
-        const key = text in stats.byStatement || Object.keys(stats.byStatement).length <
-            maxStatements
-          ? text
-          : "(other)";
-        stats.byStatement[key] = (stats.byStatement[key] ?? 0) + 1;
+        bump(stats.byStatement, normalizeSql(event.text) || "(unknown)");
+      },
+      onStatementMessage(message) {
+        if (message.type === "parse" && message.statementName) stats.namedParses++;
+        const text = message.text || "(unknown)";
+        if (flightStatements.has(text)) return;
+        flightStatements.add(text);
+        bump(stats.roundTripsByStatement, text);
       },
       onOpaque() {
         stats.opaqueConnections++;
       },
     });
     await Promise.all([
-      delayedPipe(client, server, () => delayMs, (chunk) => parser.push(chunk)).finally(() =>
-        closeQuietly(server)
+      delayedPipe(client, server, () => delayMs, (chunk) => {
+        if (!inFlight) {
+          inFlight = true;
+          flightStatements.clear();
+          stats.roundTrips++;
+        }
+        parser.push(chunk);
+      }).finally(() => closeQuietly(server)),
+      delayedPipe(server, client, () => delayMs, () => (inFlight = false)).finally(() =>
+        closeQuietly(client)
       ),
-      delayedPipe(server, client, () => delayMs, () => {}).finally(() => closeQuietly(client)),
     ]);
   }
 

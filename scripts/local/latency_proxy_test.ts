@@ -37,6 +37,40 @@ Deno.test("latency proxy counts every query postgres.js sends, by statement", op
   }
 });
 
+Deno.test(
+  "latency proxy counts round trips: 2 per described statement, 1 prepared or parameterless",
+  opts,
+  async () => {
+    const db = await testDatabase({ seeded: false });
+    const proxy = startLatencyProxy({ targetPort: Number(new URL(db.url).port), delayMs: 1 });
+    const unprepared = through(proxy.urlFor(db.url));
+    const prepared = postgres(proxy.urlFor(db.url), { max: 1, prepare: true, onnotice: () => {} });
+    try {
+      await unprepared`select 1`;
+      await prepared`select 1`;
+      proxy.reset();
+      // prepare: false — Parse/Describe/Flush, wait, Bind/Execute/Sync: two flights each time.
+      for (let i = 0; i < 3; i++) await unprepared`select ${i}::int as unprepared`;
+      // Without parameters: Parse/Describe/Bind/Execute/Sync of the unnamed statement, one flight.
+      await unprepared.unsafe("select 1 as literal", [], { simple: false } as never);
+      // prepare: true — two flights the first time (named Parse), then Bind/Execute/Sync only.
+      for (let i = 0; i < 3; i++) await prepared`select ${i}::int as prepared`;
+      const stats = proxy.stats();
+      assertEquals(stats.roundTripsByStatement["select $1::int as unprepared"], 6);
+      assertEquals(stats.roundTripsByStatement["select 1 as literal"], 1);
+      assertEquals(stats.roundTripsByStatement["select $1::int as prepared"], 4);
+      assertEquals(stats.roundTrips, 11);
+      assertEquals(stats.namedParses, 1, "only the prepared statement's first Parse is named");
+      assertEquals(stats.queries, 7);
+    } finally {
+      await unprepared.end({ timeout: 1 });
+      await prepared.end({ timeout: 1 });
+      await proxy.close();
+      await db.drop();
+    }
+  },
+);
+
 Deno.test("latency proxy delays each direction by delayMs", opts, async () => {
   const db = await testDatabase({ seeded: false });
   const proxy = startLatencyProxy({ targetPort: Number(new URL(db.url).port), delayMs: 0 });

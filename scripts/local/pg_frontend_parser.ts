@@ -18,9 +18,23 @@ export interface QueryEvent {
   text: string;
 }
 
+/**
+ * A message that names a statement: Parse, Bind, Execute or a simple Query, with the SQL text it
+ * refers to and, for Parse and Bind, the prepared statement's name ('' is the unnamed one).
+ */
+export interface StatementMessage {
+  type: "parse" | "bind" | "execute" | "query";
+  /** SQL text (whitespace collapsed); empty when unknown. */
+  text: string;
+  /** Parse/Bind: the statement name; '' for the unnamed statement. */
+  statementName?: string;
+}
+
 /** Callbacks of {@link PgFrontendParser}. */
 export interface ParserEvents {
   onQuery(event: QueryEvent): void;
+  /** Every Parse, Bind, Execute and Query, for attributing round trips to statements. */
+  onStatementMessage?(message: StatementMessage): void;
   /** Start-up parameters (user, database, application_name, ...). */
   onStartup?(params: Record<string, string>): void;
   /** The stream turned into TLS (or garbage): nothing more can be read. */
@@ -34,6 +48,13 @@ const protocol3 = 196608;
 /** Messages whose body we decode; anything larger is counted but its text not kept. */
 const maxDecodedBody = 1 << 20;
 const decoder = new TextDecoder();
+/** Message type → what {@link StatementMessage} calls it, for bodies too large to decode. */
+const oversized: Record<string, StatementMessage["type"]> = {
+  Q: "query",
+  P: "parse",
+  B: "bind",
+  E: "execute",
+};
 
 function cString(bytes: Uint8Array, start: number): [text: string, next: number] {
   let end = start;
@@ -146,6 +167,7 @@ export class PgFrontendParser {
     if (!wanted || length - 4 > maxDecodedBody) {
       if (type === "Q") this.#events.onQuery({ kind: "simple", text: "" });
       if (type === "E") this.#events.onQuery({ kind: "execute", text: "" });
+      if (wanted) this.#events.onStatementMessage?.({ type: oversized[type]!, text: "" });
       const available = data.length - offset;
       if (available >= total) return total;
       this.#skip = total - available;
@@ -153,28 +175,40 @@ export class PgFrontendParser {
     }
     if (data.length - offset < total) return 0;
     const body = data.subarray(offset + 5, offset + total);
+    const message = this.#decode(type, body);
+    if (message.type === "query" || message.type === "execute") {
+      this.#events.onQuery({
+        kind: message.type === "query" ? "simple" : "execute",
+        text: message.text,
+      });
+    }
+    this.#events.onStatementMessage?.(message);
+    return total;
+  }
+
+  /** Decodes Q, P, B or E, remembering statements and portals. */
+  #decode(type: string, body: Uint8Array): StatementMessage {
     switch (type) {
       case "Q":
-        this.#events.onQuery({ kind: "simple", text: normalizeSql(cString(body, 0)[0]) });
-        break;
+        return { type: "query", text: normalizeSql(cString(body, 0)[0]) };
       case "P": {
         const [name, next] = cString(body, 0);
-        this.#statements.set(name, normalizeSql(cString(body, next)[0]));
-        break;
+        const text = normalizeSql(cString(body, next)[0]);
+        this.#statements.set(name, text);
+        return { type: "parse", text, statementName: name };
       }
       case "B": {
         const [portal, next] = cString(body, 0);
-        this.#portals.set(portal, cString(body, next)[0]);
-        break;
+        const name = cString(body, next)[0];
+        this.#portals.set(portal, name);
+        return { type: "bind", text: this.#statements.get(name) ?? "", statementName: name };
       }
-      case "E": {
+      default: {
         const [portal] = cString(body, 0);
         const statement = this.#portals.get(portal);
         const text = statement === undefined ? "" : this.#statements.get(statement) ?? "";
-        this.#events.onQuery({ kind: "execute", text });
-        break;
+        return { type: "execute", text };
       }
     }
-    return total;
   }
 }

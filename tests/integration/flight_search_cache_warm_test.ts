@@ -132,7 +132,7 @@ Deno.test(
       });
       const warmQueries = searchQueries() - before;
       assert(
-        warmQueries > 0 && warmQueries <= 3 * expected.length,
+        warmQueries > 0 && warmQueries <= expected.length,
         `loaded by the search queries: ${warmQueries}`,
       );
 

@@ -1,6 +1,7 @@
 /**
  * Differential test: the optimized path answers exactly what the legacy path answers, over 1,000
- * random searches run concurrently (so they really share batches) against the seeded database.
+ * random searches run concurrently (so they really share batches) against the seeded database,
+ * in both connection modes (prepared statements; literal arguments for the pooler).
  */
 import { assert, assertEquals } from "../support/assert.ts";
 import { testDatabase } from "../support/database.ts";
@@ -14,6 +15,8 @@ import {
   validateSearch,
 } from "../../supabase/functions/flight-search/request.ts";
 import type { SearchResult } from "../../supabase/functions/flight-search/result.ts";
+import type { Sql } from "../../supabase/functions/_shared/db.ts";
+import { testIsolatePool } from "../support/search.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
@@ -93,12 +96,23 @@ Deno.test(
         }));
       }
 
-      const reports: BatchReport[] = [];
-      const optimized = createOptimizedSearch({ sql: db.sql, onBatch: (r) => reports.push(r) });
-      const fast: SearchResult[] = [];
-      for (let i = 0; i < searches.length; i += 100) {
-        fast.push(...await Promise.all(searches.slice(i, i + 100).map((s) => optimized.search(s))));
-      }
+      // The optimized path in both connection modes: prepared statements (direct) and the
+      // call with literal arguments (pooler).
+      const runOptimized = async (sql: Sql) => {
+        const reports: BatchReport[] = [];
+        const optimized = createOptimizedSearch({ sql, onBatch: (r) => reports.push(r) });
+        const results: SearchResult[] = [];
+        for (let i = 0; i < searches.length; i += 100) {
+          results.push(
+            ...await Promise.all(searches.slice(i, i + 100).map((s) => optimized.search(s))),
+          );
+        }
+        return { results, reports };
+      };
+      const pooled = testIsolatePool(db.url, { mode: "pooler" });
+      const direct = await runOptimized(db.sql);
+      const pooler = await runOptimized(pooled).finally(() => pooled.end({ timeout: 1 }));
+      assert(db.sql.options.prepare && !pooled.options.prepare, "one pool of each mode");
       const slow: SearchResult[] = [];
       for (let i = 0; i < searches.length; i += 10) {
         slow.push(
@@ -106,12 +120,14 @@ Deno.test(
         );
       }
 
-      for (let i = 0; i < searches.length; i++) {
-        assertEquals(
-          fast[i],
-          slow[i],
-          `search ${i} (seed ${seed}): ${JSON.stringify(searches[i])}`,
-        );
+      for (const [mode, fast] of [["direct", direct], ["pooler", pooler]] as const) {
+        for (let i = 0; i < searches.length; i++) {
+          assertEquals(
+            fast.results[i],
+            slow[i],
+            `${mode}: search ${i} (seed ${seed}): ${JSON.stringify(searches[i])}`,
+          );
+        }
       }
 
       // The comparison covered what it should have.
@@ -135,9 +151,11 @@ Deno.test(
       assertEquals(covered.cancelled, 0, "cancelled flights are never offered");
       assertEquals(covered.sorts, sortOrders.length);
       // And the optimized path really batched: 1,000 searches in far fewer batches.
-      assertEquals(reports.reduce((n, r) => n + r.size, 0) <= 1000, true);
-      assert(reports.length <= 20, `${reports.length} batches for 10 waves of 100`);
-      assert(reports.every((r) => r.outcome === "ok"));
+      for (const { reports } of [direct, pooler]) {
+        assertEquals(reports.reduce((n, r) => n + r.size, 0) <= 1000, true);
+        assert(reports.length <= 20, `${reports.length} batches for 10 waves of 100`);
+        assert(reports.every((r) => r.outcome === "ok"));
+      }
     } finally {
       await db.drop();
     }

@@ -8,7 +8,10 @@ import type { LatencyProxy } from "../../scripts/local/latency_proxy.ts";
 import { createPool, type PoolOptions, type Sql } from "../../supabase/functions/_shared/db.ts";
 import { airportSetStatement } from "../../supabase/functions/flight-search/airports.ts";
 
-/** A pool like a flight-search isolate's (max 3, prepare off, 5 s statement timeout) on `url`. */
+/**
+ * A pool like a flight-search isolate's (max 3, 5 s statement timeout) on `url`, in pooler mode
+ * (prepared statements off) unless `overrides.mode` says `direct`.
+ */
 export function testIsolatePool(url: string, overrides: Partial<PoolOptions> = {}): Sql {
   return createPool({
     url,
@@ -17,18 +20,30 @@ export function testIsolatePool(url: string, overrides: Partial<PoolOptions> = {
     idleTimeoutS: 20,
     connectTimeoutS: 5,
     applicationName: "flight-search",
+    mode: "pooler",
     ...overrides,
   });
 }
 
 /**
- * Search statements (flights, fares, airports) the proxy has seen, summed over statements; the
+ * Whether a statement's text is one of the search's (the legacy queries, the wave statement); the
  * isolate's read of the airport set (at start and per refresh, not per request) is not one.
  */
+export function isSearchStatement(text: string): boolean {
+  return /public\.(flights|fares|airports|airlines|search_wave)\b/.test(text) &&
+    !text.startsWith(airportSetStatement);
+}
+
+/** Search statements the proxy has seen, summed over statements. */
 export function searchQueryCount(proxy: LatencyProxy): number {
   return Object.entries(proxy.stats().byStatement)
-    .filter(([text]) =>
-      /public\.(flights|fares|airports)/.test(text) && !text.startsWith(airportSetStatement)
-    )
+    .filter(([text]) => isSearchStatement(text))
+    .reduce((n, [, count]) => n + count, 0);
+}
+
+/** Round trips of search statements the proxy has seen (see `ProxyStats.roundTrips`). */
+export function searchRoundTripCount(proxy: LatencyProxy): number {
+  return Object.entries(proxy.stats().roundTripsByStatement)
+    .filter(([text]) => isSearchStatement(text))
     .reduce((n, [, count]) => n + count, 0);
 }

@@ -2,13 +2,15 @@
  * Postgres access for a function isolate: one postgres.js pool per isolate, created on first use
  * and kept at module scope so concurrent requests share its few connections.
  *
- * `prepare: false` because Supavisor in transaction mode (port 6543) cannot keep prepared
- * statements across transactions.
+ * Prepared statements follow the connection mode (see `connection_mode.ts`): on a direct
+ * connection they are on, so a statement costs one round trip once prepared; behind Supavisor in
+ * transaction mode (port 6543) they are off, as it cannot keep them across transactions.
  *
  * @module
  */
 import postgres from "postgres";
 import { z } from "zod";
+import { type ConnectionMode, connectionMode } from "./connection_mode.ts";
 import { databaseUrl, type EnvSource, intVar, processEnv, readEnv } from "./env.ts";
 
 /** A postgres.js client (tagged-template function plus pool controls). */
@@ -28,6 +30,11 @@ export interface PoolOptions {
   connectTimeoutS: number;
   /** application_name shown in pg_stat_activity. */
   applicationName: string;
+  /**
+   * `direct` prepares statements; `pooler` does not. @default "pooler" here; {@link poolOptions}
+   * reads it from the URL and DB_CONNECTION_MODE.
+   */
+  mode?: ConnectionMode;
 }
 
 /** Reads {@link PoolOptions} from the environment. @throws {ConfigError} */
@@ -44,8 +51,10 @@ export function poolOptions(
     }),
     source,
   );
+  const url = databaseUrl(source);
   return {
-    url: databaseUrl(source),
+    url,
+    mode: connectionMode(url, source),
     max: env.DB_POOL_MAX,
     statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
     idleTimeoutS: env.DB_IDLE_TIMEOUT_S,
@@ -58,7 +67,7 @@ export function poolOptions(
 export function createPool(options: PoolOptions): Sql {
   return postgres(options.url, {
     max: options.max,
-    prepare: false,
+    prepare: (options.mode ?? "pooler") === "direct",
     idle_timeout: options.idleTimeoutS,
     connect_timeout: options.connectTimeoutS,
     connection: {

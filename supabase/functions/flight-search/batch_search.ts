@@ -1,31 +1,27 @@
 /**
- * Answers many searches with one query per query kind: the flights of every leg of every search
- * (`unnest` of the leg tuples), the fares of all those flights (`= any`), and the airports and
- * airlines they refer to (`= any`). The optimized path calls it with each batch the coalescer
- * gathers; the benchmark's dataloader peer calls it with dataloader's batches.
+ * Answers many searches with one statement: the flights of every leg of every search, their
+ * fares, and the airports and airlines they refer to (`wave_statement.ts`). The optimized path
+ * calls it with each batch the coalescer gathers; the benchmark's dataloader peer calls it with
+ * dataloader's batches.
  *
  * @module
  */
 import type { Sql } from "../_shared/db.ts";
-import { flightColumns, type QueryCounter, refsQuery } from "./legacy.ts";
+import type { QueryCounter } from "./legacy.ts";
 import type { SearchRequest } from "./request.ts";
 import {
   assembleResult,
-  type FareRow,
-  type FlightRow,
   groupBy,
   legId,
   type LegKey,
   legsOf,
-  referencedCodes,
-  type RefRow,
   type SearchResult,
 } from "./result.ts";
-import { int8Array, textArray } from "../_shared/pg_array.ts";
+import { splitWaveRows, waveStatement } from "./wave_statement.ts";
 
 /** Options for {@link searchBatch}. */
 export interface BatchSearchOptions {
-  /** Aborting cancels the queries still running. */
+  /** Aborting cancels the statement if it is still running. */
   signal?: AbortSignal;
   countQuery?: QueryCounter;
 }
@@ -58,43 +54,20 @@ export async function searchBatch(
   const { signal, countQuery = () => {} } = options;
   const legs = new Map<string, LegKey>();
   for (const search of searches) for (const leg of legsOf(search)) legs.set(legId(leg), leg);
-  const legList = [...legs.values()];
 
+  // One statement for the whole wave (see wave_statement.ts). Only the cabins searched and the
+  // fewest passengers narrow the fares; assembleResult applies each search's own filters.
   countQuery(1);
-  const flights = await cancellable(
-    sql<FlightRow[]>`
-      select ${sql.unsafe(flightColumns)}
-        from unnest(${textArray(sql, legList.map((l) => l.origin))}::text[],
-                    ${textArray(sql, legList.map((l) => l.destination))}::text[],
-                    ${textArray(sql, legList.map((l) => l.date))}::date[])
-             as leg(origin, destination, departure_date)
-        join public.flights f
-          on f.origin = leg.origin and f.destination = leg.destination
-         and f.departure_date = leg.departure_date
-       where f.status <> 'cancelled'`,
-    signal,
+  const { flights, fares, refs } = splitWaveRows(
+    await cancellable(
+      waveStatement(sql, {
+        legs: [...legs.values()],
+        cabins: [...new Set(searches.map((s) => s.cabin))],
+        minSeats: Math.min(...searches.map((s) => s.passengers)),
+      }),
+      signal,
+    ),
   );
-
-  let fares: readonly FareRow[] = [];
-  let refs: readonly RefRow[] = [];
-  if (flights.length > 0) {
-    const codes = referencedCodes(flights);
-    const cabinsWanted = [...new Set(searches.map((s) => s.cabin))];
-    const fewestPassengers = Math.min(...searches.map((s) => s.passengers));
-    countQuery(2);
-    [fares, refs] = await Promise.all([
-      cancellable(
-        sql<FareRow[]>`
-          select flight_id, cabin, fare_class, price_minor, currency, seats_left, refundable
-            from public.fares
-           where flight_id = any(${int8Array(sql, flights.map((f) => f.id))}::int8[])
-             and cabin = any(${textArray(sql, cabinsWanted)}::text[])
-             and seats_left >= ${fewestPassengers}`,
-        signal,
-      ),
-      cancellable(refsQuery(sql, codes.airports, codes.airlines), signal),
-    ]);
-  }
 
   const flightsByLeg = groupBy(
     flights,

@@ -1,0 +1,132 @@
+/**
+ * The targets `bench:search` judges its run by (issue #14), computed from the measured results
+ * only. Latency goals are stated in round trips of the proxy (2 × its delay each), so they keep
+ * their meaning at any `--delay-ms`.
+ *
+ * @module
+ */
+import type { BenchTarget } from "./bench_run.ts";
+import {
+  type SearchContender,
+  type SearchLevelResult,
+  type SearchReport,
+  searchResultAt,
+} from "./search_report.ts";
+
+/** What the targets need besides the results. */
+export interface SearchTargetContext {
+  levels: readonly number[];
+  /** Levels above it need more than one batch per wave. */
+  maxBatchSize: number;
+  delayMsEachWay: number;
+  connectionMode: "direct" | "pooler";
+  /** Named prepared statements the proxy saw. */
+  namedParses: number;
+  /** A report to compare optimized p95 at N=50 with (the 20,000-flight run for a 1M run). */
+  compare?: Pick<SearchReport, "results" | "settings">;
+  /** Flights a wave of 50 reads in this run (see `settings.flightsPerWave`). */
+  flightsPerWave50?: number;
+}
+
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** Every target that the results allow judging, met or not. */
+export function searchTargets(
+  results: readonly SearchLevelResult[],
+  context: SearchTargetContext,
+): BenchTarget[] {
+  const at = (c: SearchContender, level: number) =>
+    searchResultAt({ results: [...results] }, c, level);
+  const targets: BenchTarget[] = [];
+  const batchLevels = context.levels.filter((l) => l <= context.maxBatchSize);
+  const optimized = batchLevels.map((l) => at("optimized", l)).filter((r) => r !== undefined);
+  if (optimized.length > 0) {
+    const worstQueries = Math.max(...optimized.map((r) => r.queriesPerWave.max));
+    targets.push({
+      name: "optimized queries per wave, every level ≤ maxBatchSize",
+      goal: `1 (levels ${batchLevels.join(", ")}; maxBatchSize ${context.maxBatchSize})`,
+      measured: `max ${worstQueries} (medians ${
+        optimized.map((r) => `N=${r.level}: ${r.queriesPerWave.median}`).join(", ")
+      })`,
+      met: worstQueries <= 1,
+    });
+    const worstMedian = Math.max(...optimized.map((r) => r.roundTripsPerWave.median));
+    targets.push({
+      name: `optimized round trips per wave, steady state (median), ${context.connectionMode}`,
+      goal: "1",
+      measured: optimized.map((r) =>
+        `N=${r.level}: ${r.roundTripsPerWave.median} (max ${r.roundTripsPerWave.max})`
+      ).join(", "),
+      met: worstMedian <= 1,
+    });
+  }
+  const rtt = 2 * context.delayMsEachWay;
+  const o1 = at("optimized", 1);
+  const o50 = at("optimized", 50);
+  const l50 = at("legacy", 50);
+  if (o1 && rtt > 0) {
+    targets.push({
+      name: "optimized p50 at N=1",
+      goal: `≤ 1.6 round trips (${round(1.6 * rtt)} ms)`,
+      measured: `${o1.latencyMs.p50} ms (${round(o1.latencyMs.p50 / rtt, 2)} round trips)`,
+      met: o1.latencyMs.p50 <= 1.6 * rtt,
+    });
+  }
+  if (o50 && rtt > 0) {
+    targets.push({
+      name: "optimized p95 at N=50",
+      goal: `≤ 2.5 round trips (${round(2.5 * rtt)} ms)`,
+      measured: `${o50.latencyMs.p95} ms (${round(o50.latencyMs.p95 / rtt, 2)} round trips)`,
+      met: o50.latencyMs.p95 <= 2.5 * rtt,
+    });
+  }
+  if (o50 && l50) {
+    const ratio = l50.latencyMs.p95 / o50.latencyMs.p95;
+    targets.push({
+      name: "legacy ÷ optimized p95 at N=50",
+      goal: "≥ 20×",
+      measured: `${round(ratio, 2)}× (${l50.latencyMs.p95} vs ${o50.latencyMs.p95} ms)`,
+      met: ratio >= 20,
+    });
+  }
+  const versusPeer = context.levels.flatMap((level) => {
+    const o = at("optimized", level);
+    const p = at("dataloader", level);
+    return o && p ? [{ level, o, p }] : [];
+  });
+  if (versusPeer.length > 0) {
+    targets.push({
+      name: "optimized no slower than the dataloader peer (p50 and p95, every level)",
+      goal: "optimized ≤ peer",
+      measured: versusPeer.map(({ level, o, p }) =>
+        `N=${level}: p50 ${o.latencyMs.p50} vs ${p.latencyMs.p50}, p95 ${o.latencyMs.p95} vs ${p.latencyMs.p95} ms`
+      ).join("; "),
+      met: versusPeer.every(({ o, p }) =>
+        o.latencyMs.p50 <= p.latencyMs.p50 && o.latencyMs.p95 <= p.latencyMs.p95
+      ),
+    });
+  }
+  if (context.connectionMode === "pooler") {
+    targets.push({
+      name: "pooler rules: named prepared statements",
+      goal: "0",
+      measured: String(context.namedParses),
+      met: context.namedParses === 0,
+    });
+  }
+  const before = context.compare && searchResultAt(context.compare, "optimized", 50);
+  if (o50 && before && context.compare) {
+    const ratio = o50.latencyMs.p95 / before.latencyMs.p95;
+    targets.push({
+      name: `optimized p95 at N=50 vs the ${context.compare.settings.seededFlights}-flight run`,
+      goal: "≤ 1.5×",
+      measured:
+        `${round(ratio, 2)}× (${o50.latencyMs.p95} vs ${before.latencyMs.p95} ms; flights ` +
+        `per wave of 50: ${context.flightsPerWave50 ?? "?"} vs ${
+          context.compare.settings.flightsPerWave?.["50"] ?? "?"
+        })`,
+      met: ratio <= 1.5,
+    });
+  }
+  return targets;
+}

@@ -1,0 +1,144 @@
+/**
+ * The one statement of a wave: `public.search_wave(...)` (migration `…_search_wave.sql`) returns
+ * the flights of every leg, their fares and the airports and airlines they refer to, so a wave
+ * costs one statement instead of two dependent stages (flights, then fares + references).
+ *
+ * And one round trip, in both connection modes (`_shared/connection_mode.ts`), told apart by the
+ * pool's `prepare` option:
+ *
+ * - direct: a parameterised call, prepared by postgres.js on each connection's first wave (two
+ *   round trips, once) and then sent as Bind/Execute/Sync: one round trip.
+ * - pooler (no named prepared statements): postgres.js sends every parameterised statement as
+ *   Parse/Describe/Flush and waits for the parameter types before Bind/Execute: two round trips,
+ *   every time. A statement without parameters it sends as Parse/Describe/Bind/Execute/Sync of
+ *   the unnamed statement in one flight, so the call goes out with its arguments as typed
+ *   literals (`_shared/sql_literal.ts`). It uses the extended protocol all the same (not the
+ *   simple Query message), which refuses more than one statement in the text. The server still
+ *   plans the function's statement only once per server connection: PL/pgSQL caches it.
+ *
+ * Why one statement, and this one. A wave of N=50 legs on 20,000 flights (812 flights, 1,673
+ * fares), client-observed p50 with no added latency, every variant interleaved in one run on a
+ * 2-core machine busy with other jobs (so only the ratios mean much): the three separate queries
+ * 38.0 ms; this function, one row of JSON arrays, 61.7 ms (the same statement sent inline 58.3
+ * ms); rows of all four kinds side by side, 23 mostly-null columns, 83.5 ms (inline 77.5 ms).
+ * One statement does more work than the three (its fares read the flights back from a CTE; the
+ * JSON is built and parsed), but the three need a second dependent stage: at least one more
+ * round trip, 10 ms at +5 ms each way, and two more where postgres.js describes each statement
+ * first. Fares as one index scan over the array of flight ids took 2.4–8 ms against 8–17 ms for a
+ * join probing the index once per flight. The function costs about what the inline statement
+ * does and saves the pooler mode a plan per wave. What a wave costs end to end is for `npm run
+ * bench:search` to say.
+ *
+ * @module
+ */
+import type postgres from "postgres";
+import type { Sql } from "../_shared/db.ts";
+import { integerLiteral, textArrayLiteral } from "../_shared/sql_literal.ts";
+import { textArray } from "../_shared/pg_array.ts";
+import type { FareRow, FlightRow, LegKey, RefRow } from "./result.ts";
+
+/** What one wave asks for: distinct legs, the cabins searched, the fewest passengers. */
+export interface WaveQuery {
+  legs: readonly LegKey[];
+  cabins: readonly string[];
+  minSeats: number;
+}
+
+/** The wave's rows, shaped as the legacy path's three queries return them. */
+export interface WaveRows {
+  flights: FlightRow[];
+  fares: FareRow[];
+  refs: RefRow[];
+}
+
+/**
+ * The one row of `public.search_wave`: four JSON arrays of arrays, each inner array's values in
+ * the order the function builds them (ids as text, times as epoch milliseconds).
+ */
+interface WaveRow {
+  flights: Array<
+    [string, string, number, string, string, string, number, number, string | null, string]
+  >;
+  fares: Array<[string, string, string, number, string, number, boolean]>;
+  airports: Array<[string, string, string, string, string]>;
+  airlines: Array<[string, string, string, string | null]>;
+}
+
+/**
+ * The statement for `query` on `sql`: parameterised (prepared) on a direct connection, with
+ * literal arguments behind a transaction pooler. Not awaited, so the caller can cancel it.
+ *
+ * @throws {SqlLiteralError} (pooler mode) for a value without a safe literal; validated searches
+ *   never have one.
+ */
+export function waveStatement(sql: Sql, query: WaveQuery) {
+  const origins = query.legs.map((l) => l.origin);
+  const destinations = query.legs.map((l) => l.destination);
+  const dates = query.legs.map((l) => l.date);
+  if (sql.options.prepare) {
+    return sql<WaveRow[]>`
+      select * from public.search_wave(${textArray(sql, origins)}::text[],
+        ${textArray(sql, destinations)}::text[], ${textArray(sql, dates)}::date[],
+        ${textArray(sql, query.cabins)}::text[], ${query.minSeats}::int)`;
+  }
+  const call = `select * from public.search_wave(${textArrayLiteral(origins, "text")}, ${
+    textArrayLiteral(destinations, "text")
+  }, ${textArrayLiteral(dates, "date")}, ${textArrayLiteral(query.cabins, "text")}, ${
+    integerLiteral(query.minSeats)
+  })`;
+  // `simple: false` (postgres.js reads it; its types omit it): the extended protocol, one flight.
+  const extended = { simple: false } as postgres.UnsafeQueryOptions;
+  return sql.unsafe<WaveRow[]>(call, [], extended);
+}
+
+/** Turns the statement's row into the row types the result is assembled from. */
+export function splitWaveRows(rows: readonly WaveRow[]): WaveRows {
+  const [row] = rows;
+  if (!row) return { flights: [], fares: [], refs: [] };
+  const flights = row.flights.map((
+    [id, airline, number, origin, destination, date, departs, arrives, aircraft, status],
+  ): FlightRow => ({
+    id,
+    airline_code: airline,
+    flight_number: number,
+    origin,
+    destination,
+    departure_date: date,
+    departure_at: new Date(departs),
+    arrival_at: new Date(arrives),
+    aircraft,
+    status,
+  }));
+  const fares = row.fares.map((
+    [flightId, cabin, fareClass, price, currency, seats, refundable],
+  ): FareRow => ({
+    flight_id: flightId,
+    cabin,
+    fare_class: fareClass,
+    price_minor: price,
+    currency,
+    seats_left: seats,
+    refundable,
+  }));
+  const refs: RefRow[] = [
+    ...row.airports.map(([code, name, city, country, zone]): RefRow => ({
+      kind: "airport",
+      code,
+      name,
+      city,
+      country_code: country,
+      time_zone: zone,
+      alliance: null,
+    })),
+    ...row.airlines.map(([code, name, country, alliance]): RefRow => ({
+      kind: "airline",
+      code,
+      name,
+      city: null,
+      country_code: country,
+      time_zone: null,
+      alliance,
+    })),
+  ];
+  return { flights, fares, refs };
+}
