@@ -7,6 +7,7 @@
  * @module
  */
 import type { Sql } from "../_shared/db.ts";
+import { cancellable } from "../_shared/deadline.ts";
 import { flightColumns, type QueryCounter, refsQuery } from "./legacy.ts";
 import type { SearchRequest } from "./request.ts";
 import {
@@ -28,22 +29,6 @@ export interface BatchSearchOptions {
   /** Aborting cancels the queries still running. */
   signal?: AbortSignal;
   countQuery?: QueryCounter;
-}
-
-/** Runs `query`, cancelling it on the server when `signal` aborts. */
-async function cancellable<T>(
-  query: Promise<T> & { cancel(): void },
-  signal: AbortSignal | undefined,
-): Promise<T> {
-  if (!signal) return await query;
-  signal.throwIfAborted();
-  const onAbort = () => query.cancel();
-  signal.addEventListener("abort", onAbort, { once: true });
-  try {
-    return await query;
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-  }
 }
 
 /**

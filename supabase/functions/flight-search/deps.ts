@@ -9,7 +9,7 @@ import { authOptions, type AuthVerifier, createAuthVerifier } from "../_shared/a
 import { cacheOptionsFromEnv, type CacheStats, TwoTierCache } from "../_shared/cache.ts";
 import { type Clock, systemClock } from "../_shared/clock.ts";
 import { isolatePool, type Sql } from "../_shared/db.ts";
-import { withDeadline } from "../_shared/deadline.ts";
+import { breakerOptionsFromEnv, CircuitBreaker } from "../_shared/circuit_breaker.ts";
 import { type EnvSource, processEnv } from "../_shared/env.ts";
 import { FlagCache, flagLoader } from "../_shared/flags.ts";
 import { FunctionMetrics, metricsWriter } from "../_shared/metrics.ts";
@@ -41,6 +41,8 @@ export interface BuildDepsOptions {
   cache?: ResultCache & { stats(): CacheStats; flush(): Promise<void> };
   /** Verifies callers of the service_role routes; none answers them 500. */
   verify?: AuthVerifier;
+  /** The database breaker. @default one with the default thresholds */
+  dbBreaker?: CircuitBreaker;
   /** Resident memory in bytes, for stats. @default Deno.memoryUsage().rss */
   memoryRss?: () => number;
   clock?: Clock;
@@ -51,6 +53,7 @@ export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: Fu
   const { sql, config, cache, verify, clock } = options;
   const memoryRss = options.memoryRss ?? (() => Deno.memoryUsage().rss);
   const startedAt = (clock ?? systemClock).now();
+  const dbBreaker = options.dbBreaker ?? new CircuitBreaker({ dependency: "database", clock });
   const metrics = new FunctionMetrics({
     functionName,
     write: metricsWriter(sql),
@@ -76,27 +79,29 @@ export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: Fu
   });
   let legacyInFlight = 0;
   const deps: SearchDeps & { metrics: FunctionMetrics } = {
-    // The optimized path is bounded by its batch timeout; the legacy path by this deadline (a
-    // connection that hangs is not covered by the server's statement_timeout).
-    legacy: async (search) => {
+    // Both paths spend from the request's budget: a connection that hangs is covered by no
+    // server-side statement_timeout, so the waits end, and the queries are cancelled, with it.
+    legacy: async (search, budget) => {
       legacyInFlight++;
       try {
-        return await withDeadline(
-          legacySearch(sql, search, (n) => metrics.recordQueries("legacy", n)),
-          config.searchTimeoutMs,
+        return await budget.run(
+          (signal) => legacySearch(sql, search, (n) => metrics.recordQueries("legacy", n), signal),
           "legacy search",
-          clock,
+          "database",
         );
       } finally {
         legacyInFlight--;
       }
     },
-    optimized: (search) => optimized.search(search),
-    peer: peer && ((search) => peer.search(search)),
+    optimized: (search, budget) =>
+      budget.run(optimized.search(search), "optimized search", "database"),
+    peer: peer && ((search, budget) => budget.run(peer.search(search), "dataloader search")),
     flags,
     forcePath: config.forcePath,
     faultRate: config.faultRate,
     cache,
+    dbBreaker,
+    budgets: config.budgets,
     metrics,
     verify,
     stats: () =>
@@ -182,5 +187,14 @@ export function isolateDeps(env: EnvSource = processEnv()): SearchDeps {
         : ""
     }`,
   );
-  return buildDeps({ sql: isolatePool(functionName), config, cache, verify: lazyVerifier(env) });
+  return buildDeps({
+    sql: isolatePool(functionName),
+    config,
+    cache,
+    verify: lazyVerifier(env),
+    dbBreaker: new CircuitBreaker({
+      dependency: "database",
+      ...breakerOptionsFromEnv("database", env),
+    }),
+  });
 }
