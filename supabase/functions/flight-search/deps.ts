@@ -113,6 +113,7 @@ export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: Fu
         cache,
         coalescer: optimized,
         pool: { max: sql.options.max, legacyInFlight: () => legacyInFlight },
+        breakers: () => [dbBreaker.snapshot()],
       }),
     clock,
   };

@@ -1,4 +1,7 @@
 import { authOptions, createAuthVerifier } from "../_shared/auth.ts";
+import { breakerOptionsFromEnv, CircuitBreaker } from "../_shared/circuit_breaker.ts";
+import { intVar, readEnv } from "../_shared/env.ts";
+import { z } from "zod";
 import { isolatePool } from "../_shared/db.ts";
 import { errorResponse } from "../_shared/http_error.ts";
 import { DataKeyCache } from "../_shared/kms/data_key_cache.ts";
@@ -14,12 +17,20 @@ let deps: PaymentMethodsDeps | undefined;
 function isolateDeps(): PaymentMethodsDeps {
   const kms = isolateKmsClient();
   const { capacity, ...limits } = kms.config.cache;
+  const { PAYMENT_METHODS_BUDGET_MS } = readEnv(
+    z.object({ PAYMENT_METHODS_BUDGET_MS: intVar(5000, { max: 600_000 }) }),
+  );
   return {
     sql: isolatePool("payment-methods"),
+    budgetMs: PAYMENT_METHODS_BUDGET_MS,
+    kmsBreaker: new CircuitBreaker({ dependency: "kms", ...breakerOptionsFromEnv("kms") }),
+    dbBreaker: new CircuitBreaker({ dependency: "database", ...breakerOptionsFromEnv("database") }),
     verify: createAuthVerifier(authOptions()),
     kmsEnvironment: kms.config.contextEnvironment,
     cipher: new EnvelopeCipher({
-      keys: new KmsKeyring(kms.client, kms.config.keyId),
+      keys: new KmsKeyring(kms.client, kms.config.keyId, {
+        callTimeoutMs: kms.config.callTimeoutMs,
+      }),
       cache: new DataKeyCache({ capacity }),
       policy: { ...limits, partition: "payment-methods" },
     }),
