@@ -77,7 +77,9 @@ export function errorResponse(
   const dependency = unavailableDependency(error);
   if (dependency !== undefined) {
     const name = dependency === "unknown" ? "dependency" : dependency;
-    log(`${name} unavailable`, describe(error));
+    // A refusal by an open breaker is expected and counted by the breaker: one line per request
+    // would flood the log for the whole outage.
+    if (!refusedByBreaker(error)) log(`${name} unavailable`, describe(error));
     const retryAfterS = (error as { retryAfterS?: unknown }).retryAfterS;
     return json(
       {
@@ -97,6 +99,13 @@ export function errorResponse(
     { error: { code: "internal_error", message: "internal error" } } satisfies ErrorBody,
     { status: 500 },
   );
+}
+
+function refusedByBreaker(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (e.name === "CircuitOpenError") return true;
+  }
+  return false;
 }
 
 function describe(error: unknown): unknown {

@@ -46,7 +46,8 @@ const schema = z.object({
   COALESCE_LOAD_MEMORY_MS: ms(1000, 600_000),
   COALESCE_MAX_BATCH_SIZE: count(100, 10_000),
   COALESCE_MAX_PENDING: count(1000, 1_000_000),
-  COALESCE_BATCH_TIMEOUT_MS: count(1, 600_000).optional(),
+  // No default here: unset, it follows the search budget (see searchConfig).
+  COALESCE_BATCH_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).optional(),
   FLAG_CACHE_TTL_MS: ms(5000, 3_600_000),
   FLAG_INITIAL_WAIT_MS: ms(250, 60_000),
   METRICS_FLUSH_INTERVAL_MS: ms(10_000, 3_600_000),
