@@ -9,6 +9,7 @@ import { authOptions, type AuthVerifier, createAuthVerifier } from "../_shared/a
 import { cacheOptionsFromEnv, type CacheStats, TwoTierCache } from "../_shared/cache.ts";
 import { type Clock, systemClock } from "../_shared/clock.ts";
 import { isolatePool, type Sql } from "../_shared/db.ts";
+import { withBreakers } from "../_shared/breaker_store.ts";
 import { breakerOptionsFromEnv, CircuitBreaker } from "../_shared/circuit_breaker.ts";
 import { type EnvSource, processEnv } from "../_shared/env.ts";
 import { FlagCache, flagLoader } from "../_shared/flags.ts";
@@ -54,9 +55,15 @@ export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: Fu
   const memoryRss = options.memoryRss ?? (() => Deno.memoryUsage().rss);
   const startedAt = (clock ?? systemClock).now();
   const dbBreaker = options.dbBreaker ?? new CircuitBreaker({ dependency: "database", clock });
-  const metrics = new FunctionMetrics({
+  const metrics: FunctionMetrics = new FunctionMetrics({
     functionName,
-    write: metricsWriter(sql),
+    write: withBreakers(
+      metricsWriter(sql),
+      sql,
+      functionName,
+      (): string => metrics.isolateId,
+      () => [dbBreaker.snapshot()],
+    ),
     flushIntervalMs: config.metricsFlushIntervalMs,
     clock,
   });
