@@ -22,15 +22,16 @@ export interface Answer {
   cache: string | null;
 }
 
-/** Sends one GET and waits at most `giveUpMs` for the whole answer. */
+/** Sends one request (a GET unless `init` says otherwise); waits at most `giveUpMs` for it all. */
 export async function ask(
   url: string,
   headers: HeadersInit,
   giveUpMs: number,
+  init: RequestInit = {},
 ): Promise<Answer> {
   const started = performance.now();
   try {
-    const res = await fetch(url, { headers, signal: AbortSignal.timeout(giveUpMs) });
+    const res = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(giveUpMs) });
     const text = await res.text();
     let code: string | undefined;
     if (res.status >= 400) {

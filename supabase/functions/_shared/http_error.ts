@@ -110,7 +110,9 @@ function refusedByBreaker(error: unknown): boolean {
 
 function describe(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
-  const cause = error.cause instanceof Error ? ` (cause: ${error.cause.name})` : "";
+  const cause = error.cause instanceof Error
+    ? ` (cause: ${error.cause.name}: ${error.cause.message})`
+    : "";
   return `${error.name}: ${error.message}${cause}`;
 }
 
