@@ -194,9 +194,11 @@ async function runFault(
       .map((a) => a.at + a.ms).sort((x, y) => x - y)[0];
   const latencies = during.map((a) => a.ms);
   const within = during.filter((a) => a.status !== 0 && a.ms <= fault.budgetMs + marginMs);
+  // The function's own time (server-timing) of the 503s an open breaker gave: fast ones, while
+  // the fault lasted. Functions without server-timing report none.
   const fastRefusals = during.filter((a) =>
-    a.status === 503 && (a.serverMs ?? a.ms) < 100 && a.at < healAt
-  ).map((a) => a.serverMs ?? a.ms);
+    a.status === 503 && a.serverMs !== undefined && a.serverMs < 100 && a.at < healAt
+  ).map((a) => a.serverMs!);
   const nullable = (v: number) => Number.isFinite(v) ? Math.round(v * 10) / 10 : null;
   return {
     name: fault.name,

@@ -36,7 +36,10 @@ export const faultResultSchema = z.object({
   maxMs: ms.nullable(),
   /** From the fault's start until the breaker was seen open; null when it never opened. */
   breakerOpenAfterMs: ms.nullable(),
-  /** Server time of requests refused by the open breaker: p50, ms; null without any. */
+  /**
+   * The function's own time (server-timing) of the fast 503s while the fault lasted — an open
+   * breaker's refusals: p50, ms; null without any or without server-timing (payment-methods).
+   */
   openBreakerP50Ms: ms.nullable(),
   /** From the end of the fault (SIGCONT, restart, endpoint answering) until the first 200 miss. */
   recoveredAfterMs: ms.nullable(),
