@@ -327,6 +327,7 @@ async function runAll(options: Options): Promise<FaultResult[]> {
   let stack: Stack | undefined;
   try {
     // The stack uses this Redis (REDIS_URL) and this KMS (through the proxy), so both can fail.
+    const previousRedisUrl = Deno.env.get("REDIS_URL");
     Deno.env.set("REDIS_URL", redis.url);
     stack = await startStack({
       databaseUrl: pg.url,
@@ -341,6 +342,9 @@ async function runAll(options: Options): Promise<FaultResult[]> {
       },
       log: (line) => console.error(`stack: ${line}`),
       onFunctionLog: (name, line) => console.error(`${name}: ${line}`),
+    }).finally(() => {
+      if (previousRedisUrl === undefined) Deno.env.delete("REDIS_URL");
+      else Deno.env.set("REDIS_URL", previousRedisUrl);
     });
     const s = stack;
     const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
@@ -448,7 +452,6 @@ async function runAll(options: Options): Promise<FaultResult[]> {
     }
     return results;
   } finally {
-    Deno.env.delete("REDIS_URL");
     await stack?.stop();
     kmsProxy.stop();
     await kms.stop();

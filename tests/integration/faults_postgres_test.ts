@@ -55,6 +55,8 @@ Deno.test(
     const redis = await startRedis({ env: {} });
     const functionLog: string[] = [];
     // The stack uses the Redis of REDIS_URL instead of starting its own: this test's, to freeze.
+    // Restored as soon as the stack has started: test files share this process's environment.
+    const previousRedisUrl = Deno.env.get("REDIS_URL");
     Deno.env.set("REDIS_URL", redis.url);
     const stack = await startStack({
       databaseUrl: pg.url,
@@ -71,6 +73,9 @@ Deno.test(
       await redis.stop();
       await pg.stop();
       throw error;
+    }).finally(() => {
+      if (previousRedisUrl === undefined) Deno.env.delete("REDIS_URL");
+      else Deno.env.set("REDIS_URL", previousRedisUrl);
     });
     const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
     const routes = await popularRoutes(admin, 40);
