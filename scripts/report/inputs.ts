@@ -6,6 +6,7 @@
  * Files and the shapes they must have (each schema is the one its writer validates with):
  * - `reports/bench/search.json` (scripts/bench/search_report.ts), from `deno task bench:search`;
  * - `reports/bench/kms.json` (scripts/bench/kms_report.ts), from `deno task bench:kms`;
+ * - `reports/bench/faults.json` (scripts/bench/faults_report.ts), from `deno task bench:faults`;
  * - `reports/load/*.json` (scripts/load/summary.ts), from `deno task load` or k6; the latest
  *   per workload (by `meta.endedAt`) is used, `routes.json` is not a summary;
  * - `reports/deployments/<id>.json` ({@link deploymentSchema}), from the rollout CLI or
@@ -14,6 +15,7 @@
  * @module
  */
 import { z } from "zod";
+import { type FaultsReport, faultsReportSchema } from "../bench/faults_report.ts";
 import { type KmsReport, kmsReportSchema } from "../bench/kms_report.ts";
 import { type SearchReport, searchReportSchema } from "../bench/search_report.ts";
 import { type LoadSummary, parseLoadSummary } from "../load/summary.ts";
@@ -76,6 +78,8 @@ export type Input<T> =
 export interface ReportInputs {
   search: Input<SearchReport>;
   kms: Input<KmsReport>;
+  /** `reports/bench/faults.json` from `deno task bench:faults`; absent in older callers. */
+  faults?: Input<FaultsReport>;
   /** The latest valid summary per workload, then the invalid files. */
   loads: Input<LoadSummary>[];
   /** The folder the load summaries were read from. @default "reports/load" */
@@ -176,6 +180,7 @@ export async function readReportInputs(reportsDir: string): Promise<ReportInputs
   const inputs: ReportInputs = {
     search: await readBench(`${reportsDir}/bench/search.json`, searchReportSchema),
     kms: await readBench(`${reportsDir}/bench/kms.json`, kmsReportSchema),
+    faults: await readBench(`${reportsDir}/bench/faults.json`, faultsReportSchema),
     loads: await readLoads(`${reportsDir}/load`),
     loadsDir: `${reportsDir}/load`,
   };

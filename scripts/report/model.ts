@@ -19,6 +19,7 @@ import {
   searchResultAt,
 } from "../bench/search_report.ts";
 import type { Deployment, Input, ReportInputs } from "./inputs.ts";
+import { faultsSection } from "./faults_section.ts";
 
 export { describeMachine };
 
@@ -107,7 +108,8 @@ function levelText(sla: Sla, metric: MetricName, level: "warning" | "rollback"):
   return `${spec.better === "lower" ? "≤" : "≥"} ${formatSlaValue(metric, value)}`;
 }
 
-function notRun(
+/** The section of an input that is missing or invalid. */
+export function notRun(
   base: Omit<Section, "status" | "notes" | "tables" | "charts">,
   input: Input<unknown>,
 ): Section {
@@ -132,7 +134,8 @@ function uniqueSorted<T>(values: T[], compare?: (a: T, b: T) => number): T[] {
   return [...new Set(values)].sort(compare);
 }
 
-function targetsTable(targets: BenchTarget[]): Table {
+/** The targets a benchmark judged itself against, as a table. */
+export function targetsTable(targets: BenchTarget[]): Table {
   return {
     caption: "Targets the benchmark judges itself against",
     columns: ["Target", "Goal", "Measured", "Result"],
@@ -802,6 +805,7 @@ export function buildReport(
       searchSection(inputs.search),
       loadSection(inputs.loads, inputs.loadsDir),
       kmsSection(inputs.kms),
+      ...(inputs.faults ? [faultsSection(inputs.faults)] : []),
     ],
   };
 }

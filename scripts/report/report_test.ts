@@ -35,7 +35,12 @@ Deno.test(
       const report = await generateReport({ reportsDir: dir });
       const specs = report.model.sections.flatMap((s) => s.charts);
       assert(specs.length >= 4, `charts: ${specs.map((c) => c.id).join(", ")}`);
-      assertEquals(report.model.sections.map((s) => s.status), ["not_run", "ok", "not_run"]);
+      assertEquals(report.model.sections.map((s) => s.status), [
+        "not_run",
+        "ok",
+        "not_run",
+        "not_run",
+      ]);
       assertStringIncludes(report.markdown, "not run:");
       assertStringIncludes(report.markdown, "sweep: per concurrency level and path");
 

@@ -439,7 +439,7 @@ Deno.test(
       "kms_unavailable",
       "invalid_request",
       "invalid_request",
-      "internal_error",
+      "database_unavailable",
       "undecryptable",
     ]);
   },

@@ -15,6 +15,8 @@
 import { Redis } from "@upstash/redis";
 import { LRUCache } from "lru-cache";
 import { z } from "zod";
+import { systemClock } from "./clock.ts";
+import { withDeadline } from "./deadline.ts";
 import { ConfigError, type EnvSource, intVar, processEnv, readEnv } from "./env.ts";
 
 /** Which tier answered: the isolate's L1, Upstash L2, or neither (the loader ran). */
@@ -124,11 +126,6 @@ const MAX_KEY_LENGTH = 1024;
 
 /** The least time between two "L2 failed" log lines of one cache. */
 export const l2LogIntervalMs = 10_000;
-
-/** An L2 call that did not settle within `l2TimeoutMs`. */
-class L2TimeoutError extends Error {
-  override name = "L2TimeoutError";
-}
 
 interface L1Entry {
   value: unknown;
@@ -442,24 +439,24 @@ export class TwoTierCache<V> {
     return work.finally(() => this.#pendingL2.delete(work));
   }
 
-  /** Runs an L2 call, rejecting with {@link L2TimeoutError} after `l2TimeoutMs`. */
+  /**
+   * Runs an L2 call, rejecting with a `DeadlineExceeded` (dependency `cache`) after
+   * `l2TimeoutMs`; a call that fails after that was already counted as the timeout.
+   */
   #bounded<T>(call: () => Promise<T>): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new L2TimeoutError(`no answer within ${this.#l2TimeoutMs} ms`)),
-        this.#l2TimeoutMs,
-      );
-    });
-    let pending: Promise<T>;
-    try {
-      pending = call();
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    // A call that fails after its timeout was already counted as the timeout.
-    pending.catch(() => {});
-    return Promise.race([pending, timeout]).finally(() => clearTimeout(timer));
+    return withDeadline(
+      () => {
+        try {
+          return call();
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      },
+      this.#l2TimeoutMs,
+      "L2 call",
+      systemClock,
+      "cache",
+    );
   }
 
   #l2Ok(): void {

@@ -18,6 +18,7 @@
 import type { RolloutFlag } from "./bucketing.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Sql } from "./db.ts";
+import { DeadlineExceeded, withDeadline } from "./deadline.ts";
 import { textArray } from "./pg_array.ts";
 
 /** A flag as the cache keeps it. */
@@ -163,17 +164,14 @@ export class FlagCache {
     this.#nextAttemptAt = now + this.#retryMs;
     this.#stats.reads++;
     const refreshing = (async () => {
-      let timer: unknown;
       try {
-        const rows = await Promise.race([
+        const rows = await withDeadline(
           this.#load(this.#keys),
-          new Promise<never>((_, reject) => {
-            timer = this.#clock.setTimeout(
-              () => reject(new Error(`flag read took longer than ${this.#readTimeoutMs} ms`)),
-              this.#readTimeoutMs,
-            );
-          }),
-        ]);
+          this.#readTimeoutMs,
+          "flag read",
+          this.#clock,
+          "database",
+        );
         const wanted = new Set(this.#keys);
         this.#values = new Map(rows.filter((r) => wanted.has(r.key)).map((r) => [r.key, r]));
         this.#loadedAt = this.#clock.now();
@@ -183,7 +181,6 @@ export class FlagCache {
         this.#stats.failures++;
         this.#onError(error);
       } finally {
-        this.#clock.clearTimeout(timer);
         this.#refreshing = undefined;
       }
     })();
@@ -191,17 +188,12 @@ export class FlagCache {
     return refreshing;
   }
 
+  /** Waits for `refresh` at most `initialWaitMs`; past that the caller goes on without it. */
   async #bounded(refresh: Promise<void>): Promise<void> {
-    let timer: unknown;
     try {
-      await Promise.race([
-        refresh,
-        new Promise<void>((resolve) => {
-          timer = this.#clock.setTimeout(resolve, this.#initialWaitMs);
-        }),
-      ]);
-    } finally {
-      this.#clock.clearTimeout(timer);
+      await withDeadline(refresh, this.#initialWaitMs, "first flag read", this.#clock);
+    } catch (error) {
+      if (!(error instanceof DeadlineExceeded)) throw error;
     }
   }
 }

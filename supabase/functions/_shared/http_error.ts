@@ -3,12 +3,16 @@
  * Response.
  *
  * A client mistake is an {@link HttpError} with a 4xx status: its code, message and field are
- * echoed. Anything else is a 5xx whose internals are logged (without the request body) and never
+ * echoed. A dependency that is down, refusing or too slow (see `dependency_error.ts`) is a 503
+ * with `Retry-After` and a code naming it (`database_unavailable`, `kms_unavailable`,
+ * `cache_unavailable`, or `dependency_unavailable` when the error does not say which). Anything
+ * else is a defect: a 500. Internals of both are logged (without the request body) and never
  * echoed.
  *
  * @module
  */
 import type { z } from "zod";
+import { unavailableDependency } from "./dependency_error.ts";
 
 /** Body of every error answer: `{ "error": { "code", "message", "field"? } }`. */
 export interface ErrorBody {
@@ -58,8 +62,8 @@ export function json(body: unknown, init: ResponseInit = {}): Response {
 export type ErrorLogger = (message: string, error: unknown) => void;
 
 /**
- * Turns any thrown value into the answer: an {@link HttpError} as itself, anything else as a
- * 500 (or 503 when `error` says a dependency is unavailable) with a generic message.
+ * Turns any thrown value into the answer: an {@link HttpError} as itself, a dependency failure
+ * as a 503 with `Retry-After`, anything else as a 500 with a generic message.
  */
 export function errorResponse(
   error: unknown,
@@ -70,11 +74,46 @@ export function errorResponse(
     if (error.field !== undefined) body.error.field = error.field;
     return json(body, { status: error.status, headers: error.headers });
   }
-  log("unhandled error", error instanceof Error ? `${error.name}: ${error.message}` : error);
+  const dependency = unavailableDependency(error);
+  if (dependency !== undefined) {
+    const name = dependency === "unknown" ? "dependency" : dependency;
+    // A refusal by an open breaker is expected and counted by the breaker: one line per request
+    // would flood the log for the whole outage.
+    if (!refusedByBreaker(error)) log(`${name} unavailable`, describe(error));
+    const retryAfterS = (error as { retryAfterS?: unknown }).retryAfterS;
+    return json(
+      {
+        error: {
+          code: `${name}_unavailable`,
+          message: `the ${name === "dependency" ? "service" : name} is unavailable; retry shortly`,
+        },
+      } satisfies ErrorBody,
+      {
+        status: 503,
+        headers: { "retry-after": String(typeof retryAfterS === "number" ? retryAfterS : 1) },
+      },
+    );
+  }
+  log("unhandled error", describe(error));
   return json(
     { error: { code: "internal_error", message: "internal error" } } satisfies ErrorBody,
     { status: 500 },
   );
+}
+
+function refusedByBreaker(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (e.name === "CircuitOpenError") return true;
+  }
+  return false;
+}
+
+function describe(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const cause = error.cause instanceof Error
+    ? ` (cause: ${error.cause.name}: ${error.cause.message})`
+    : "";
+  return `${error.name}: ${error.message}${cause}`;
 }
 
 /** Reads a JSON body, answering 415/400/413 for the ways a client can get that wrong. */

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Sql } from "../_shared/db.ts";
+import { cancellable } from "../_shared/deadline.ts";
 import type { QueryCounter } from "./legacy.ts";
 import type { SearchRequest } from "./request.ts";
 import {
@@ -24,22 +25,6 @@ export interface BatchSearchOptions {
   /** Aborting cancels the statement if it is still running. */
   signal?: AbortSignal;
   countQuery?: QueryCounter;
-}
-
-/** Runs `query`, cancelling it on the server when `signal` aborts. */
-async function cancellable<T>(
-  query: Promise<T> & { cancel(): void },
-  signal: AbortSignal | undefined,
-): Promise<T> {
-  if (!signal) return await query;
-  signal.throwIfAborted();
-  const onAbort = () => query.cancel();
-  signal.addEventListener("abort", onAbort, { once: true });
-  try {
-    return await query;
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-  }
 }
 
 /**

@@ -20,8 +20,12 @@ export interface SearchConfig {
   flagTtlMs: number;
   flagInitialWaitMs: number;
   metricsFlushIntervalMs: number;
-  /** Longest a legacy search may take before the request gets a 503. @default 10000 */
-  searchTimeoutMs: number;
+  /**
+   * Budgets in ms: a search request's, end to end (FLIGHT_SEARCH_BUDGET_MS, 3000); a cache warm
+   * run's (CACHE_WARM_BUDGET_MS, 30000); the least a legacy fallback needs to be tried
+   * (FLIGHT_SEARCH_FALLBACK_MIN_MS, 500).
+   */
+  budgets: { searchMs: number; warmMs: number; fallbackMinMs: number };
   /** Whether search results go through the result cache. @default true */
   resultCache: boolean;
   /** Share (0..1) of optimized-path requests failed on purpose (rollback drills). @default 0 */
@@ -42,11 +46,14 @@ const schema = z.object({
   COALESCE_LOAD_MEMORY_MS: ms(1000, 600_000),
   COALESCE_MAX_BATCH_SIZE: count(100, 10_000),
   COALESCE_MAX_PENDING: count(1000, 1_000_000),
-  COALESCE_BATCH_TIMEOUT_MS: count(8000, 600_000),
+  // No default here: unset, it follows the search budget (see searchConfig).
+  COALESCE_BATCH_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).optional(),
   FLAG_CACHE_TTL_MS: ms(5000, 3_600_000),
   FLAG_INITIAL_WAIT_MS: ms(250, 60_000),
   METRICS_FLUSH_INTERVAL_MS: ms(10_000, 3_600_000),
-  SEARCH_TIMEOUT_MS: count(10_000, 600_000),
+  FLIGHT_SEARCH_BUDGET_MS: count(3000, 600_000),
+  CACHE_WARM_BUDGET_MS: count(30_000, 3_600_000),
+  FLIGHT_SEARCH_FALLBACK_MIN_MS: ms(500, 600_000),
   FLIGHT_SEARCH_FAULT_RATE: z.coerce.number().min(0).max(1).default(0),
 });
 
@@ -57,8 +64,10 @@ const schema = z.object({
  * (on|off), COALESCE_WINDOW_MS (2), COALESCE_MAX_WAIT_MS (10), COALESCE_ADAPTIVE (on|off),
  * COALESCE_LOAD_MEMORY_MS (1000),
  * COALESCE_MAX_BATCH_SIZE (100), COALESCE_MAX_PENDING (1000),
- * COALESCE_BATCH_TIMEOUT_MS (8000), FLAG_CACHE_TTL_MS (5000), FLAG_INITIAL_WAIT_MS (250),
- * METRICS_FLUSH_INTERVAL_MS (10000), SEARCH_TIMEOUT_MS (10000), FLIGHT_SEARCH_FAULT_RATE (0).
+ * COALESCE_BATCH_TIMEOUT_MS (the search budget: a batch outliving every caller's budget serves
+ * no one), FLAG_CACHE_TTL_MS (5000), FLAG_INITIAL_WAIT_MS (250),
+ * METRICS_FLUSH_INTERVAL_MS (10000), FLIGHT_SEARCH_BUDGET_MS (3000), CACHE_WARM_BUDGET_MS
+ * (30000), FLIGHT_SEARCH_FALLBACK_MIN_MS (500), FLIGHT_SEARCH_FAULT_RATE (0).
  *
  * @throws {ConfigError} naming a malformed variable.
  */
@@ -73,12 +82,16 @@ export function searchConfig(source: EnvSource = processEnv()): SearchConfig {
       loadMemoryMs: env.COALESCE_LOAD_MEMORY_MS,
       maxBatchSize: env.COALESCE_MAX_BATCH_SIZE,
       maxPending: env.COALESCE_MAX_PENDING,
-      batchTimeoutMs: env.COALESCE_BATCH_TIMEOUT_MS,
+      batchTimeoutMs: env.COALESCE_BATCH_TIMEOUT_MS ?? env.FLIGHT_SEARCH_BUDGET_MS,
     },
     flagTtlMs: env.FLAG_CACHE_TTL_MS,
     flagInitialWaitMs: env.FLAG_INITIAL_WAIT_MS,
     metricsFlushIntervalMs: env.METRICS_FLUSH_INTERVAL_MS,
-    searchTimeoutMs: env.SEARCH_TIMEOUT_MS,
+    budgets: {
+      searchMs: env.FLIGHT_SEARCH_BUDGET_MS,
+      warmMs: env.CACHE_WARM_BUDGET_MS,
+      fallbackMinMs: env.FLIGHT_SEARCH_FALLBACK_MIN_MS,
+    },
     resultCache: env.FLIGHT_SEARCH_RESULT_CACHE === "on",
     faultRate: env.FLIGHT_SEARCH_FAULT_RATE,
   };

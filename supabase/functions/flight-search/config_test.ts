@@ -17,3 +17,16 @@ Deno.test("searchConfig() reads FLIGHT_SEARCH_FAULT_RATE as a share 0..1", () =>
     );
   }
 });
+
+Deno.test("searchConfig() budgets: defaults, and the batch timeout follows the search budget", () => {
+  const defaults = searchConfig({});
+  assertEquals(defaults.budgets, { searchMs: 3000, warmMs: 30_000, fallbackMinMs: 500 });
+  assertEquals(defaults.coalescing.batchTimeoutMs, 3000);
+  const tuned = searchConfig({
+    FLIGHT_SEARCH_BUDGET_MS: "2000",
+    COALESCE_BATCH_TIMEOUT_MS: "1500",
+  });
+  assertEquals([tuned.budgets.searchMs, tuned.coalescing.batchTimeoutMs], [2000, 1500]);
+  assertEquals(searchConfig({ FLIGHT_SEARCH_BUDGET_MS: "2500" }).coalescing.batchTimeoutMs, 2500);
+  assertThrows(() => searchConfig({ FLIGHT_SEARCH_BUDGET_MS: "0" }), ConfigError);
+});

@@ -9,7 +9,8 @@ import { authOptions, type AuthVerifier, createAuthVerifier } from "../_shared/a
 import { cacheOptionsFromEnv, type CacheStats, TwoTierCache } from "../_shared/cache.ts";
 import { type Clock, systemClock } from "../_shared/clock.ts";
 import { isolatePool, type Sql } from "../_shared/db.ts";
-import { withDeadline } from "../_shared/deadline.ts";
+import { withBreakers } from "../_shared/breaker_store.ts";
+import { breakerOptionsFromEnv, CircuitBreaker } from "../_shared/circuit_breaker.ts";
 import { type EnvSource, processEnv } from "../_shared/env.ts";
 import { FlagCache, flagLoader } from "../_shared/flags.ts";
 import { FunctionMetrics, metricsWriter } from "../_shared/metrics.ts";
@@ -44,6 +45,8 @@ export interface BuildDepsOptions {
   verify?: AuthVerifier;
   /** Known airports; none checks the codes' format only. */
   airports?: AirportSet;
+  /** The database breaker. @default one with the default thresholds */
+  dbBreaker?: CircuitBreaker;
   /** Resident memory in bytes, for stats. @default Deno.memoryUsage().rss */
   memoryRss?: () => number;
   clock?: Clock;
@@ -54,9 +57,16 @@ export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: Fu
   const { sql, config, cache, verify, airports, clock } = options;
   const memoryRss = options.memoryRss ?? (() => Deno.memoryUsage().rss);
   const startedAt = (clock ?? systemClock).now();
-  const metrics = new FunctionMetrics({
+  const dbBreaker = options.dbBreaker ?? new CircuitBreaker({ dependency: "database", clock });
+  const metrics: FunctionMetrics = new FunctionMetrics({
     functionName,
-    write: metricsWriter(sql),
+    write: withBreakers(
+      metricsWriter(sql),
+      sql,
+      functionName,
+      (): string => metrics.isolateId,
+      () => [dbBreaker.snapshot()],
+    ),
     flushIntervalMs: config.metricsFlushIntervalMs,
     clock,
   });
@@ -79,28 +89,30 @@ export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: Fu
   });
   let legacyInFlight = 0;
   const deps: SearchDeps & { metrics: FunctionMetrics } = {
-    // The optimized path is bounded by its batch timeout; the legacy path by this deadline (a
-    // connection that hangs is not covered by the server's statement_timeout).
-    legacy: async (search) => {
+    // Both paths spend from the request's budget: a connection that hangs is covered by no
+    // server-side statement_timeout, so the waits end, and the queries are cancelled, with it.
+    legacy: async (search, budget) => {
       legacyInFlight++;
       try {
-        return await withDeadline(
-          legacySearch(sql, search, (n) => metrics.recordQueries("legacy", n)),
-          config.searchTimeoutMs,
+        return await budget.run(
+          (signal) => legacySearch(sql, search, (n) => metrics.recordQueries("legacy", n), signal),
           "legacy search",
-          clock,
+          "database",
         );
       } finally {
         legacyInFlight--;
       }
     },
-    optimized: (search) => optimized.search(search),
-    peer: peer && ((search) => peer.search(search)),
+    optimized: (search, budget) =>
+      budget.run(optimized.search(search), "optimized search", "database"),
+    peer: peer && ((search, budget) => budget.run(peer.search(search), "dataloader search")),
     airports,
     flags,
     forcePath: config.forcePath,
     faultRate: config.faultRate,
     cache,
+    dbBreaker,
+    budgets: config.budgets,
     metrics,
     verify,
     stats: () =>
@@ -112,6 +124,7 @@ export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: Fu
         cache,
         coalescer: optimized,
         pool: { max: sql.options.max, legacyInFlight: () => legacyInFlight },
+        breakers: () => [dbBreaker.snapshot()],
       }),
     clock,
   };
@@ -191,5 +204,15 @@ export function isolateDeps(env: EnvSource = processEnv()): SearchDeps {
   const airports = new AirportSet({ load: airportLoader(sql), ...airportSetOptionsFromEnv(env) });
   // Read at isolate start, so the first search does not wait for it.
   void airports.refresh();
-  return buildDeps({ sql, config, cache, verify: lazyVerifier(env), airports });
+  return buildDeps({
+    sql,
+    config,
+    cache,
+    verify: lazyVerifier(env),
+    airports,
+    dbBreaker: new CircuitBreaker({
+      dependency: "database",
+      ...breakerOptionsFromEnv("database", env),
+    }),
+  });
 }

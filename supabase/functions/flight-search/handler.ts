@@ -18,7 +18,9 @@ import { inRollout, type RolloutFlag } from "../_shared/bucketing.ts";
 import type { CacheTier } from "../_shared/cache.ts";
 import { type Clock, systemClock } from "../_shared/clock.ts";
 import { OverloadError } from "../_shared/coalescer.ts";
-import { DeadlineError } from "../_shared/deadline.ts";
+import type { CircuitBreaker } from "../_shared/circuit_breaker.ts";
+import { Budget } from "../_shared/deadline.ts";
+import { asUnavailable } from "../_shared/dependency_error.ts";
 import { type ErrorLogger, errorResponse, HttpError, json } from "../_shared/http_error.ts";
 import type { MetricPath } from "../_shared/metrics.ts";
 import { routingId, sessionHeader } from "../_shared/routing_id.ts";
@@ -47,8 +49,14 @@ export interface ResultCache {
   readonly l2Enabled: boolean;
 }
 
-/** A path's search function. */
-export type SearchPath = (search: SearchRequest) => Promise<SearchResult>;
+/**
+ * A path's search function. It spends from `budget` (the request's): its waits end, and its
+ * queries are cancelled, when the budget does.
+ */
+export type SearchPath = (search: SearchRequest, budget: Budget) => Promise<SearchResult>;
+
+/** Defaults of {@link SearchDeps.budgets}, in ms. */
+export const defaultBudgets = { searchMs: 3000, warmMs: 30_000, fallbackMinMs: 500 } as const;
 
 /** What the handler needs; `deps.ts` builds the real ones once per isolate. */
 export interface SearchDeps {
@@ -63,6 +71,16 @@ export interface SearchDeps {
   forcePath?: ForcedPath;
   /** Result cache in front of both paths; none means every request runs its path. */
   cache?: ResultCache;
+  /**
+   * The isolate's database breaker: loads (cache misses) run through it, so while it is open a
+   * miss answers 503 at once and a hit is still served.
+   */
+  dbBreaker?: CircuitBreaker;
+  /**
+   * Budgets: a search request's (`searchMs`), a cache warm run's (`warmMs`), and the least a
+   * legacy fallback needs to be tried (`fallbackMinMs`). @default defaultBudgets
+   */
+  budgets?: { searchMs: number; warmMs: number; fallbackMinMs: number };
   metrics: {
     recordRequest(
       path: MetricPath,
@@ -205,14 +223,23 @@ async function serve(
     allow(req, ["POST"]);
     await requireServiceRole(req, deps);
     const request = await parseWarmRequest(req);
-    if (!deps.warm) {
+    const warm = deps.warm;
+    if (!warm) {
       throw new HttpError(
         409,
         "cache_disabled",
         "the result cache is off in this deployment (FLIGHT_SEARCH_RESULT_CACHE=off): nothing to warm",
       );
     }
-    return json(await deps.warm(request));
+    const budget = new Budget((deps.budgets ?? defaultBudgets).warmMs, {
+      what: "cache warm",
+      clock: deps.clock,
+    });
+    try {
+      return json(await budget.run(warm(request), "cache warm", "database"));
+    } finally {
+      budget.dispose();
+    }
   }
   if (req.method !== "GET" && req.method !== "POST") {
     throw new HttpError(405, "method_not_allowed", "use GET or POST", undefined, {
@@ -234,59 +261,91 @@ async function serve(
   const onPath = faulted
     ? { ...deps, optimized: () => Promise.reject(new InjectedFaultError()) }
     : deps;
+  const budget = new Budget((deps.budgets ?? defaultBudgets).searchMs, {
+    what: "flight-search request",
+    clock: deps.clock,
+  });
   const run = () =>
-    runOnPath(path, search, onPath, () => {
-      outcome.fallback = true;
-      servedBy = "legacy";
-    });
+    loadThroughBreaker(deps.dbBreaker, () =>
+      runOnPath(path, search, onPath, () => {
+        outcome.fallback = true;
+        servedBy = "legacy";
+      }, budget));
 
   let result: SearchResult;
   let tier: CacheTier = "miss";
   try {
     if (deps.cache && !faulted) {
-      ({ value: result, tier } = await deps.cache.getOrLoad(resultCacheKey(search), run));
+      ({ value: result, tier } = await budget.run(
+        deps.cache.getOrLoad(resultCacheKey(search), run),
+        "flight-search request",
+        "database",
+      ));
       deps.metrics.recordCache(outcome.path, tier, deps.cache.l2Enabled);
     } else {
-      result = await run();
+      result = await budget.run(run(), "flight-search request", "database");
     }
   } catch (error) {
-    if (error instanceof DeadlineError) {
-      throw new HttpError(
-        503,
-        "search_timeout",
-        "the search took too long; retry shortly",
-        undefined,
-        {
-          "retry-after": "1",
-        },
-      );
-    }
-    throw error;
+    // A search waits on nothing but the database (L2 waits are bounded and never fail it).
+    throw asUnavailable("database", error);
+  } finally {
+    budget.dispose();
   }
   const headers: Record<string, string> = { "x-search-path": servedBy, "x-cache": tier };
   if (outcome.fallback) headers["x-search-fallback"] = path;
   return json(result, { headers });
 }
 
+function loadThroughBreaker(
+  breaker: CircuitBreaker | undefined,
+  load: () => Promise<SearchResult>,
+): Promise<SearchResult> {
+  return breaker ? breaker.run(load) : load();
+}
+
 /**
- * Runs `search` on `path`; a failure of a fast path is answered by legacy (`onFallback` is told),
- * except an overloaded coalescer, which answers 503 (legacy would add to the load). Requests and
- * cache warming load through here alike, so a warmed entry is what a request would have cached.
+ * Runs `search` on `path` within `budget`; a failure of a fast path is answered by legacy
+ * (`onFallback` is told) when at least `fallbackMinMs` of the budget is left, except an
+ * overloaded coalescer, which answers 503 (legacy would add to the load). Requests and cache
+ * warming load through here alike, so a warmed entry is what a request would have cached.
  *
  * @throws {HttpError} 503 `overloaded` when the coalescer sheds load.
+ * @throws the fast path's dependency failure when too little budget is left for the fallback.
  * @throws whatever the legacy path throws.
  */
 export async function runOnPath(
   path: ForcedPath,
   search: SearchRequest,
-  deps: Pick<SearchDeps, "legacy" | "optimized" | "peer" | "log">,
+  deps: Pick<SearchDeps, "legacy" | "optimized" | "peer" | "log" | "budgets" | "clock">,
   onFallback: () => void = () => {},
+  budget?: Budget,
 ): Promise<SearchResult> {
-  if (path === "legacy") return await deps.legacy(search);
+  const budgets = deps.budgets ?? defaultBudgets;
+  const own = budget ? undefined : new Budget(budgets.searchMs, {
+    what: "flight-search load",
+    clock: deps.clock,
+  });
+  const spend = (budget ?? own)!;
+  try {
+    return await runWithFallback(path, search, deps, onFallback, spend, budgets.fallbackMinMs);
+  } finally {
+    own?.dispose();
+  }
+}
+
+async function runWithFallback(
+  path: ForcedPath,
+  search: SearchRequest,
+  deps: Pick<SearchDeps, "legacy" | "optimized" | "peer" | "log">,
+  onFallback: () => void,
+  budget: Budget,
+  fallbackMinMs: number,
+): Promise<SearchResult> {
+  if (path === "legacy") return await deps.legacy(search, budget);
   const fast = path === "dataloader" ? deps.peer : deps.optimized;
   if (!fast) throw new Error(`path ${path} is not configured`);
   try {
-    return await fast(search);
+    return await fast(search, budget);
   } catch (error) {
     if (error instanceof OverloadError) {
       throw new HttpError(
@@ -299,6 +358,8 @@ export async function runOnPath(
         },
       );
     }
+    // The fallback spends what is left; with less than it needs it would only fail later.
+    if (budget.remaining() < fallbackMinMs) throw error;
     // An injected fault was announced once when the isolate started; one line per request
     // would drown the function's log during a drill.
     if (!(error instanceof InjectedFaultError)) {
@@ -308,7 +369,7 @@ export async function runOnPath(
       );
     }
     onFallback();
-    return await deps.legacy(search);
+    return await deps.legacy(search, budget);
   }
 }
 

@@ -7,7 +7,7 @@ import { assert, assertEquals } from "../../../tests/support/assert.ts";
 import { inRollout, type RolloutFlag } from "../_shared/bucketing.ts";
 import { TwoTierCache } from "../_shared/cache.ts";
 import { OverloadError } from "../_shared/coalescer.ts";
-import { DeadlineError } from "../_shared/deadline.ts";
+import { DeadlineExceeded } from "../_shared/deadline.ts";
 import type { MetricPath } from "../_shared/metrics.ts";
 import { flagKey, handler, resultCacheKey, type SearchDeps, type SearchPath } from "./handler.ts";
 import { type SearchRequest, validateSearch } from "./request.ts";
@@ -186,11 +186,12 @@ Deno.test("flight-search handler() answers client mistakes with 4xx and counts t
 });
 
 Deno.test("flight-search handler() answers 503 when the search outlives its deadline", async () => {
-  const slow: SearchPath = () => Promise.reject(new DeadlineError("legacy search", 10_000));
+  const slow: SearchPath = () =>
+    Promise.reject(new DeadlineExceeded("legacy search", 3000, "database"));
   const { deps, recorded } = fakeDeps({ legacy: slow });
   const res = await handler(get(), deps);
   assertEquals([res.status, res.headers.get("retry-after")], [503, "1"]);
-  assertEquals((await res.json()).error.code, "search_timeout");
+  assertEquals((await res.json()).error.code, "database_unavailable");
   assertEquals(recorded[0]?.status, 503);
 });
 

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Sql } from "../_shared/db.ts";
+import { cancellable } from "../_shared/deadline.ts";
 import type { SearchRequest } from "./request.ts";
 import {
   assembleResult,
@@ -39,15 +40,20 @@ export function refsQuery(sql: Sql, airports: string[], airlines: string[]) {
      where l.iata_code = any(${textArray(sql, airlines)}::text[])`;
 }
 
-/** Answers one search with its own three queries. */
+/**
+ * Answers one search with its own three queries; `signal` (the request's budget) cancels the one
+ * running when it aborts.
+ */
 export async function legacySearch(
   sql: Sql,
   search: SearchRequest,
   countQuery: QueryCounter = () => {},
+  signal?: AbortSignal,
 ): Promise<SearchResult> {
   const ret = search.return_date ?? null;
   countQuery(1);
-  const flights = await sql<FlightRow[]>`
+  const flights = await cancellable(
+    sql<FlightRow[]>`
     select ${sql.unsafe(flightColumns)}
       from public.flights f
      where f.status <> 'cancelled'
@@ -55,21 +61,26 @@ export async function legacySearch(
              and f.departure_date = ${search.departure_date}::date)
          or (${ret}::date is not null and f.origin = ${search.destination}
              and f.destination = ${search.origin} and f.departure_date = ${ret}::date))
-     order by f.departure_at, f.id`;
+     order by f.departure_at, f.id`,
+    signal,
+  );
 
   let fares: FareRow[] = [];
   let refs: RefRow[] = [];
   if (flights.length > 0) {
     const codes = referencedCodes(flights);
     countQuery(1);
-    fares = await sql<FareRow[]>`
+    fares = await cancellable(
+      sql<FareRow[]>`
       select flight_id, cabin, fare_class, price_minor, currency, seats_left, refundable
         from public.fares
        where flight_id = any(${int8Array(sql, flights.map((f) => f.id))}::int8[])
          and cabin = ${search.cabin}
-         and seats_left >= ${search.passengers}`;
+         and seats_left >= ${search.passengers}`,
+      signal,
+    );
     countQuery(1);
-    refs = await refsQuery(sql, codes.airports, codes.airlines);
+    refs = await cancellable(refsQuery(sql, codes.airports, codes.airlines), signal);
   }
 
   const flightsByLeg = groupBy(

@@ -6,6 +6,7 @@
  * @module
  */
 import type { CacheStats } from "../_shared/cache.ts";
+import type { BreakerSnapshot, BreakerState } from "../_shared/circuit_breaker.ts";
 import type { FlagState } from "../_shared/flags.ts";
 
 /** Where {@link isolateStats} reads from; `deps.ts` wires the isolate's real components. */
@@ -27,6 +28,17 @@ export interface StatsSources {
   coalescer: { readonly pending: number; readonly inFlightBatches: number };
   /** The isolate's pool size and the searches the isolate has on it. */
   pool: { max: number; legacyInFlight: () => number };
+  /** The isolate's circuit breakers (the database one for flight-search). */
+  breakers?: () => BreakerSnapshot[];
+}
+
+/** One breaker in the stats answer. */
+export interface BreakerStats {
+  state: BreakerState;
+  consecutive_failures: number;
+  opens: number;
+  rejected: number;
+  last_opened_at: string | null;
 }
 
 /** Body of the stats answer (snake_case, as the other JSON answers). */
@@ -65,6 +77,8 @@ export interface IsolateStats {
     legacy_searches_in_flight: number;
     batches_in_flight: number;
   };
+  /** Circuit breakers by dependency (`database`). */
+  breakers: Record<string, BreakerStats>;
 }
 
 const ratio = (part: number, whole: number): number | null =>
@@ -109,5 +123,14 @@ export function isolateStats(sources: StatsSources): IsolateStats {
       legacy_searches_in_flight: sources.pool.legacyInFlight(),
       batches_in_flight: sources.coalescer.inFlightBatches,
     },
+    breakers: Object.fromEntries(
+      (sources.breakers?.() ?? []).map((b) => [b.dependency, {
+        state: b.state,
+        consecutive_failures: b.consecutiveFailures,
+        opens: b.opens,
+        rejected: b.rejected,
+        last_opened_at: b.lastOpenedAt === null ? null : new Date(b.lastOpenedAt).toISOString(),
+      }]),
+    ),
   };
 }

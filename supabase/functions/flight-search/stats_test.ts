@@ -15,6 +15,14 @@ const sources = (overrides: Partial<StatsSources> = {}): StatsSources => ({
   },
   coalescer: { pending: 4, inFlightBatches: 1 },
   pool: { max: 3, legacyInFlight: () => 2 },
+  breakers: () => [{
+    dependency: "database",
+    state: "open",
+    consecutiveFailures: 5,
+    opens: 1,
+    rejected: 7,
+    lastOpenedAt: Date.UTC(2026, 11, 7, 12),
+  }],
   ...overrides,
 });
 
@@ -49,6 +57,15 @@ Deno.test("isolateStats() reports flag, cache tiers with ratios, coalescer, pool
     },
     coalescer: { pending: 4, batches_in_flight: 1 },
     pool: { max: 3, legacy_searches_in_flight: 2, batches_in_flight: 1 },
+    breakers: {
+      database: {
+        state: "open",
+        consecutive_failures: 5,
+        opens: 1,
+        rejected: 7,
+        last_opened_at: "2026-12-07T12:00:00.000Z",
+      },
+    },
   });
 });
 

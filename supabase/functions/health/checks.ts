@@ -14,6 +14,7 @@ import { DescribeKeyCommand, type DescribeKeyCommandOutput } from "@aws-sdk/clie
 import { Redis } from "@upstash/redis";
 import { upstashConfig } from "../_shared/cache.ts";
 import type { Sql } from "../_shared/db.ts";
+import { cancellable } from "../_shared/deadline.ts";
 import { type EnvSource, processEnv } from "../_shared/env.ts";
 import type { Check } from "./handler.ts";
 
@@ -40,7 +41,10 @@ export function l2Config(source: EnvSource = processEnv()): L2Config | undefined
 
 /** The part of a KMS client a health check needs (a `KMSClient` is one). */
 export interface KeyDescriber {
-  send(command: DescribeKeyCommand): Promise<DescribeKeyCommandOutput>;
+  send(
+    command: DescribeKeyCommand,
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<DescribeKeyCommandOutput>;
 }
 
 /** What the KMS check uses: the isolate's client and the configured key. */
@@ -65,8 +69,10 @@ export function kmsConfigured(source: EnvSource = processEnv()): boolean {
 
 /** DescribeKey on `keyId` must answer with an enabled key. */
 export function kmsCheck(client: KeyDescriber, keyId: string): Check {
-  return async () => {
-    const { KeyMetadata: meta } = await client.send(new DescribeKeyCommand({ KeyId: keyId }));
+  return async (signal) => {
+    const { KeyMetadata: meta } = await client.send(new DescribeKeyCommand({ KeyId: keyId }), {
+      abortSignal: signal,
+    });
     if (meta?.Enabled !== true) {
       throw new KmsKeyNotEnabledError(`key state ${meta?.KeyState ?? "unknown"}`);
     }
@@ -75,8 +81,8 @@ export function kmsCheck(client: KeyDescriber, keyId: string): Check {
 
 /** Round trip to the database. */
 export function databaseCheck(sql: Sql): Check {
-  return async () => {
-    await sql`select 1`;
+  return async (signal) => {
+    await cancellable(sql`select 1`, signal);
   };
 }
 
@@ -124,13 +130,13 @@ export function healthChecks(deps: HealthCheckDeps): Record<string, Check | unde
     l2 = () => Promise.reject(error);
   }
   const kms: Check | undefined = kmsConfigured(env)
-    ? () => {
+    ? (signal) => {
       const handle = deps.kms(env);
-      return kmsCheck(handle.client, handle.config.keyId)();
+      return kmsCheck(handle.client, handle.config.keyId)(signal);
     }
     : undefined;
   return {
-    database: () => databaseCheck(deps.sql())(),
+    database: (signal) => databaseCheck(deps.sql())(signal),
     l2_cache: l2,
     kms,
   };

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { MetricsSnapshot, PathTotals } from "./snapshot.ts";
+import type { BreakerSummary, MetricsSnapshot, PathTotals } from "./snapshot.ts";
 
 /** Content type of the text exposition format. */
 export const expositionContentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -29,6 +29,10 @@ export const metricNames = {
   requestDuration: "parker_function_request_duration_seconds",
   lastFlush: "parker_function_last_flush_timestamp_seconds",
   isolateMemory: "parker_isolate_resident_memory_bytes",
+  breakerOpenIsolates: "parker_circuit_breaker_open_isolates",
+  breakerIsolates: "parker_circuit_breaker_isolates",
+  breakerOpens: "parker_circuit_breaker_opens",
+  breakerRejected: "parker_circuit_breaker_rejected",
 } as const;
 
 type Labels = Record<string, string>;
@@ -179,5 +183,33 @@ export function renderExposition(snapshot: MetricsSnapshot): string {
   for (const m of snapshot.memory) {
     w.sample(metricNames.isolateMemory, { function: m.function, isolate: m.isolate }, m.rssBytes);
   }
+
+  const breakers = snapshot.breakers ?? [];
+  const breakerGauge = (name: string, help: string, value: (b: BreakerSummary) => number) => {
+    w.family(name, help, "gauge");
+    for (const b of breakers) {
+      w.sample(name, { function: b.function, dependency: b.dependency }, value(b));
+    }
+  };
+  breakerGauge(
+    metricNames.breakerOpenIsolates,
+    "Live isolates whose circuit breaker for the dependency is open.",
+    (b) => b.openIsolates,
+  );
+  breakerGauge(
+    metricNames.breakerIsolates,
+    "Live isolates reporting a circuit breaker for the dependency.",
+    (b) => b.isolates,
+  );
+  breakerGauge(
+    metricNames.breakerOpens,
+    "Times the live isolates' breakers opened (each since its isolate started).",
+    (b) => b.opens,
+  );
+  breakerGauge(
+    metricNames.breakerRejected,
+    "Calls the live isolates' open breakers refused (each since its isolate started).",
+    (b) => b.rejected,
+  );
   return w.text();
 }

@@ -114,3 +114,30 @@ Deno.test("formatValue() writes special floats as Prometheus reads them", () => 
     ["+Inf", "-Inf", "NaN", "0.25"],
   );
 });
+
+Deno.test("renderExposition() exposes circuit breakers per function and dependency", () => {
+  const text = renderExposition({
+    latencyBoundsMs: [1, 10],
+    totals: [],
+    memory: [],
+    breakers: [{
+      function: "flight-search",
+      dependency: "database",
+      openIsolates: 1,
+      halfOpenIsolates: 0,
+      isolates: 2,
+      opens: 3,
+      rejected: 40,
+    }],
+  });
+  for (
+    const line of [
+      'parker_circuit_breaker_open_isolates{function="flight-search",dependency="database"} 1',
+      'parker_circuit_breaker_isolates{function="flight-search",dependency="database"} 2',
+      'parker_circuit_breaker_opens{function="flight-search",dependency="database"} 3',
+      'parker_circuit_breaker_rejected{function="flight-search",dependency="database"} 40',
+    ]
+  ) {
+    assert(text.includes(line), line);
+  }
+});

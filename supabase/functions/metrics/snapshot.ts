@@ -40,8 +40,22 @@ export interface IsolateMemory {
   rssBytes: number;
 }
 
+/** Breakers of one function's live isolates for one dependency. */
+export interface BreakerSummary {
+  function: string;
+  dependency: string;
+  openIsolates: number;
+  halfOpenIsolates: number;
+  isolates: number;
+  /** Opens and refusals the live isolates report (each since its start). */
+  opens: number;
+  rejected: number;
+}
+
 /** Everything one scrape renders. */
 export interface MetricsSnapshot {
+  /** Circuit breakers (monitoring.circuit_breaker_summary); none before the first flush. */
+  breakers?: BreakerSummary[];
   /** Upper bounds of the latency buckets, milliseconds (monitoring.latency_bounds_ms()). */
   latencyBoundsMs: number[];
   totals: PathTotals[];
@@ -53,13 +67,14 @@ const num = (value: unknown): number => Number(value);
 
 /** Reads a {@link MetricsSnapshot}; the caller's role needs service_role's grants. */
 export async function readSnapshot(sql: Sql): Promise<MetricsSnapshot> {
-  const [bounds, totals, memory] = await Promise.all([
+  const [bounds, totals, memory, breakers] = await Promise.all([
     sql`select monitoring.latency_bounds_ms() as bounds`,
     sql`select * from monitoring.function_totals order by function_name, path`,
     sql`
       select function_name, isolate_id, memory_rss_bytes
       from monitoring.isolate_memory
       order by function_name, isolate_id`,
+    sql`select * from monitoring.circuit_breaker_summary order by function_name, dependency`,
   ]);
   return {
     latencyBoundsMs: (bounds[0]?.bounds as unknown[]).map(num),
@@ -84,6 +99,15 @@ export async function readSnapshot(sql: Sql): Promise<MetricsSnapshot> {
       kmsDataKeyHits: num(r.kms_data_key_hits),
       kmsDataKeyMisses: num(r.kms_data_key_misses),
       lastFlushedAt: r.last_flushed_at,
+    })),
+    breakers: breakers.map((r) => ({
+      function: r.function_name,
+      dependency: r.dependency,
+      openIsolates: num(r.open_isolates),
+      halfOpenIsolates: num(r.half_open_isolates),
+      isolates: num(r.isolates),
+      opens: num(r.opens),
+      rejected: num(r.rejected),
     })),
     memory: memory.map((r) => ({
       function: r.function_name,

@@ -17,7 +17,10 @@
  * @module
  */
 import { type AuthVerifier, type Caller, requireRole } from "../_shared/auth.ts";
+import { type CircuitBreaker, CircuitOpenError } from "../_shared/circuit_breaker.ts";
 import type { Sql } from "../_shared/db.ts";
+import { Budget, DeadlineExceeded } from "../_shared/deadline.ts";
+import { asUnavailable } from "../_shared/dependency_error.ts";
 import { errorResponse, HttpError, invalidInput, json, readJson } from "../_shared/http_error.ts";
 import type { EnvelopeCipher, OpenScope } from "../_shared/kms/envelope.ts";
 import { defaultContextEnvironment } from "../_shared/kms/kms_config.ts";
@@ -40,6 +43,33 @@ export interface PaymentMethodsDeps {
   newId?: () => string;
   /** Receives scrubbed lines only. @default console.error */
   log?: (line: string) => void;
+  /** A request's budget, ms: KMS calls and queries spend from it. @default 5000 */
+  budgetMs?: number;
+  /** The isolate's KMS breaker: while open, a request needing KMS answers 503 at once. */
+  kmsBreaker?: CircuitBreaker;
+  /** The isolate's database breaker. */
+  dbBreaker?: CircuitBreaker;
+}
+
+/** A request's dependency calls, each through its breaker and within the request's budget. */
+interface Calls {
+  kms<T>(what: string, work: () => Promise<T>): Promise<T>;
+  db<T>(work: () => Promise<T>): Promise<T>;
+}
+
+function dependencyCalls(deps: PaymentMethodsDeps, budget: Budget): Calls {
+  const through = <T>(breaker: CircuitBreaker | undefined, work: () => Promise<T>) =>
+    breaker ? breaker.run(work) : work();
+  return {
+    kms: (what, work) => through(deps.kmsBreaker, () => budget.run(work(), what, "kms")),
+    db: async (work) => {
+      try {
+        return await through(deps.dbBreaker, () => budget.run(work(), "query", "database"));
+      } catch (error) {
+        throw asUnavailable("database", error);
+      }
+    },
+  };
 }
 
 /** The purpose recorded in every envelope's encryption context. */
@@ -87,7 +117,12 @@ function describe(error: unknown): string {
   return `${error.name}: ${error.message}${cause}`;
 }
 
-async function create(req: Request, deps: PaymentMethodsDeps, caller: Caller): Promise<Response> {
+async function create(
+  req: Request,
+  deps: PaymentMethodsDeps,
+  caller: Caller,
+  calls: Calls,
+): Promise<Response> {
   const userId = requireUser(caller);
   const body = await readJson(req, 4096);
   const parsed = newCardSchema((deps.now ?? (() => new Date()))()).safeParse(body);
@@ -105,45 +140,51 @@ async function create(req: Request, deps: PaymentMethodsDeps, caller: Caller): P
   let version: number;
   let keyArn: string;
   try {
-    ({ envelope, version, keyArn } = await deps.cipher.encrypt(
-      plaintext,
-      paymentMethodScope(deps.kmsEnvironment ?? defaultContextEnvironment, userId, id),
-    ));
+    ({ envelope, version, keyArn } = await calls.kms("KMS encrypt", () =>
+      deps.cipher.encrypt(
+        plaintext,
+        paymentMethodScope(deps.kmsEnvironment ?? defaultContextEnvironment, userId, id),
+      )));
   } finally {
     plaintext.fill(0);
   }
-  // As service_role: users have no insert privilege of their own (RLS; see asServiceRole).
-  const [row] = await asServiceRole(
-    deps.sql,
-    caller,
-    (tx) =>
-      tx<{ id: string; brand: string; last4: string }[]>`
+  // Only a sealed envelope reaches the insert: a KMS failure above wrote nothing. As
+  // service_role: users have no insert privilege of their own (RLS; see asServiceRole).
+  const [row] = await calls.db(() =>
+    asServiceRole(
+      deps.sql,
+      caller,
+      (tx) =>
+        tx<{ id: string; brand: string; last4: string }[]>`
       insert into public.payment_methods
         (id, user_id, brand, last4, exp_month, exp_year, envelope, envelope_version, kms_key_arn)
       values (${id}, ${userId}, ${card.brand}, ${card.last4}, ${card.exp_month},
               ${card.exp_year}, ${envelope}, ${version}, ${keyArn})
       returning id, brand, last4`,
+    )
   );
   return json({ id: row!.id, brand: row!.brand, last4: row!.last4 }, { status: 201 });
 }
 
-async function list(deps: PaymentMethodsDeps, caller: Caller): Promise<Response> {
+async function list(deps: PaymentMethodsDeps, caller: Caller, calls: Calls): Promise<Response> {
   requireUser(caller);
-  const rows = await asCaller(deps.sql, caller, (tx) =>
-    tx<
-      {
-        id: string;
-        brand: string;
-        last4: string;
-        exp_month: number;
-        exp_year: number;
-        created_at: Date;
-      }[]
-    >`
+  const rows = await calls.db(() =>
+    asCaller(deps.sql, caller, (tx) =>
+      tx<
+        {
+          id: string;
+          brand: string;
+          last4: string;
+          exp_month: number;
+          exp_year: number;
+          created_at: Date;
+        }[]
+      >`
       select id, brand, last4, exp_month, exp_year, created_at
       from public.payment_methods
       order by created_at desc, id
-      limit ${listLimit}`);
+      limit ${listLimit}`)
+  );
   return json({
     payment_methods: rows.map((r) => ({
       id: r.id,
@@ -156,12 +197,19 @@ async function list(deps: PaymentMethodsDeps, caller: Caller): Promise<Response>
   });
 }
 
-async function remove(deps: PaymentMethodsDeps, caller: Caller, id: string): Promise<Response> {
+async function remove(
+  deps: PaymentMethodsDeps,
+  caller: Caller,
+  id: string,
+  calls: Calls,
+): Promise<Response> {
   requireUser(caller);
-  const rows = await asCaller(
-    deps.sql,
-    caller,
-    (tx) => tx`delete from public.payment_methods where id = ${id} returning id`,
+  const rows = await calls.db(() =>
+    asCaller(
+      deps.sql,
+      caller,
+      (tx) => tx`delete from public.payment_methods where id = ${id} returning id`,
+    )
   );
   if (rows.length === 0) throw new HttpError(404, "not_found", "no such payment method");
   return new Response(null, { status: 204 });
@@ -172,26 +220,30 @@ async function reveal(
   deps: PaymentMethodsDeps,
   caller: Caller,
   id: string,
+  calls: Calls,
 ): Promise<Response> {
   requireRole(caller, "service_role");
   const parsed = revealSchema.safeParse(await readJson(req, 1024));
   if (!parsed.success) throw invalidInput(parsed.error);
-  const [row] = await asCaller(
-    deps.sql,
-    caller,
-    (tx) =>
-      tx<{ id: string; user_id: string; brand: string; last4: string; envelope: Uint8Array }[]>`
+  const [row] = await calls.db(() =>
+    asCaller(
+      deps.sql,
+      caller,
+      (tx) =>
+        tx<{ id: string; user_id: string; brand: string; last4: string; envelope: Uint8Array }[]>`
       select id, user_id, brand, last4, envelope
       from public.payment_methods
       where id = ${id} and user_id = ${parsed.data.user_id}`,
+    )
   );
   if (!row) throw new HttpError(404, "not_found", "no such payment method for this user");
   // The binding comes from the row, never from the request: an envelope copied onto another row
   // is opened for that row and fails.
-  const bytes = await deps.cipher.decrypt(
-    row.envelope,
-    paymentMethodScope(deps.kmsEnvironment ?? defaultContextEnvironment, row.user_id, row.id),
-  );
+  const bytes = await calls.kms("KMS decrypt", () =>
+    deps.cipher.decrypt(
+      row.envelope,
+      paymentMethodScope(deps.kmsEnvironment ?? defaultContextEnvironment, row.user_id, row.id),
+    ));
   let card: SealedCard;
   try {
     card = JSON.parse(new TextDecoder().decode(bytes));
@@ -212,6 +264,8 @@ async function reveal(
 /** Routes `req`; every error becomes a JSON answer here. */
 export async function handler(req: Request, deps: PaymentMethodsDeps): Promise<Response> {
   const log = (line: string) => (deps.log ?? console.error)(scrubSecrets(line));
+  const budget = new Budget(deps.budgetMs ?? 5000, { what: "payment-methods request" });
+  const calls = dependencyCalls(deps, budget);
   try {
     const path = new URL(req.url).pathname;
     const match = /(?:^|\/)payment-methods(?:\/([^/]+)(?:\/(reveal))?)?\/?$/.exec(path);
@@ -231,11 +285,19 @@ export async function handler(req: Request, deps: PaymentMethodsDeps): Promise<R
     if (!allow.split(", ").includes(req.method)) throw methodNotAllowed(allow);
     const caller = await deps.verify(req);
     if (id === undefined) {
-      return req.method === "GET" ? await list(deps, caller) : await create(req, deps, caller);
+      return req.method === "GET"
+        ? await list(deps, caller, calls)
+        : await create(req, deps, caller, calls);
     }
-    return action ? await reveal(req, deps, caller, id) : await remove(deps, caller, id);
+    return action
+      ? await reveal(req, deps, caller, id, calls)
+      : await remove(deps, caller, id, calls);
   } catch (error) {
-    if (error instanceof KmsUnavailableError) {
+    if (
+      error instanceof KmsUnavailableError ||
+      (error instanceof CircuitOpenError && error.dependency === "kms") ||
+      (error instanceof DeadlineExceeded && error.dependency === "kms")
+    ) {
       log(`payment-methods: KMS unavailable: ${describe(error)}`);
       return errorResponse(
         new HttpError(
@@ -265,5 +327,7 @@ export async function handler(req: Request, deps: PaymentMethodsDeps): Promise<R
       error,
       (message, err) => log(`${message}: ${typeof err === "string" ? err : describe(err)}`),
     );
+  } finally {
+    budget.dispose();
   }
 }

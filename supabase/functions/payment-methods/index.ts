@@ -1,4 +1,7 @@
 import { authOptions, createAuthVerifier } from "../_shared/auth.ts";
+import { breakerOptionsFromEnv, CircuitBreaker } from "../_shared/circuit_breaker.ts";
+import { intVar, readEnv } from "../_shared/env.ts";
+import { z } from "zod";
 import { isolatePool } from "../_shared/db.ts";
 import { errorResponse } from "../_shared/http_error.ts";
 import { DataKeyCache } from "../_shared/kms/data_key_cache.ts";
@@ -6,6 +9,7 @@ import { EnvelopeCipher } from "../_shared/kms/envelope.ts";
 import { isolateKmsClient } from "../_shared/kms/kms_client.ts";
 import { KmsKeyring } from "../_shared/kms/kms_keyring.ts";
 import { FunctionMetrics, metricsWriter } from "../_shared/metrics.ts";
+import { withBreakers } from "../_shared/breaker_store.ts";
 import { handler, type PaymentMethodsDeps } from "./handler.ts";
 import {
   KmsMetricsRecorder,
@@ -21,21 +25,41 @@ let serve: ((req: Request) => Promise<Response>) | undefined;
 function isolateServe(): (req: Request) => Promise<Response> {
   const kms = isolateKmsClient();
   const { capacity, ...limits } = kms.config.cache;
+  const { PAYMENT_METHODS_BUDGET_MS } = readEnv(
+    z.object({ PAYMENT_METHODS_BUDGET_MS: intVar(5000, { max: 600_000 }) }),
+  );
   const sql = isolatePool(paymentMethodsFunctionName);
   const cache = new DataKeyCache({ capacity });
+  const kmsBreaker = new CircuitBreaker({ dependency: "kms", ...breakerOptionsFromEnv("kms") });
+  const dbBreaker = new CircuitBreaker({
+    dependency: "database",
+    ...breakerOptionsFromEnv("database"),
+  });
   const deps: PaymentMethodsDeps = {
     sql,
+    budgetMs: PAYMENT_METHODS_BUDGET_MS,
+    kmsBreaker,
+    dbBreaker,
     verify: createAuthVerifier(authOptions()),
     kmsEnvironment: kms.config.contextEnvironment,
     cipher: new EnvelopeCipher({
-      keys: new KmsKeyring(kms.client, kms.config.keyId),
+      keys: new KmsKeyring(kms.client, kms.config.keyId, {
+        callTimeoutMs: kms.config.callTimeoutMs,
+      }),
       cache,
       policy: { ...limits, partition: "payment-methods" },
     }),
   };
-  const metrics = new FunctionMetrics({
+  // The breakers' state rides on the same flush (monitoring.circuit_breakers).
+  const metrics: FunctionMetrics = new FunctionMetrics({
     functionName: paymentMethodsFunctionName,
-    write: metricsWriter(sql),
+    write: withBreakers(
+      metricsWriter(sql),
+      sql,
+      paymentMethodsFunctionName,
+      (): string => metrics.isolateId,
+      () => [kmsBreaker.snapshot(), dbBreaker.snapshot()],
+    ),
     flushIntervalMs: metricsFlushIntervalMs(),
   });
   const recorder = new KmsMetricsRecorder(metrics, {

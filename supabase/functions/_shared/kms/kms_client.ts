@@ -107,6 +107,9 @@ export function createKmsClient(
       httpsAgent,
       connectionTimeout: config.connectTimeoutMs,
       requestTimeout: config.requestTimeoutMs,
+      // Without it the handler only logs a warning when requestTimeout passes and keeps waiting:
+      // an endpoint that accepts and never answers held a request for its whole outage.
+      throwOnRequestTimeout: true,
     }),
   });
 

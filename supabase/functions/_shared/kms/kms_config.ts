@@ -37,8 +37,13 @@ export interface KmsConfig {
   retryMode: "standard" | "adaptive";
   /** Give up connecting (TCP + TLS) after this many ms. @default 1000 */
   connectTimeoutMs: number;
-  /** Give up on an answer after this many ms of socket inactivity. @default 5000 */
+  /** Give up on one attempt's answer after this many ms (then the SDK may retry). @default 1500 */
   requestTimeoutMs: number;
+  /**
+   * Give up on a whole KMS call, retries included, after this many ms: its SDK request is
+   * aborted. Below the payment-methods budget, so the request can still answer. @default 4000
+   */
+  callTimeoutMs: number;
   /** Most connections the client keeps open. @default 16 */
   maxSockets: number;
   /**
@@ -71,7 +76,8 @@ export const defaultContextEnvironment = "default";
  *
  * Variables: `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`
  * (optional), `KMS_KEY_ID`, `KMS_ENDPOINT`, `KMS_CA_CERT_FILE`, `KMS_MAX_ATTEMPTS`,
- * `KMS_RETRY_MODE`, `KMS_CONNECT_TIMEOUT_MS`, `KMS_REQUEST_TIMEOUT_MS`, `KMS_MAX_SOCKETS`,
+ * `KMS_RETRY_MODE`, `KMS_CONNECT_TIMEOUT_MS`, `KMS_REQUEST_TIMEOUT_MS`, `KMS_CALL_TIMEOUT_MS`,
+ * `KMS_MAX_SOCKETS`,
  * `KMS_DATA_KEY_MAX_AGE_MS`, `KMS_DATA_KEY_MAX_MESSAGES`, `KMS_DATA_KEY_MAX_BYTES`,
  * `KMS_DATA_KEY_CACHE_CAPACITY`, `KMS_CONTEXT_ENVIRONMENT`.
  *
@@ -90,7 +96,8 @@ export function kmsConfig(source: EnvSource = processEnv()): KmsConfig {
       KMS_MAX_ATTEMPTS: intVar(3, { max: 10 }),
       KMS_RETRY_MODE: z.enum(["standard", "adaptive"]).default("standard"),
       KMS_CONNECT_TIMEOUT_MS: intVar(1000, { max: 60_000 }),
-      KMS_REQUEST_TIMEOUT_MS: intVar(5000, { max: 120_000 }),
+      KMS_REQUEST_TIMEOUT_MS: intVar(1500, { max: 120_000 }),
+      KMS_CALL_TIMEOUT_MS: intVar(4000, { max: 600_000 }),
       KMS_MAX_SOCKETS: intVar(16, { max: 1000 }),
       KMS_DATA_KEY_MAX_AGE_MS: intVar(300_000, { max: 86_400_000 }),
       KMS_DATA_KEY_MAX_MESSAGES: intVar(100, { max: maxMessagesPerKey }),
@@ -117,6 +124,7 @@ export function kmsConfig(source: EnvSource = processEnv()): KmsConfig {
     retryMode: env.KMS_RETRY_MODE,
     connectTimeoutMs: env.KMS_CONNECT_TIMEOUT_MS,
     requestTimeoutMs: env.KMS_REQUEST_TIMEOUT_MS,
+    callTimeoutMs: env.KMS_CALL_TIMEOUT_MS,
     maxSockets: env.KMS_MAX_SOCKETS,
     contextEnvironment: env.KMS_CONTEXT_ENVIRONMENT,
     cache: {

@@ -6,6 +6,8 @@
  * @module
  */
 import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
+import type { Clock } from "../clock.ts";
+import { withDeadline } from "../deadline.ts";
 import { assertEncryptionContext, type EncryptionContext } from "./encryption_context.ts";
 import { classifyKmsError, KmsRequestError } from "./kms_error.ts";
 
@@ -26,14 +28,44 @@ export interface DataKeyProvider {
   decryptDataKey(encryptedKey: Uint8Array, context: EncryptionContext): Promise<Uint8Array>;
 }
 
-/** Data keys under the KMS key `keyId`, through `client`. */
+/** Options for {@link KmsKeyring}. */
+export interface KmsKeyringOptions {
+  /**
+   * Longest one call may take, the SDK's retries included; then its request is aborted and the
+   * call fails as unavailable. @default 4000 (KMS_CALL_TIMEOUT_MS)
+   */
+  callTimeoutMs?: number;
+  clock?: Clock;
+}
+
+/**
+ * Data keys under the KMS key `keyId`, through `client`. Every call carries a deadline whose
+ * abort signal reaches the SDK's HTTP handler, so a KMS endpoint that accepts and never answers
+ * costs a call at most `callTimeoutMs`. A call's data key may be shared by concurrent requests
+ * (the data-key cache), so its deadline is its own, not one request's: each request stops
+ * waiting at its own budget.
+ */
 export class KmsKeyring implements DataKeyProvider {
+  readonly #callTimeoutMs: number;
+  readonly #clock?: Clock;
+
   /**
    * @param client A long-lived client (see `isolateKmsClient`).
    * @param keyId Key id, ARN or alias; also passed on `Decrypt` so a ciphertext of any other key
    *   is refused by KMS.
    */
-  constructor(readonly client: KMSClient, readonly keyId: string) {}
+  constructor(readonly client: KMSClient, readonly keyId: string, options: KmsKeyringOptions = {}) {
+    const { callTimeoutMs = 4000, clock } = options;
+    if (!Number.isFinite(callTimeoutMs) || callTimeoutMs <= 0) {
+      throw new RangeError(`KmsKeyring callTimeoutMs: expected ms > 0, received ${callTimeoutMs}`);
+    }
+    this.#callTimeoutMs = callTimeoutMs;
+    this.#clock = clock;
+  }
+
+  #send<T>(operation: string, send: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    return withDeadline(send, this.#callTimeoutMs, `KMS ${operation}`, this.#clock, "kms");
+  }
 
   /**
    * @throws {KmsUnavailableError} after the SDK's retries.
@@ -43,13 +75,15 @@ export class KmsKeyring implements DataKeyProvider {
     assertEncryptionContext(context);
     let out;
     try {
-      out = await this.client.send(
-        new GenerateDataKeyCommand({
-          KeyId: this.keyId,
-          KeySpec: "AES_256",
-          EncryptionContext: { ...context },
-        }),
-      );
+      out = await this.#send("GenerateDataKey", (abortSignal) =>
+        this.client.send(
+          new GenerateDataKeyCommand({
+            KeyId: this.keyId,
+            KeySpec: "AES_256",
+            EncryptionContext: { ...context },
+          }),
+          { abortSignal },
+        ));
     } catch (error) {
       throw classifyKmsError("GenerateDataKey", error);
     }
@@ -69,13 +103,15 @@ export class KmsKeyring implements DataKeyProvider {
     assertEncryptionContext(context);
     let out;
     try {
-      out = await this.client.send(
-        new DecryptCommand({
-          CiphertextBlob: encryptedKey,
-          EncryptionContext: { ...context },
-          KeyId: this.keyId,
-        }),
-      );
+      out = await this.#send("Decrypt", (abortSignal) =>
+        this.client.send(
+          new DecryptCommand({
+            CiphertextBlob: encryptedKey,
+            EncryptionContext: { ...context },
+            KeyId: this.keyId,
+          }),
+          { abortSignal },
+        ));
     } catch (error) {
       throw classifyKmsError("Decrypt", error);
     }
