@@ -133,7 +133,8 @@ export interface AlertRule {
   alert: string;
   expr: string;
   for: string;
-  labels: { severity: Severity; sla_metric: string };
+  /** `sla_metric` names the config/sla.json metric; the breaker rule has none (not an SLA). */
+  labels: { severity: Severity; sla_metric?: string };
   annotations: { summary: string; description: string };
 }
 
@@ -199,8 +200,27 @@ export function alertRules(sla: SlaConfig): RulesFile {
       });
     }
   }
+  rules.push(breakerRule);
   return { groups: [{ name: alertGroupName, rules }] };
 }
+
+/**
+ * Not an SLA level but a state: a function's breaker for a dependency has been open in some
+ * isolate in every minute for two minutes — the dependency fails or hangs, and the function answers 503 at
+ * once instead of waiting for it (README, "Budgets, breakers and error codes").
+ */
+export const breakerRule: AlertRule = {
+  alert: "ParkerCircuitBreakerOpen",
+  // A breaker half-opens between refusals: over a minute, "open at some point" is the signal.
+  expr: `max by (function, dependency) (max_over_time(${m.breakerOpenIsolates}[1m])) > 0\n`,
+  for: "2m",
+  labels: { severity: "critical" },
+  annotations: {
+    summary: "{{ $labels.function }}: circuit breaker for {{ $labels.dependency }} open",
+    description: "{{ $value }} live isolate(s) of {{ $labels.function }} refuse calls to " +
+      "{{ $labels.dependency }} with 503 while its breaker is open (monitoring.circuit_breakers).",
+  },
+};
 
 /** The YAML text of {@link alertRules}, with a header saying where it comes from. */
 export function renderAlertRules(sla: SlaConfig): string {

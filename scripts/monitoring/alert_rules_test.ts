@@ -4,6 +4,7 @@ import { metricNames as m } from "../../supabase/functions/metrics/exposition.ts
 import {
   alertRules,
   alertRulesPath,
+  breakerRule,
   renderAlertRules,
   ruleThreshold,
   severities,
@@ -27,7 +28,8 @@ Deno.test("alert_rules: promtool check rules accepts monitoring/alert-rules.yml"
   assertEquals(result.code, 0, result.stderr + result.stdout);
   const sla = await readSlaConfig();
   const expected = Object.values(sla.metrics)
-    .reduce((n, metric) => n + severities.filter((s) => metric[s] !== null).length, 0);
+    .reduce((n, metric) => n + severities.filter((s) => metric[s] !== null).length, 0) +
+    1; // the circuit breaker rule
   assert(result.stdout.includes(`SUCCESS: ${expected} rules found`), result.stdout);
 });
 
@@ -237,13 +239,60 @@ Deno.test("alert_rules: every rule fires beyond its SLA level and stays quiet wi
     const exercised = new Set(expected.map((e) => /alertname="([^"]+)"/.exec(e.labels)![1]));
     assertEquals(
       [...exercised].sort(),
-      alertRules(sla).groups[0]!.rules.map((r) => r.alert).sort(),
-      "every rule fires in some case",
+      alertRules(sla).groups[0]!.rules.filter((r) => r.labels.sla_metric).map((r) => r.alert)
+        .sort(),
+      "every SLA rule fires in some case",
     );
     await Deno.writeTextFile(`${dir}/alert_rules_test.yml`, yaml);
     const result = await promtool(["test", "rules", `${dir}/alert_rules_test.yml`]);
     assertEquals(result.code, 0, result.stdout + result.stderr);
     assert(/SUCCESS/.test(result.stdout), result.stdout);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("alert_rules: the breaker rule fires for a breaker open for minutes, not for a closed one (promtool)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pf-alert-rules-" });
+  try {
+    const series = (fn: string, dependency: string, values: string) => ({
+      series: `${m.breakerOpenIsolates}{function="${fn}",dependency="${dependency}"}`,
+      values,
+    });
+    await Deno.writeTextFile(
+      `${dir}/breaker_test.yml`,
+      stringify({
+        rule_files: [alertRulesPath],
+        evaluation_interval: "1m",
+        tests: [{
+          interval: "1m",
+          input_series: [
+            // Open, half-open for a moment (0), open again: the minute's max keeps it firing.
+            series("flight-search", "database", "1 1 0 1 1 1 1 1 1 1"),
+            series("payment-methods", "kms", "0x9"),
+          ],
+          alert_rule_test: [{
+            eval_time: "8m",
+            alertname: breakerRule.alert,
+            exp_alerts: [{
+              exp_labels: {
+                severity: "critical",
+                function: "flight-search",
+                dependency: "database",
+              },
+              exp_annotations: {
+                summary: "flight-search: circuit breaker for database open",
+                description:
+                  "1 live isolate(s) of flight-search refuse calls to database with 503 " +
+                  "while its breaker is open (monitoring.circuit_breakers).",
+              },
+            }],
+          }],
+        }],
+      }, { lineWidth: 0 }),
+    );
+    const result = await promtool(["test", "rules", `${dir}/breaker_test.yml`]);
+    assertEquals(result.code, 0, result.stdout + result.stderr);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -503,6 +503,24 @@ export function dashboard(sla: SlaConfig): Json {
     unit: "bytes",
     min: 0,
   });
+  stat(layout, {
+    title: "Open circuit breakers",
+    description: "Isolates whose breaker for a dependency is open now (it refuses at once with " +
+      "503 instead of waiting for a dependency that fails), per function and dependency, over " +
+      "isolates that flushed in the last two minutes (monitoring.circuit_breaker_summary).",
+    column: "open_isolates",
+    sql: [
+      "select function_name || ' → ' || dependency as path, open_isolates",
+      "from monitoring.circuit_breaker_summary",
+      "order by function_name, dependency",
+    ].join("\n"),
+    unit: "short",
+    decimals: 0,
+    thresholds: {
+      mode: "absolute",
+      steps: [{ color: "green", value: null }, { color: "red", value: 1 }],
+    },
+  });
 
   return {
     __inputs: [{

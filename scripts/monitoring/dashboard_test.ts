@@ -56,7 +56,7 @@ Deno.test("dashboard() has function and path variables and every panel filters b
   const variables = Object.fromEntries(json.templating.list.map((v) => [v.name, v]));
   assertEquals([variables.function?.multi, variables.path?.multi], [false, true]);
   assertEquals(variables.path?.includeAll, true);
-  const perPath = json.panels.filter((p) => p.targets && !/KMS|memory/i.test(p.title));
+  const perPath = json.panels.filter((p) => p.targets && !/KMS|memory|breaker/i.test(p.title));
   assert(perPath.length >= 10, `${perPath.length} panels`);
   for (const panel of perPath) {
     const sql = panel.targets![0]!.rawSql;

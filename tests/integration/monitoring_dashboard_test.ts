@@ -160,6 +160,12 @@ Deno.test(
       const bounds = await readBounds(t.sql);
       const rows = syntheticRows(bounds);
       for (let i = 0; i < rows.length; i += 50) await insertRows(t.sql, rows.slice(i, i + 50));
+      // Breakers as two isolates flushed them: one open, one closed.
+      await t.sql`
+        insert into monitoring.circuit_breakers
+          (function_name, isolate_id, dependency, state, opens, rejected, last_opened_at)
+        values ('flight-search', 'i-1', 'database', 'open', 1, 12, now()),
+               ('flight-search', 'i-2', 'database', 'closed', 0, 0, null)`;
 
       const json = JSON.parse(await Deno.readTextFile(dashboardPath)) as {
         panels: Panel[];
