@@ -37,6 +37,11 @@ export interface CircuitBreakerOptions {
   isFailure?: (error: unknown) => boolean;
   /** @default systemClock */
   clock?: Clock;
+  /**
+   * Called each time it opens, a failed trial included: e.g. to drop a pool whose connections
+   * stopped answering (see `resetIsolatePool` in db.ts). Must not throw.
+   */
+  onOpen?: () => void;
 }
 
 /** A breaker's state and counters, for stats, health and metrics. */
@@ -89,6 +94,7 @@ export class CircuitBreaker {
   #opens = 0;
   #rejected = 0;
   #lastOpenedAt: number | null = null;
+  readonly #onOpen: (() => void) | undefined;
 
   constructor(options: CircuitBreakerOptions) {
     const {
@@ -97,6 +103,7 @@ export class CircuitBreaker {
       openMs = 5000,
       isFailure = isDependencyFailure,
       clock = systemClock,
+      onOpen,
     } = options;
     if (!Number.isInteger(failureThreshold) || failureThreshold < 1) {
       throw new RangeError(
@@ -111,6 +118,7 @@ export class CircuitBreaker {
     this.#openMs = openMs;
     this.#isFailure = isFailure;
     this.#clock = clock;
+    this.#onOpen = onOpen;
   }
 
   /** The state now (an open breaker whose time is up reads as half-open). */
@@ -172,6 +180,7 @@ export class CircuitBreaker {
       }
       this.#state = "open";
       this.#openedAt = this.#clock.now();
+      this.#onOpen?.();
     }
   }
 

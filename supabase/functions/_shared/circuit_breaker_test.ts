@@ -83,6 +83,30 @@ Deno.test("CircuitBreaker: a failed trial opens it again for openMs", async () =
   assertEquals(breaker.snapshot().opens, 2);
 });
 
+Deno.test("CircuitBreaker calls onOpen when it opens and when a trial fails, not while open", async () => {
+  const clock = new FakeClock();
+  let opened = 0;
+  const breaker = new CircuitBreaker({
+    dependency: "database",
+    failureThreshold: 2,
+    openMs: 500,
+    clock,
+    onOpen: () => opened++,
+  });
+  await outcome(breaker, down);
+  assertEquals(opened, 0);
+  await outcome(breaker, down);
+  assertEquals(opened, 1);
+  await outcome(breaker, down); // refused while open: no new open
+  assertEquals(opened, 1);
+  await clock.tick(500);
+  await outcome(breaker, down); // the trial fails
+  assertEquals(opened, 2);
+  await clock.tick(500);
+  await outcome(breaker, up);
+  assertEquals([breaker.state, opened], ["closed", 2]);
+});
+
 Deno.test("CircuitBreaker() refuses out-of-range options", () => {
   for (const options of [{ failureThreshold: 0 }, { failureThreshold: 1.5 }, { openMs: 0 }]) {
     let error: unknown;

@@ -83,18 +83,49 @@ export function createPool(options: PoolOptions): Sql {
   });
 }
 
-const pools = new Map<string, Sql>();
+/** A pool that forwards to a postgres.js pool it can replace (see {@link resetIsolatePool}). */
+interface ResettablePool {
+  sql: Sql;
+  current: Sql;
+  create: () => Sql;
+}
+
+const pools = new Map<string, ResettablePool>();
 
 /**
- * The isolate's pool for `applicationName`, created on first call from the environment.
+ * The isolate's pool for `applicationName`, created on first call from the environment. What it
+ * returns stays valid across {@link resetIsolatePool}: it forwards every call to the pool of now.
  *
  * @throws {ConfigError} when the database URL or a pool variable is missing or malformed.
  */
 export function isolatePool(applicationName: string): Sql {
-  let sql = pools.get(applicationName);
-  if (!sql) {
-    sql = createPool(poolOptions(applicationName));
-    pools.set(applicationName, sql);
+  let pool = pools.get(applicationName);
+  if (!pool) {
+    const options = poolOptions(applicationName);
+    const create = () => createPool(options);
+    const entry: ResettablePool = { create, current: create(), sql: undefined as unknown as Sql };
+    // A function target, so the tagged-template call (apply) forwards too.
+    entry.sql = new Proxy(function () {} as unknown as Sql, {
+      apply: (_target, thisArg, args) => Reflect.apply(entry.current, thisArg, args),
+      get: (_target, property) => Reflect.get(entry.current, property),
+    });
+    pools.set(applicationName, entry);
+    pool = entry;
   }
-  return sql;
+  return pool.sql;
+}
+
+/**
+ * Drops the connections of the isolate's pool for `applicationName` and starts a new pool behind
+ * the same {@link isolatePool} handle. postgres.js 3.4.9 can leave a pool whose database was killed
+ * and restarted with connections that finished their startup but never send the queued queries
+ * (porsager/postgres#1193): every query then waits until the request budget ends. The database
+ * breaker calls this each time it opens, so the next trial runs on fresh connections.
+ */
+export function resetIsolatePool(applicationName: string): void {
+  const pool = pools.get(applicationName);
+  if (!pool) return;
+  const old = pool.current;
+  pool.current = pool.create();
+  old.end({ timeout: 0 }).catch(() => {});
 }

@@ -8,7 +8,7 @@
 import { authOptions, type AuthVerifier, createAuthVerifier } from "../_shared/auth.ts";
 import { cacheOptionsFromEnv, type CacheStats, TwoTierCache } from "../_shared/cache.ts";
 import { type Clock, systemClock } from "../_shared/clock.ts";
-import { isolatePool, type Sql } from "../_shared/db.ts";
+import { isolatePool, resetIsolatePool, type Sql } from "../_shared/db.ts";
 import { withBreakers } from "../_shared/breaker_store.ts";
 import { breakerOptionsFromEnv, CircuitBreaker } from "../_shared/circuit_breaker.ts";
 import { type EnvSource, processEnv } from "../_shared/env.ts";
@@ -213,6 +213,7 @@ export function isolateDeps(env: EnvSource = processEnv()): SearchDeps {
     dbBreaker: new CircuitBreaker({
       dependency: "database",
       ...breakerOptionsFromEnv("database", env),
+      onOpen: () => resetIsolatePool(functionName),
     }),
   });
 }

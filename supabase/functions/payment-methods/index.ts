@@ -2,7 +2,7 @@ import { authOptions, createAuthVerifier } from "../_shared/auth.ts";
 import { breakerOptionsFromEnv, CircuitBreaker } from "../_shared/circuit_breaker.ts";
 import { intVar, readEnv } from "../_shared/env.ts";
 import { z } from "zod";
-import { isolatePool } from "../_shared/db.ts";
+import { isolatePool, resetIsolatePool } from "../_shared/db.ts";
 import { errorResponse } from "../_shared/http_error.ts";
 import { DataKeyCache } from "../_shared/kms/data_key_cache.ts";
 import { EnvelopeCipher } from "../_shared/kms/envelope.ts";
@@ -34,6 +34,7 @@ function isolateServe(): (req: Request) => Promise<Response> {
   const dbBreaker = new CircuitBreaker({
     dependency: "database",
     ...breakerOptionsFromEnv("database"),
+    onOpen: () => resetIsolatePool(paymentMethodsFunctionName),
   });
   const deps: PaymentMethodsDeps = {
     sql,
