@@ -38,7 +38,8 @@ export interface CircuitBreakerOptions {
   /** @default systemClock */
   clock?: Clock;
   /**
-   * Called each time it opens, a failed trial included: e.g. to drop a pool whose connections
+   * Called each time it opens (from closed or after a failed trial; not again for calls that
+   * were in flight and fail while it is open): e.g. to drop a pool whose connections
    * stopped answering (see `resetIsolatePool` in db.ts). Must not throw.
    */
   onOpen?: () => void;
@@ -174,13 +175,15 @@ export class CircuitBreaker {
   #onFailure(): void {
     this.#failures++;
     if (this.#state === "half_open" || this.#failures >= this.#threshold) {
-      if (this.#state !== "open") {
+      const opening = this.#state !== "open";
+      if (opening) {
         this.#opens++;
         this.#lastOpenedAt = this.#clock.wallNow();
       }
       this.#state = "open";
       this.#openedAt = this.#clock.now();
-      this.#onOpen?.();
+      // Once per opening: calls still in flight that fail while it is open do not call it again.
+      if (opening) this.#onOpen?.();
     }
   }
 

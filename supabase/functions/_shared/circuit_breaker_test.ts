@@ -99,12 +99,29 @@ Deno.test("CircuitBreaker calls onOpen when it opens and when a trial fails, not
   assertEquals(opened, 1);
   await outcome(breaker, down); // refused while open: no new open
   assertEquals(opened, 1);
+  assertEquals(breaker.state, "open");
   await clock.tick(500);
   await outcome(breaker, down); // the trial fails
   assertEquals(opened, 2);
   await clock.tick(500);
   await outcome(breaker, up);
   assertEquals([breaker.state, opened], ["closed", 2]);
+});
+
+Deno.test("CircuitBreaker: calls in flight that fail after it opened do not call onOpen again", async () => {
+  let opened = 0;
+  const breaker = new CircuitBreaker({
+    dependency: "database",
+    failureThreshold: 1,
+    clock: new FakeClock(),
+    onOpen: () => opened++,
+  });
+  const failLater = Promise.withResolvers<never>();
+  const slow = outcome(breaker, () => failLater.promise);
+  await outcome(breaker, down); // opens it
+  failLater.reject(Object.assign(new Error("reset"), { code: "ECONNRESET" }));
+  await slow;
+  assertEquals([breaker.state, opened, breaker.snapshot().opens], ["open", 1, 1]);
 });
 
 Deno.test("CircuitBreaker() refuses out-of-range options", () => {

@@ -127,5 +127,6 @@ export function resetIsolatePool(applicationName: string): void {
   if (!pool) return;
   const old = pool.current;
   pool.current = pool.create();
-  old.end({ timeout: 0 }).catch(() => {});
+  // Queries still running on the old pool may finish (their budgets cancel them otherwise).
+  old.end({ timeout: 5 }).catch(() => {});
 }
