@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { loadSla } from "../sla/sla.ts";
-import { reportsDir } from "../local/paths.ts";
+import { repoRoot, reportsDir } from "../local/paths.ts";
 import { machineInfo } from "../load/machine.ts";
 import { readReportInputs } from "./inputs.ts";
 import { renderMarkdownBody } from "./markdown.ts";
@@ -25,7 +25,9 @@ export async function updateReadme(
     loadSla(),
   ]);
   const model = buildReport(inputs, sla, { generatedAt: now, machine: machineInfo() });
-  const next = rewriteMeasuredSection(readme, renderMarkdownBody(model, "###"));
+  // Source paths relative to the checkout: the README must not name the machine's folders.
+  const body = renderMarkdownBody(model, "###").replaceAll(`${repoRoot}/`, "");
+  const next = rewriteMeasuredSection(readme, body);
   if (next === readme) return false;
   await Deno.writeTextFile(readmePath, next);
   return true;
