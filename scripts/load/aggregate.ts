@@ -9,9 +9,9 @@
  *
  * @module
  */
-import type { Workload } from "../../tests/load/scenarios.js";
-import { type Classified, metricNames, responseChecks } from "../../tests/load/lib/response.js";
-import { summaryTrendStats } from "../../tests/load/lib/summary.js";
+import type { Workload } from "./workloads/workloads.js";
+import { type Classified, metricNames, responseChecks } from "./workloads/response.js";
+import { summaryTrendStats } from "./workloads/summary.js";
 import { counterValues, rateValues, thresholdHolds, trendStat, trendValues } from "./k6_metrics.ts";
 import type { LoadSummary, SummaryMetric } from "./summary.ts";
 
@@ -187,7 +187,7 @@ function empty(definition: Definition, testRunS: number): Computed {
 export interface SummarizeInput {
   workload: Workload;
   runs: readonly RunRecord[];
-  /** k6 thresholds (tests/load/lib/thresholds.js) to evaluate. */
+  /** k6 thresholds (./workloads/thresholds.js) to evaluate. */
   thresholds: Record<string, string[]>;
   meta: LoadSummary["meta"];
   testRunDurationMs: number;

@@ -1,8 +1,8 @@
 import { assert, assertEquals, assertThrows } from "../../tests/support/assert.ts";
-import { resolveWorkload } from "../../tests/load/scenarios.js";
+import { resolveWorkload } from "./workloads/workloads.js";
 import { type RunRecord, summarize } from "./aggregate.ts";
 import { parseLoadSummary, thresholdsOk } from "./summary.ts";
-import { k6Thresholds } from "../../tests/load/lib/thresholds.js";
+import { k6Thresholds } from "./workloads/thresholds.js";
 import { loadSla } from "../sla/sla.ts";
 
 const sla = await loadSla();

@@ -10,8 +10,8 @@
  * (node_modules/autocannon), not a second copy in Deno's cache.
  *
  * Each autocannon connection is one virtual user: closed-loop, one request in flight. Request
- * bodies come from tests/load/scenarios.js (the same search mix the k6 scripts send); responses
- * are classified by tests/load/lib/response.js.
+ * bodies come from scripts/load/workloads/search_mix.js (the same search mix the k6 scripts send);
+ * responses are classified by scripts/load/workloads/response.js.
  *
  * stdin:  { url, anonKey, seed, duplication, phaseCount, sessions, routes, timeoutS,
  *           runs: [{ phaseIndex, connections, durationS, overallRate?, vuOffset }] }
@@ -23,8 +23,8 @@
  */
 import { createRequire } from "node:module";
 import process from "node:process";
-import { searchBody, searchFor, sessionId } from "../../tests/load/scenarios.js";
-import { classify, headerLookup, requestHeaders } from "../../tests/load/lib/response.js";
+import { searchBody, searchFor, sessionId } from "./workloads/search_mix.js";
+import { classify, headerLookup, requestHeaders } from "./workloads/response.js";
 
 const require = createRequire(import.meta.url);
 // A literal require("autocannon") would make `deno check` resolve the package through

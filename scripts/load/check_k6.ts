@@ -1,9 +1,10 @@
 /**
- * Type-checks the k6 scripts of tests/load/ against `@types/k6` (the version pinned in
- * deno.json) with only the ECMAScript library in scope, and checks their imports, so a script
- * that uses a Node or Deno API, or a k6 API wrongly, fails here rather than under k6.
+ * Type-checks the k6 scripts of tests/load/, and every file they import by a relative path (the
+ * workloads of scripts/load/workloads/), against `@types/k6` (the version pinned in deno.json)
+ * with only the ECMAScript library in scope, and checks their imports, so a script that uses a
+ * Node or Deno API, or a k6 API wrongly, fails here rather than under k6.
  *
- * `deno task check:k6` runs it; tests/load/k6_scripts_test.ts runs it in CI.
+ * `deno task check:k6` runs it; scripts/load/check_k6_test.ts runs it in CI.
  *
  * How: `deno check` with a throw-away config whose import map sends `k6` and `k6/...` to the
  * type package, `checkJs` on, and `lib: ["es2020"]` (no `Deno`, no DOM; `fetch`, `process`,
@@ -12,7 +13,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The repository root. */
@@ -22,7 +23,7 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 export interface K6CheckResult {
   /** True when every script type-checks and imports only k6 modules and relative files. */
   ok: boolean;
-  /** The files checked (absolute paths). */
+  /** The files checked (absolute paths): the scripts and what they import. */
   files: string[];
   /** Import problems, one line each: `<file>: imports "<specifier>"`. */
   importProblems: string[];
@@ -68,7 +69,33 @@ export function importSpecifiers(source: string): string[] {
 }
 
 /**
- * Type-checks and import-checks every `.js` file under `dir`.
+ * The source of every `.js` file under `dir` and of every existing file they import by a relative
+ * path, transitively, by absolute path (a missing one is left for `deno check` to report).
+ */
+async function k6Sources(dir: string): Promise<Map<string, string>> {
+  const sources = new Map<string, string>();
+  const pending = await jsFiles(dir);
+  for (let file = pending.shift(); file !== undefined; file = pending.shift()) {
+    if (sources.has(file)) continue;
+    let source: string;
+    try {
+      source = await Deno.readTextFile(file);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) continue;
+      throw error;
+    }
+    sources.set(file, source);
+    for (const specifier of importSpecifiers(source)) {
+      if (specifier.startsWith("./") || specifier.startsWith("../")) {
+        pending.push(join(dirname(file), specifier));
+      }
+    }
+  }
+  return sources;
+}
+
+/**
+ * Type-checks and import-checks every `.js` file under `dir` and the files they import.
  *
  * @throws {Error} when deno.json has no `@types/k6` import.
  */
@@ -81,13 +108,14 @@ export async function checkK6Scripts(options: K6CheckOptions = {}): Promise<K6Ch
   if (!types?.startsWith("npm:@types/k6@")) {
     throw new Error(`${denoJson} has no "@types/k6": "npm:@types/k6@<version>" import`);
   }
-  const files = await jsFiles(dir);
+  const sources = await k6Sources(dir);
+  const files = [...sources.keys()].sort();
   const importProblems: string[] = [];
   // Import maps cannot map a prefix onto an npm: specifier, so each k6 module in use (JSDoc
   // `import("k6/...")` types included) gets its own entry.
   const k6Modules: Record<string, string> = { k6: types };
   for (const file of files) {
-    for (const specifier of importSpecifiers(await Deno.readTextFile(file))) {
+    for (const specifier of importSpecifiers(sources.get(file) ?? "")) {
       if (!allowedK6Import(specifier)) importProblems.push(`${file}: imports "${specifier}"`);
       if (specifier.startsWith("k6/")) k6Modules[specifier] = `${types}/${specifier.slice(3)}`;
     }

@@ -1,5 +1,5 @@
 /**
- * The built-in load driver for machines without k6: runs a workload of tests/load/scenarios.js
+ * The built-in load driver for machines without k6: runs a workload of scripts/load/workloads/
  * with autocannon and returns the same summary the k6 scripts write.
  *
  * autocannon runs in a Node child process (scripts/load/autocannon_runner.js): the generator
@@ -12,14 +12,10 @@
  */
 import { z } from "zod";
 import { fileURLToPath } from "node:url";
-import {
-  freshSeed,
-  resolveWorkload,
-  type Workload,
-  workloadNames,
-} from "../../tests/load/scenarios.js";
-import { functionPath } from "../../tests/load/lib/response.js";
-import { k6Thresholds } from "../../tests/load/lib/thresholds.js";
+import { freshSeed } from "./workloads/search_mix.js";
+import { resolveWorkload, type Workload, workloadNames } from "./workloads/workloads.js";
+import { functionPath } from "./workloads/response.js";
+import { k6Thresholds } from "./workloads/thresholds.js";
 import { loadSla } from "../sla/sla.ts";
 import { type RunRecord, summarize } from "./aggregate.ts";
 import { machineInfo } from "./machine.ts";
@@ -38,7 +34,7 @@ export const driverOptionsSchema = z.strictObject({
   baseUrl: z.url({ protocol: /^https?$/ }),
   /** The anon key; sent as `Authorization: Bearer` and `apikey`. */
   anonKey: z.string().min(1),
-  /** A workload of tests/load/scenarios.js. */
+  /** A workload of ./workloads/workloads.js. */
   scenario: z.enum(workloadNames as [string, ...string[]]),
   /** Total duration override, seconds. */
   durationS: positiveInt(7 * 24 * 3600).optional(),

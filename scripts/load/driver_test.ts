@@ -4,7 +4,7 @@ import {
   assertRejects,
   assertStringIncludes,
 } from "../../tests/support/assert.ts";
-import { searchBody, searchFor } from "../../tests/load/scenarios.js";
+import { searchBody, searchFor } from "./workloads/search_mix.js";
 import { evaluate, loadSla } from "../sla/sla.ts";
 import { canonicalBody, startSearchHeaderServer } from "./_search_header_server.ts";
 import { DriverError, DriverOptionsError, runScenario } from "./driver.ts";

@@ -7,8 +7,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { workloadNames } from "../../tests/load/scenarios.js";
-import { summaryText } from "../../tests/load/lib/summary.js";
+import { workloadNames } from "./workloads/workloads.js";
+import { summaryText } from "./workloads/summary.js";
 import { parseDuration } from "../sla/sla.ts";
 import { reportsDir } from "../local/paths.ts";
 import {
@@ -21,7 +21,7 @@ import { type LoadSummary, thresholdsOk } from "./summary.ts";
 
 const usage = `Usage: deno task load --scenario NAME [options]
 
-Runs a workload of tests/load/scenarios.js against ${"${SUPABASE_URL}"}/functions/v1/flight-search
+Runs a workload of scripts/load/workloads/ against ${"${SUPABASE_URL}"}/functions/v1/flight-search
 with autocannon and writes the same summary JSON the k6 scripts write.
 
 Options:

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Phase, Workload } from "../../tests/load/scenarios.js";
+import type { Phase, Workload } from "./workloads/workloads.js";
 
 /** One autocannon run. */
 export interface AutocannonRun {

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../tests/support/assert.ts";
-import { resolveWorkload } from "../../tests/load/scenarios.js";
+import { resolveWorkload } from "./workloads/workloads.js";
 import { autocannonRuns } from "./plan.ts";
 
 Deno.test("autocannonRuns() gives constant-vus one run with a connection per VU", () => {

@@ -8,8 +8,8 @@
 import { z } from "zod";
 import postgres from "postgres";
 import type { Sql } from "../../supabase/functions/_shared/db.ts";
-import type { Route } from "../../tests/load/scenarios.js";
-import { parseRoutes, restFlightsPath, routesFromFlights } from "../../tests/load/lib/routes.js";
+import type { Route } from "./workloads/routes.js";
+import { parseRoutes, restFlightsPath, routesFromFlights } from "./workloads/routes.js";
 
 export type { Route };
 
@@ -84,7 +84,7 @@ export async function routesFromRest(
   }
 }
 
-/** Reads a routes file (the format tests/load/lib/routes.js accepts). @throws {RoutesError} */
+/** Reads a routes file (the format ./workloads/routes.js accepts). @throws {RoutesError} */
 export async function readRoutesFile(path: string): Promise<Route[]> {
   try {
     return parseRoutes(JSON.parse(await Deno.readTextFile(path)), path);

@@ -1,13 +1,13 @@
 /**
  * The load summary both drivers write: the subset of k6's `handleSummary` data our scripts
- * produce (tests/load/lib/k6_workload.js) and the built-in driver reproduces, plus `meta`. One
+ * produce (./workloads/k6_workload.js) and the built-in driver reproduces, plus `meta`. One
  * zod schema validates both, and the readiness report and the rollout CLI read figures through
  * the helpers here.
  *
  * @module
  */
 import { z } from "zod";
-import { metricNames } from "../../tests/load/lib/response.js";
+import { metricNames } from "./workloads/response.js";
 import { type Machine, machineSchema } from "./machine.ts";
 
 const requiredValues: Record<string, readonly string[]> = {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { metricNames as loadMetrics } from "../../tests/load/lib/response.js";
+import { metricNames as loadMetrics } from "../load/workloads/response.js";
 import { evaluate, type MetricName, type Sla, type Verdict } from "../sla/sla.ts";
 import { type LoadSummary, metricValue, slaFigures, thresholdResults } from "../load/summary.ts";
 import { describeMachine, type Machine } from "../load/machine.ts";

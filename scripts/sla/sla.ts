@@ -10,7 +10,7 @@
  * @module
  */
 import { z } from "zod";
-import { parseDuration } from "../../tests/load/lib/duration.js";
+import { parseDuration } from "../load/workloads/duration.js";
 
 export { parseDuration };
 
@@ -264,7 +264,7 @@ export function alertLevel(
 
 /**
  * The k6 threshold expression that *passes* while `aggregation` stays within `level`, e.g.
- * `p(95)<=1000` or `rate>=0.2`; null when the level is not set. tests/load/lib/thresholds.js
+ * `p(95)<=1000` or `rate>=0.2`; null when the level is not set. scripts/load/workloads/thresholds.js
  * builds the same strings in plain JavaScript for k6; a test keeps the two in agreement.
  */
 export function k6Expression(

@@ -1,13 +1,13 @@
 // @ts-check
 /**
- * k6 load test: the `cache-low` workload of ./scenarios.js.
+ * k6 load test: the `cache-low` workload of scripts/load/workloads/workloads.js.
  *
  *   SUPABASE_URL=... SUPABASE_ANON_KEY=... ROUTES_FILE=$PWD/reports/load/routes.json \
  *     k6 run tests/load/cache-low.js
  *
  * See ./README.md for the environment variables.
  */
-import { k6Workload } from "./lib/k6_workload.js";
+import { k6Workload } from "../../scripts/load/workloads/k6_workload.js";
 
 const workload = k6Workload("cache-low", {
   sla: open("../../config/sla.json"),

@@ -1,9 +1,9 @@
-// Tests of tests/load/lib/thresholds.js against the SLA module they must agree with.
-import { assert, assertEquals, assertThrows } from "../../tests/support/assert.ts";
-import { k6Thresholds, thresholdExpression } from "../../tests/load/lib/thresholds.js";
-import { resolveWorkload } from "../../tests/load/scenarios.js";
-import { evaluate, k6Expression, loadSla, metricNames } from "../sla/sla.ts";
-import { thresholdHolds } from "./k6_metrics.ts";
+// Tests of ./thresholds.js against the SLA module they must agree with.
+import { assert, assertEquals, assertThrows } from "../../../tests/support/assert.ts";
+import { k6Thresholds, thresholdExpression } from "./thresholds.js";
+import { resolveWorkload } from "./workloads.js";
+import { evaluate, k6Expression, loadSla, metricNames } from "../../sla/sla.ts";
+import { thresholdHolds } from "../k6_metrics.ts";
 
 const sla = await loadSla();
 

@@ -9,7 +9,10 @@
  * @module
  */
 
-/** @typedef {import("../scenarios.js").Route} Route */
+/**
+ * A route with flights in the seed: what a search is made of.
+ * @typedef {{ origin: string, destination: string, departureDate: string }} Route
+ */
 
 const iata = /^[A-Z]{3}$/;
 const isoDate = /^\d{4}-\d{2}-\d{2}$/;

@@ -1,10 +1,10 @@
-// Tests of tests/load/lib/k6_workload.js. k6 is not installable here, so its runtime modules (k6,
+// Tests of ./k6_workload.js. k6 is not installable here, so its runtime modules (k6,
 // k6/http, k6/execution, k6/metrics) are stood in for by small recording doubles, mapped in by an
 // import map in a child Deno process; the script under test runs unmodified.
-import { assert, assertEquals, assertStringIncludes } from "../../tests/support/assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../../../tests/support/assert.ts";
 import { fileURLToPath } from "node:url";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
+const root = fileURLToPath(new URL("../../../", import.meta.url));
 
 const fakes: Record<string, string> = {
   "k6.js": `export function check(value, checks) {
@@ -54,7 +54,7 @@ async function withFakeK6(body: string): Promise<unknown> {
     await Deno.writeTextFile(
       `${dir}/main.js`,
       `globalThis.k6 = { checks: [], posts: [], samples: {}, scenario: null };
-const { k6Workload } = await import("file://${root}tests/load/lib/k6_workload.js");
+const { k6Workload } = await import("file://${root}scripts/load/workloads/k6_workload.js");
 const sla = Deno.readTextFileSync("${root}config/sla.json");
 ${body}`,
     );
