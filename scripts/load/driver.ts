@@ -16,6 +16,7 @@ import { freshSeed } from "./workloads/search_mix.js";
 import { resolveWorkload, type Workload, workloadNames } from "./workloads/workloads.js";
 import { functionPath } from "./workloads/response.js";
 import { k6Thresholds } from "./workloads/thresholds.js";
+import { readLines } from "../local/lines.ts";
 import { loadSla } from "../sla/sla.ts";
 import { type RunRecord, summarize } from "./aggregate.ts";
 import { machineInfo } from "./machine.ts";
@@ -153,18 +154,11 @@ async function runRunner(
     await writer.close();
     const stderrLines: string[] = [];
     const stderr = (async () => {
-      const decoder = new TextDecoder();
-      let pending = "";
-      for await (const chunk of child.stderr) {
-        pending += decoder.decode(chunk, { stream: true });
-        const lines = pending.split("\n");
-        pending = lines.pop() ?? "";
-        for (const line of lines) {
-          stderrLines.push(line);
-          if (stderrLines.length > 50) stderrLines.shift();
-          log(line);
-        }
-      }
+      const pending = await readLines(child.stderr, (line) => {
+        stderrLines.push(line);
+        if (stderrLines.length > 50) stderrLines.shift();
+        log(line);
+      });
       if (pending) stderrLines.push(pending);
     })();
     const stdout = new Response(child.stdout).text();

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { readLines } from "../local/lines.ts";
 
 /** Flags for a throw-away headless browser that phones nowhere. */
 export const chromiumFlags = [
@@ -155,20 +156,11 @@ export async function inspectPage(url: string, options: InspectOptions = {}): Pr
   const stderrLines: string[] = [];
   let announce: (url: string) => void = () => {};
   const announced = new Promise<string>((resolve) => (announce = resolve));
-  const drained = (async () => {
-    const decoder = new TextDecoder();
-    let pending = "";
-    for await (const chunk of child.stderr) {
-      pending += decoder.decode(chunk, { stream: true });
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) {
-        if (stderrLines.length < 200) stderrLines.push(line);
-        const match = /DevTools listening on (ws:\/\/\S+)/.exec(line);
-        if (match) announce(match[1]!);
-      }
-    }
-  })();
+  const drained = readLines(child.stderr, (line) => {
+    if (stderrLines.length < 200) stderrLines.push(line);
+    const match = /DevTools listening on (ws:\/\/\S+)/.exec(line);
+    if (match) announce(match[1]!);
+  });
   let cdp: Cdp | undefined;
   try {
     const wsUrl = await deadline(
