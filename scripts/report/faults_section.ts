@@ -6,33 +6,29 @@
  */
 import { describeMachine } from "../load/machine.ts";
 import type { FaultsReport } from "../bench/faults_report.ts";
+import { fmtFixed as fmt } from "./format.ts";
 import type { Input } from "./inputs.ts";
-import { notRun, type Section, targetsTable } from "./model.ts";
+import { type Section, sectionOf, targetsTable } from "./section.ts";
 
-const fmt = (v: number | null, digits = 0) => v === null ? "–" : v.toFixed(digits);
+/** What the benchmark held fixed, and how its figures are counted. */
+function settingsNote(s: FaultsReport["settings"]): string {
+  return `${s.concurrency} concurrent clients; each fault held ${s.faultMs} ms; ` +
+    `${Math.round(s.cachedShare * 100)}% of searches ask for a cached answer. "Within budget" ` +
+    "counts answers (any status) within the function's budget plus the margin; recovery is " +
+    "measured from the fault's end (SIGCONT, the restart, the endpoint answering again) to the " +
+    "first successful cache-missing request.";
+}
 
 /** The fault benchmark's section: a table per fault, a latency chart, its targets. */
 export function faultsSection(input: Input<FaultsReport>): Section {
-  const base = {
+  const head = {
     id: "faults-bench",
     title: "Dependency faults under load: budgets, 503s and circuit breakers (benchmark)",
-    source: input.path,
     command: "deno task bench:faults",
   };
-  if (input.status !== "ok") return notRun(base, input);
-  const bench = input.data;
-  const s = bench.settings;
-  return {
-    ...base,
+  return sectionOf(head, input, (bench) => ({
     command: bench.meta.command,
-    status: "ok",
-    notes: [
-      `${s.concurrency} concurrent clients; each fault held ${s.faultMs} ms; ` +
-      `${Math.round(s.cachedShare * 100)}% of searches ask for a cached answer. "Within budget" ` +
-      "counts answers (any status) within the function's budget plus the margin; recovery is " +
-      "measured from the fault's end (SIGCONT, the restart, the endpoint answering again) to the " +
-      "first successful cache-missing request.",
-    ],
+    notes: [settingsNote(bench.settings)],
     ranAt: bench.meta.startedAt,
     machine: describeMachine(bench.meta.machine),
     tables: [{
@@ -78,5 +74,5 @@ export function faultsSection(input: Input<FaultsReport>): Section {
         { label: "budget", data: bench.results.map((r) => r.budgetMs) },
       ],
     }],
-  };
+  }));
 }

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { ChartSpec, ReportModel, Section, Table } from "./model.ts";
+import type { ReportModel } from "./model.ts";
+import type { ChartSpec, Section, Table } from "./section.ts";
 
 /** Escapes text for HTML content and attribute values. */
 export function escapeHtml(text: string): string {

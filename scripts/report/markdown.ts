@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { ReportModel, Section, Table } from "./model.ts";
+import type { ReportModel } from "./model.ts";
+import type { Section, Table } from "./section.ts";
 
 function cell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
