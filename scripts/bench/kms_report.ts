@@ -1,10 +1,12 @@
 /**
  * The report `deno task bench:kms` writes (reports/bench/kms.json): one schema, used by the
- * benchmark to validate what it writes and by the readiness report to read it.
+ * benchmark to validate what it writes and by the readiness report to read it; and its markdown
+ * rendering (reports/bench/kms.md).
  *
  * @module
  */
 import { z } from "zod";
+import { describeMachine } from "../load/machine.ts";
 import { benchRunSchema, benchTargetSchema } from "./bench_run.ts";
 
 const count = z.number().int().nonnegative();
@@ -75,3 +77,59 @@ export const kmsReportSchema = z.object({
 
 /** reports/bench/kms.json, validated. */
 export type KmsReport = z.output<typeof kmsReportSchema>;
+
+/** A figure as bench:kms prints it: `digits` decimals, `—` for none. */
+export function kmsFigure(x: number | null | undefined, digits = 2): string {
+  return x === null || x === undefined || Number.isNaN(x) ? "—" : x.toFixed(digits);
+}
+
+const fmt = kmsFigure;
+
+/** The markdown of reports/bench/kms.md. */
+export function kmsMarkdown(report: KmsReport): string {
+  const s = report.settings;
+  const lines = [
+    `# KMS benchmark`,
+    "",
+    `Started ${report.meta.startedAt} (finished ${report.meta.endedAt}) on ` +
+    `${describeMachine(report.meta.machine)}.`,
+    "",
+    `Command: \`${report.meta.command}\``,
+    "",
+    `Workload per scenario: ${s.operations} encryptions of a ${s.payloadBytes}-byte card record, ` +
+    `then ${s.operations} decryptions (after ${s.warmup} unmeasured warm-up operations) — ` +
+    `"same card": every operation on one record; "new cards": every operation a new row of a ` +
+    `new user (our envelopes: the row in the AAD, the KMS context shared; the AWS Encryption ` +
+    `SDK: the row in its encryption context). Endpoint over ` +
+    `${s.https ? "HTTPS" : "HTTP"} with ${s.rttMs} ms injected per request and ` +
+    `${s.handshakeMs} ms more on a new connection (TCP + TLS handshake round trips); ` +
+    `data-key cache: ${s.maxMessages} messages, ${s.maxAgeMs / 1000} s, ${s.maxBytes} bytes ` +
+    `per key.`,
+    "",
+    "| scenario | workload | encrypt p50 | encrypt p95 | decrypt p50 | decrypt p95 | KMS calls (GenerateDataKey + Decrypt) | new connections | new connections / 100 ops | reuse ratio |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...report.results.map((r) =>
+      `| ${r.label} | ${(r.workload ?? "same_card").replace("_", " ")} | ${
+        fmt(r.encrypt.p50)
+      } ms | ${fmt(r.encrypt.p95)} ms | ${fmt(r.decrypt.p50)} ms | ` +
+      `${fmt(r.decrypt.p95)} ms | ${r.kmsCallsTotal} (${r.kmsCalls.GenerateDataKey ?? 0} + ` +
+      `${r.kmsCalls.Decrypt ?? 0}) | ${r.connections} | ${fmt(r.connectionsPer100Ops)} | ${
+        fmt(r.reuseRatio, 3)
+      } |`
+    ),
+    "",
+    "Ratios:",
+    "",
+    ...Object.entries(report.ratios).map(([k, v]) => `- ${k}: ${fmt(v)}`),
+    "",
+    "Targets:",
+    "",
+    "| target | goal | measured | |",
+    "| --- | --- | --- | --- |",
+    ...report.targets.map((t) =>
+      `| ${t.name} | ${t.goal} | ${t.measured} | ${t.met ? "met" : "**missed**"} |`
+    ),
+    "",
+  ];
+  return lines.join("\n");
+}
