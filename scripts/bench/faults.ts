@@ -25,22 +25,21 @@ import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { z } from "zod";
 import { describeMachine, machineInfo } from "../load/machine.ts";
-import { type EmbeddedPostgres, startEmbeddedPostgres } from "../local/embedded_postgres.ts";
-import { startKmsServer } from "../local/kms_server.ts";
+import { childPids, signalProcess } from "../local/child_process.ts";
 import { repoRoot } from "../local/paths.ts";
-import { freePort } from "../local/ports.ts";
-import { startRedis } from "../local/redis.ts";
-import { type Stack, startStack } from "../local/stack.ts";
-import { popularRoutes } from "../seed/seed.ts";
-import { benchCommand, type BenchTarget } from "./bench_run.ts";
-import { type Answer, ask, quantile, statusHistogram, waitFor } from "./fault_probe.ts";
+import type { Stack } from "../local/stack.ts";
+import { type PopularRoute, popularRoutes } from "../seed/seed.ts";
+import { benchCommand } from "./bench_run.ts";
+import { ask } from "./fault_probe.ts";
+import { type Fault, giveUpMs, type LoadRequest, runFault, sleep } from "./fault_run.ts";
+import { type FaultStack, startFaultStack } from "./fault_stack.ts";
 import {
   type FaultResult,
   faultsMarkdown,
   type FaultsReport,
   faultsReportSchema,
 } from "./faults_report.ts";
-import { startHangProxy } from "./hang_proxy.ts";
+import { faultsTargets } from "./faults_targets.ts";
 
 const usage = `deno task bench:faults [options]
 
@@ -72,190 +71,19 @@ const optionsSchema = z.object({
 });
 type Options = z.output<typeof optionsSchema>;
 
-/** Budgets of the functions under load (their defaults) and the margin allowed on top. */
+/** Budgets of the functions under load (their defaults). */
 const searchBudgetMs = 3000;
 const paymentBudgetMs = 5000;
-const marginMs = 1000;
-/** Longest a client waits for any answer; beyond it the request counts as unanswered (0). */
-const giveUpMs = 20_000;
 
-interface Timed extends Answer {
-  /** Start, ms after the fault began (negative before). */
-  at: number;
-  miss: boolean;
-}
-
-/** Clients that keep sending `next()` requests until stopped. */
-function loadClients(
-  concurrency: number,
-  next: () => { url: string; init: RequestInit; miss: boolean },
-  origin: () => number,
-) {
-  const answers: Timed[] = [];
-  let running = true;
-  const workers = Array.from({ length: concurrency }, async () => {
-    while (running) {
-      const { url, init, miss } = next();
-      const at = performance.now() - origin();
-      const answer = await ask(url, init.headers ?? {}, giveUpMs, init);
-      answers.push({ ...answer, at, miss });
-      if (answer.status === 0 || answer.status >= 500) await sleep(20); // as a polite client
-    }
-  });
-  return {
-    answers,
-    async stop() {
-      running = false;
-      await Promise.all(workers);
-    },
-  };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
+/** Every process of the tree under `pid`, `pid` first. */
 function processTree(pid: number): number[] {
   const tree = [pid];
-  for (let i = 0; i < tree.length; i++) {
-    for (const entry of Deno.readDirSync("/proc")) {
-      if (!/^\d+$/.test(entry.name)) continue;
-      try {
-        const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-        if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === tree[i]) {
-          tree.push(Number(entry.name));
-        }
-      } catch {
-        // exited meanwhile
-      }
-    }
-  }
+  for (let i = 0; i < tree.length; i++) tree.push(...childPids(tree[i]!));
   return tree;
 }
 
 function signalAll(pids: number[], signal: Deno.Signal): void {
-  for (const pid of pids) {
-    try {
-      Deno.kill(pid, signal);
-    } catch {
-      // gone
-    }
-  }
-}
-
-interface Fault {
-  name: FaultName;
-  label: string;
-  fn: "flight-search" | "payment-methods";
-  budgetMs: number;
-  inject(): Promise<void>;
-  /** Ends the fault; resolves when what the benchmark itself must do is done. */
-  heal(): Promise<void>;
-  breakerOpen?: () => Promise<boolean>;
-}
-
-async function runFault(
-  fault: Fault,
-  options: Options,
-  next: () => { url: string; init: RequestInit; miss: boolean },
-): Promise<FaultResult> {
-  console.error(`fault ${fault.name}: ${fault.label}`);
-  let faultAt = performance.now() + 1e9;
-  const clients = loadClients(options.concurrency, next, () => faultAt);
-  await sleep(1000);
-  faultAt = performance.now();
-  await fault.inject();
-  let breakerOpenAfterMs: number | null = null;
-  let polling = true;
-  const poll = (async () => {
-    while (polling && fault.breakerOpen) {
-      if (breakerOpenAfterMs === null && await fault.breakerOpen().catch(() => false)) {
-        breakerOpenAfterMs = performance.now() - faultAt;
-      }
-      await sleep(100);
-    }
-  })();
-  await sleep(options.faultMs);
-  const healAt = performance.now() - faultAt;
-  await fault.heal();
-  const recovered = await waitFor(
-    () =>
-      Promise.resolve(
-        clients.answers.some((a) => a.miss && a.status >= 200 && a.status < 300 && a.at >= healAt),
-      ),
-    30_000,
-    50,
-  );
-  polling = false;
-  await poll;
-  await clients.stop();
-
-  const during = clients.answers.filter((a) => a.at >= 0);
-  const firstOk =
-    during.filter((a) => a.miss && a.status >= 200 && a.status < 300 && a.at >= healAt)
-      .map((a) => a.at + a.ms).sort((x, y) => x - y)[0];
-  const latencies = during.map((a) => a.ms);
-  const within = during.filter((a) => a.status !== 0 && a.ms <= fault.budgetMs + marginMs);
-  // The function's own time (server-timing) of the 503s an open breaker gave: fast ones, while
-  // the fault lasted. Functions without server-timing report none.
-  const fastRefusals = during.filter((a) =>
-    a.status === 503 && a.serverMs !== undefined && a.serverMs < 100 && a.at < healAt
-  ).map((a) => a.serverMs!);
-  const nullable = (v: number) => Number.isFinite(v) ? Math.round(v * 10) / 10 : null;
-  return {
-    name: fault.name,
-    label: fault.label,
-    function: fault.fn,
-    budgetMs: fault.budgetMs,
-    faultMs: Math.round(healAt),
-    requests: during.length,
-    withinBudgetPct: during.length === 0 ? 0 : (100 * within.length) / during.length,
-    marginMs,
-    statusHistogram: statusHistogram(during),
-    errorCodes: codeHistogram(during),
-    p50Ms: nullable(quantile(latencies, 0.5)),
-    p99Ms: nullable(quantile(latencies, 0.99)),
-    maxMs: nullable(Math.max(...latencies)),
-    breakerOpenAfterMs: breakerOpenAfterMs === null ? null : Math.round(breakerOpenAfterMs),
-    openBreakerP50Ms: nullable(quantile(fastRefusals, 0.5)),
-    recoveredAfterMs: recovered === null || firstOk === undefined
-      ? null
-      : Math.round(Math.max(0, firstOk - healAt)),
-  };
-}
-
-function codeHistogram(answers: readonly Answer[]): Record<string, number> {
-  const histogram: Record<string, number> = {};
-  for (const a of answers) if (a.code) histogram[a.code] = (histogram[a.code] ?? 0) + 1;
-  return histogram;
-}
-
-function targets(results: FaultResult[]): BenchTarget[] {
-  const out: BenchTarget[] = [];
-  for (const r of results) {
-    const fives = r.statusHistogram["500"] ?? 0;
-    out.push({
-      name: `${r.name}: no 500, every request answered within budget + ${r.marginMs} ms`,
-      goal: "0 × 500, 100 %",
-      measured: `${fives} × 500, ${r.withinBudgetPct.toFixed(1)} %`,
-      met: fives === 0 && r.withinBudgetPct === 100,
-    });
-    if (r.name === "postgres_kill") {
-      out.push({
-        name: "postgres_kill: 200 again after the restart",
-        goal: "≤ 30000 ms",
-        measured: r.recoveredAfterMs === null ? "never" : `${r.recoveredAfterMs} ms`,
-        met: r.recoveredAfterMs !== null && r.recoveredAfterMs <= 30_000,
-      });
-    }
-    if (r.openBreakerP50Ms !== null) {
-      out.push({
-        name: `${r.name}: an open breaker answers fast (p50)`,
-        goal: "< 50 ms",
-        measured: `${r.openBreakerP50Ms} ms`,
-        met: r.openBreakerP50Ms < 50,
-      });
-    }
-  }
-  return out;
+  for (const pid of pids) signalProcess(pid, signal);
 }
 
 async function main(args: string[]): Promise<number> {
@@ -303,7 +131,7 @@ async function main(args: string[]): Promise<number> {
       cachedShare: options.cachedShare,
     },
     results,
-    targets: targets(results),
+    targets: faultsTargets(results),
   });
   const md = faultsMarkdown(report);
   await Deno.mkdir(options.out, { recursive: true });
@@ -315,135 +143,128 @@ async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-async function runAll(options: Options): Promise<FaultResult[]> {
-  const dir = await Deno.makeTempDir({ prefix: "pf-bench-faults-" });
-  const dbPort = freePort();
-  const startPg = () =>
-    startEmbeddedPostgres({ dataDir: `${dir}/pg`, port: dbPort, ephemeral: true });
-  let pg: EmbeddedPostgres = await startPg();
-  const redis = await startRedis({ env: {} });
-  const kms = await startKmsServer({});
-  const kmsProxy = startHangProxy(Number(new URL(kms.url).port));
-  let stack: Stack | undefined;
-  try {
-    // The stack uses this Redis (REDIS_URL) and this KMS (through the proxy), so both can fail.
-    const previousRedisUrl = Deno.env.get("REDIS_URL");
-    Deno.env.set("REDIS_URL", redis.url);
-    stack = await startStack({
-      databaseUrl: pg.url,
-      port: 0,
-      seedFlights: 2000,
-      functions: ["flight-search", "payment-methods"],
-      kms: false,
-      env: {
-        ...kms.env,
-        KMS_ENDPOINT: `${new URL(kms.url).protocol}//127.0.0.1:${kmsProxy.port}`,
-        FLIGHT_SEARCH_FORCE_PATH: "optimized",
-      },
-      log: (line) => console.error(`stack: ${line}`),
-      onFunctionLog: (name, line) => console.error(`${name}: ${line}`),
-    }).finally(() => {
-      if (previousRedisUrl === undefined) Deno.env.delete("REDIS_URL");
-      else Deno.env.set("REDIS_URL", previousRedisUrl);
+/**
+ * Searches: a `cachedShare` of them ask for one of five answers cached beforehand (by asking
+ * once here), the rest for answers not asked for before.
+ */
+async function searchRequests(
+  s: Stack,
+  routes: PopularRoute[],
+  cachedShare: number,
+): Promise<() => LoadRequest> {
+  const searchBase = `${s.functionsUrl}/flight-search`;
+  const anon = { authorization: `Bearer ${s.anonKey}` };
+  let variant = 0;
+  const search = () => {
+    const cached = Math.random() < cachedShare;
+    const r = routes[cached ? variant % 5 : variant % routes.length]!;
+    const passengers = cached ? 1 : 1 + (Math.floor(variant / routes.length) % 9);
+    const cabin = cached ? "economy" : ["economy", "premium_economy", "business", "first"][
+      Math.floor(variant / (routes.length * 9)) % 4
+    ];
+    variant++;
+    return {
+      url: `${searchBase}?origin=${r.origin}&destination=${r.destination}` +
+        `&departure_date=${r.departureDate}&passengers=${passengers}&cabin=${cabin}`,
+      init: { headers: anon },
+      miss: !cached,
+    };
+  };
+  // Fill the cache for the cached share.
+  for (let i = 0; i < 5; i++) {
+    const r = routes[i]!;
+    await ask(
+      `${searchBase}?origin=${r.origin}&destination=${r.destination}&departure_date=${r.departureDate}&passengers=1&cabin=economy`,
+      anon,
+      giveUpMs,
+    );
+  }
+  return search;
+}
+
+/** New cards of one signed-in user. */
+async function cardRequests(s: Stack): Promise<() => LoadRequest> {
+  const userJwt = await new SignJWT({ role: "authenticated", aud: "authenticated" })
+    .setSubject(crypto.randomUUID()).setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setIssuedAt().setExpirationTime("2h").sign(new TextEncoder().encode(s.jwtSecret));
+  return () => ({
+    url: `${s.functionsUrl}/payment-methods`,
+    init: {
+      method: "POST",
+      headers: { authorization: `Bearer ${userJwt}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        number: "4111111111111111",
+        exp_month: 12,
+        exp_year: new Date().getUTCFullYear() + 3,
+        holder_name: "Fault Bench",
+      }),
+    },
+    miss: true,
+  });
+}
+
+/** The faults, each on the dependency of `env` it hurts. */
+function faultCatalog(env: FaultStack): Record<FaultName, Fault> {
+  const dbBreakerOpen = async () => {
+    const res = await fetch(`${env.stack.functionsUrl}/flight-search/stats`, {
+      headers: { authorization: `Bearer ${env.stack.serviceRoleKey}` },
+      signal: AbortSignal.timeout(2000),
     });
-    const s = stack;
-    const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
+    return (await res.json()).breakers?.database?.state === "open";
+  };
+  let frozen: number[] = [];
+  return {
+    postgres_freeze: {
+      name: "postgres_freeze",
+      label: "Postgres frozen (SIGSTOP, every process)",
+      fn: "flight-search",
+      budgetMs: searchBudgetMs,
+      inject: () => {
+        frozen = processTree(env.postgres().pid);
+        signalAll(frozen, "SIGSTOP");
+        return Promise.resolve();
+      },
+      heal: () => Promise.resolve(signalAll(frozen, "SIGCONT")),
+      breakerOpen: dbBreakerOpen,
+    },
+    postgres_kill: {
+      name: "postgres_kill",
+      label: "Postgres killed (SIGKILL), restarted by the bench",
+      fn: "flight-search",
+      budgetMs: searchBudgetMs,
+      inject: () => Promise.resolve(signalAll(processTree(env.postgres().pid), "SIGKILL")),
+      heal: () => env.restartPostgres(),
+      breakerOpen: dbBreakerOpen,
+    },
+    redis_freeze: {
+      name: "redis_freeze",
+      label: "Redis frozen (SIGSTOP)",
+      fn: "flight-search",
+      budgetMs: searchBudgetMs,
+      inject: () => Promise.resolve(signalAll([env.redisPid], "SIGSTOP")),
+      heal: () => Promise.resolve(signalAll([env.redisPid], "SIGCONT")),
+    },
+    kms_hang: {
+      name: "kms_hang",
+      label: "KMS accepts and never answers",
+      fn: "payment-methods",
+      budgetMs: paymentBudgetMs,
+      inject: () => Promise.resolve(env.kmsProxy.setHang(true)),
+      heal: () => Promise.resolve(env.kmsProxy.setHang(false)),
+    },
+  };
+}
+
+/** Every fault of `options.only` in turn, on a stack of their own. */
+async function runAll(options: Options): Promise<FaultResult[]> {
+  const env = await startFaultStack();
+  try {
+    const admin = postgres(env.postgres().url, { max: 1, onnotice: () => {} });
     const routes = await popularRoutes(admin, 60);
     await admin.end();
-    const searchBase = `${s.functionsUrl}/flight-search`;
-    const anon = { authorization: `Bearer ${s.anonKey}` };
-    let variant = 0;
-    const search = () => {
-      const cached = Math.random() < options.cachedShare;
-      const r = routes[cached ? variant % 5 : variant % routes.length]!;
-      const passengers = cached ? 1 : 1 + (Math.floor(variant / routes.length) % 9);
-      const cabin = cached ? "economy" : ["economy", "premium_economy", "business", "first"][
-        Math.floor(variant / (routes.length * 9)) % 4
-      ];
-      variant++;
-      return {
-        url: `${searchBase}?origin=${r.origin}&destination=${r.destination}` +
-          `&departure_date=${r.departureDate}&passengers=${passengers}&cabin=${cabin}`,
-        init: { headers: anon },
-        miss: !cached,
-      };
-    };
-    // Fill the cache for the cached share.
-    for (let i = 0; i < 5; i++) {
-      const r = routes[i]!;
-      await ask(
-        `${searchBase}?origin=${r.origin}&destination=${r.destination}&departure_date=${r.departureDate}&passengers=1&cabin=economy`,
-        anon,
-        giveUpMs,
-      );
-    }
-    const userJwt = await new SignJWT({ role: "authenticated", aud: "authenticated" })
-      .setSubject(crypto.randomUUID()).setProtectedHeader({ alg: "HS256", typ: "JWT" })
-      .setIssuedAt().setExpirationTime("2h").sign(new TextEncoder().encode(s.jwtSecret));
-    const card = () => ({
-      url: `${s.functionsUrl}/payment-methods`,
-      init: {
-        method: "POST",
-        headers: { authorization: `Bearer ${userJwt}`, "content-type": "application/json" },
-        body: JSON.stringify({
-          number: "4111111111111111",
-          exp_month: 12,
-          exp_year: new Date().getUTCFullYear() + 3,
-          holder_name: "Fault Bench",
-        }),
-      },
-      miss: true,
-    });
-    const dbBreakerOpen = async () => {
-      const res = await fetch(`${searchBase}/stats`, {
-        headers: { authorization: `Bearer ${s.serviceRoleKey}` },
-        signal: AbortSignal.timeout(2000),
-      });
-      return (await res.json()).breakers?.database?.state === "open";
-    };
-    let frozen: number[] = [];
-    const faults: Record<FaultName, Fault> = {
-      postgres_freeze: {
-        name: "postgres_freeze",
-        label: "Postgres frozen (SIGSTOP, every process)",
-        fn: "flight-search",
-        budgetMs: searchBudgetMs,
-        inject: () => {
-          frozen = processTree(pg.pid);
-          signalAll(frozen, "SIGSTOP");
-          return Promise.resolve();
-        },
-        heal: () => Promise.resolve(signalAll(frozen, "SIGCONT")),
-        breakerOpen: dbBreakerOpen,
-      },
-      postgres_kill: {
-        name: "postgres_kill",
-        label: "Postgres killed (SIGKILL), restarted by the bench",
-        fn: "flight-search",
-        budgetMs: searchBudgetMs,
-        inject: () => Promise.resolve(signalAll(processTree(pg.pid), "SIGKILL")),
-        heal: async () => {
-          pg = await startPg();
-        },
-        breakerOpen: dbBreakerOpen,
-      },
-      redis_freeze: {
-        name: "redis_freeze",
-        label: "Redis frozen (SIGSTOP)",
-        fn: "flight-search",
-        budgetMs: searchBudgetMs,
-        inject: () => Promise.resolve(signalAll([redis.pid!], "SIGSTOP")),
-        heal: () => Promise.resolve(signalAll([redis.pid!], "SIGCONT")),
-      },
-      kms_hang: {
-        name: "kms_hang",
-        label: "KMS accepts and never answers",
-        fn: "payment-methods",
-        budgetMs: paymentBudgetMs,
-        inject: () => Promise.resolve(kmsProxy.setHang(true)),
-        heal: () => Promise.resolve(kmsProxy.setHang(false)),
-      },
-    };
+    const search = await searchRequests(env.stack, routes, options.cachedShare);
+    const card = await cardRequests(env.stack);
+    const faults = faultCatalog(env);
     const results: FaultResult[] = [];
     for (const name of options.only) {
       const fault = faults[name];
@@ -452,12 +273,7 @@ async function runAll(options: Options): Promise<FaultResult[]> {
     }
     return results;
   } finally {
-    await stack?.stop();
-    kmsProxy.stop();
-    await kms.stop();
-    await redis.stop();
-    await pg.stop();
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await env.stop();
   }
 }
 

@@ -9,6 +9,15 @@ import { benchRunSchema, benchTargetSchema } from "./bench_run.ts";
 
 const ms = z.number().nonnegative();
 const count = z.number().int().nonnegative();
+/** A count per wave over the waves of a level. */
+const perWave = z.object({
+  median: z.number().nonnegative(),
+  mean: z.number().nonnegative(),
+  min: count,
+  max: count,
+});
+/** Client-observed latency, ms. */
+const latency = z.object({ p50: ms, p95: ms, p99: ms, mean: ms });
 
 /** The contenders, in the order they run: the two paths and the peer. */
 export const searchContenders = ["legacy", "optimized", "dataloader"] as const;
@@ -27,26 +36,16 @@ export const searchLevelResultSchema = z.object({
   /** Requests not answered 200 by the contender's path. */
   errors: count,
   /** Search queries the database received per wave, counted by the latency proxy. */
-  queriesPerWave: z.object({
-    median: z.number().nonnegative(),
-    mean: z.number().nonnegative(),
-    min: count,
-    max: count,
-  }),
+  queriesPerWave: perWave,
   /**
    * Round trips of the search statements per wave (client flights that waited for the server,
    * counted by the latency proxy): 1 when the wave's one statement goes out in one flight.
    */
-  roundTripsPerWave: z.object({
-    median: z.number().nonnegative(),
-    mean: z.number().nonnegative(),
-    min: count,
-    max: count,
-  }),
+  roundTripsPerWave: perWave,
   /** Statements other than the search's (metrics flushes, connection set-up), all waves. */
   otherQueries: count,
   /** Client-observed: fetch start to last byte of the body. */
-  latencyMs: z.object({ p50: ms, p95: ms, p99: ms, mean: ms }),
+  latencyMs: latency,
   /** The function's own duration (its server-timing header); null when it sent none. */
   serverLatencyMs: z.object({ p50: ms.nullable(), p95: ms.nullable(), p99: ms.nullable() }),
   requestsPerSecond: z.number().nonnegative(),
@@ -66,14 +65,9 @@ export const searchIsolatesResultSchema = z.object({
   /** Requests not answered 200 by the optimized path. */
   errors: count,
   /** Search queries per wave over every isolate, counted by the latency proxy. */
-  queriesPerWave: z.object({
-    median: z.number().nonnegative(),
-    mean: z.number().nonnegative(),
-    min: count,
-    max: count,
-  }),
+  queriesPerWave: perWave,
   /** Client-observed, through the gateway. */
-  latencyMs: z.object({ p50: ms, p95: ms, p99: ms, mean: ms }),
+  latencyMs: latency,
   requestsPerSecond: z.number().nonnegative(),
   /**
    * The machine's 1-minute load average when this K finished: K isolates share its cores with
