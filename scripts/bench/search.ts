@@ -25,34 +25,33 @@
 import postgres from "postgres";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { describeMachine, machineInfo } from "../load/machine.ts";
-import { startEmbeddedPostgres } from "../local/embedded_postgres.ts";
+import { machineInfo } from "../load/machine.ts";
 import { startPgBouncer } from "../local/pgbouncer.ts";
 import { startFunction } from "../local/function_process.ts";
-import { discoverFunctions } from "../local/functions_config.ts";
+import { discoverFunctions, type FunctionSpec } from "../local/functions_config.ts";
 import { apiKeys } from "../local/keys.ts";
-import type { ProxyStats } from "../local/latency_proxy.ts";
 import { pushMigrations } from "../local/migrate.ts";
 import { reportsDir } from "../local/paths.ts";
-import { freePort } from "../local/ports.ts";
 import { ensureSupabaseRoles } from "../local/supabase_roles.ts";
 import { seedDatabase } from "../seed/seed.ts";
-import { airportSetStatement } from "../../supabase/functions/flight-search/airports.ts";
+import type { Sql } from "../../supabase/functions/_shared/db.ts";
 import { searchConfig } from "../../supabase/functions/flight-search/config.ts";
-import { benchCommand, finiteOrNull } from "./bench_run.ts";
-import { median, percentile } from "./percentile.ts";
-import { isolatesLevel, renderIsolatesMarkdown, runIsolatesSeries } from "./search_isolates.ts";
+import { benchCommand } from "./bench_run.ts";
+import { startBenchDatabase } from "./bench_database.ts";
+import { ProxyWorker } from "./latency_proxy_thread.ts";
+import { isolatesLevel, runIsolatesSeries } from "./search_isolates.ts";
 import { maxIsolates } from "../local/function_isolates.ts";
+import { runLevels } from "./search_levels.ts";
+import { renderMarkdown } from "./search_markdown.ts";
+import { countQueries } from "./search_queries.ts";
 import { searchTargets } from "./search_targets.ts";
 import {
-  queriesPerRequest,
   type SearchContender as Contender,
   searchContenders as contenders,
-  type SearchLevelResult as LevelResult,
   type SearchReport,
   searchReportSchema,
-  searchResultAt,
 } from "./search_report.ts";
+import { round } from "./wave_summary.ts";
 
 const usage = `Usage: deno task bench:search [options]
 
@@ -140,71 +139,112 @@ function parseOptions(args: string[]): BenchOptions {
   return result.data;
 }
 
-/** The latency proxy in a worker thread. */
-class ProxyWorker {
-  #worker = new Worker(new URL("./_latency_proxy_worker.ts", import.meta.url), { type: "module" });
-  #queue: Array<(data: Record<string, unknown>) => void> = [];
+/** Cleanups of what the benchmark started, run last first. */
+type Cleanups = Array<() => Promise<void>>;
 
-  constructor() {
-    this.#worker.onmessage = (event) => this.#queue.shift()?.(event.data);
+/**
+ * Under the pooler's rules a real PgBouncer in transaction mode sits in front of Postgres; the
+ * latency proxy, on its own thread, in front of either. Resolves to the proxy, the database URL
+ * through it and what stands between it and Postgres, in words.
+ */
+async function startProxy(
+  dbUrl: string,
+  options: BenchOptions,
+  cleanups: Cleanups,
+  log: (line: string) => void,
+): Promise<{ proxy: ProxyWorker; proxyUrl: URL; pooler: string }> {
+  let targetPort = Number(new URL(dbUrl).port);
+  let pooler = "none: the isolates connect to Postgres directly";
+  if (options.connectionMode === "pooler") {
+    const bouncer = await startPgBouncer({ targetPort, poolSize: 10 });
+    cleanups.push(() => bouncer.stop());
+    targetPort = bouncer.port;
+    pooler =
+      "PgBouncer (Debian) pool_mode = transaction, default_pool_size 10, in front of Postgres";
+    log(`pgbouncer (transaction mode) on 127.0.0.1:${bouncer.port}`);
   }
+  const proxy = new ProxyWorker();
+  const proxyPort = await proxy.start(targetPort, options.delayMs);
+  cleanups.push(() => proxy.close());
+  const proxyUrl = new URL(dbUrl);
+  proxyUrl.port = String(proxyPort);
+  log(`latency proxy on 127.0.0.1:${proxyPort}, +${options.delayMs} ms each way`);
+  return { proxy, proxyUrl, pooler };
+}
 
-  #ask(message: unknown): Promise<Record<string, unknown>> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push((
-        data,
-      ) => (data.error ? reject(new Error(String(data.error))) : resolve(data)));
-      this.#worker.postMessage(message);
+/** One isolate per contender, pinned to its path, result cache off; their ports. */
+async function startContenders(
+  spec: FunctionSpec,
+  proxyUrl: URL,
+  connectionMode: BenchOptions["connectionMode"],
+  cleanups: Cleanups,
+): Promise<Map<Contender, number>> {
+  const ports = new Map<Contender, number>();
+  for (const contender of contenders) {
+    const fn = await startFunction(spec, {
+      env: {
+        SUPABASE_DB_URL: proxyUrl.toString(),
+        DB_POOLER_URL: proxyUrl.toString(),
+        DB_CONNECTION_MODE: connectionMode,
+        FLIGHT_SEARCH_FORCE_PATH: contender,
+        FLIGHT_SEARCH_RESULT_CACHE: "off",
+      },
     });
+    cleanups.push(() => fn.stop());
+    ports.set(contender, fn.port);
   }
-
-  async start(targetPort: number, delayMs: number): Promise<number> {
-    return (await this.#ask({ start: { targetPort, delayMs } })).port as number;
-  }
-  async stats(): Promise<ProxyStats> {
-    return (await this.#ask({ cmd: "stats" })).stats as ProxyStats;
-  }
-  async close(): Promise<void> {
-    await this.#ask({ cmd: "close" });
-    this.#worker.terminate();
-  }
+  return ports;
 }
 
 /**
- * Statements of the search itself (the legacy queries on flights, fares, airports/airlines; the
- * optimized wave statement); the rest is reported apart, the isolate's airport set read (at start
- * and per refresh, not per request) among them.
+ * Distinct searches that find flights: the busiest route-dates, enough for the largest wave,
+ * and how many flights a wave of each level reads.
  */
-function isSearchQuery(text: string): boolean {
-  return /public\.(flights|fares|airports|airlines|search_wave)\b/.test(text) &&
-    !text.startsWith(airportSetStatement);
+async function busiestSearches(
+  sql: Sql,
+  options: BenchOptions,
+): Promise<{ searches: string[]; flightsPerWave: Record<string, number> }> {
+  const maxLevel = Math.max(...options.levels, options.isolates.length ? isolatesLevel : 1);
+  const legs = await sql<{ origin: string; destination: string; date: string; n: number }[]>`
+    select origin, destination, departure_date::text as date, count(*)::int as n
+      from public.flights group by 1, 2, 3
+     order by count(*) desc, 1, 2, 3 limit ${maxLevel}`;
+  // What a wave of N distinct searches reads grows with the data: say how much, per level.
+  const flightsPerWave = Object.fromEntries(
+    options.levels.map((level) => [
+      String(level),
+      legs.slice(0, level).reduce((sum, leg) => sum + leg.n, 0),
+    ]),
+  );
+  const sorts = ["price", "departure", "duration"];
+  const searches = Array.from({ length: maxLevel }, (_, i) => {
+    const leg = legs[i % legs.length]!;
+    const sort = sorts[Math.floor(i / legs.length) % sorts.length];
+    return `origin=${leg.origin}&destination=${leg.destination}&departure_date=${leg.date}&sort=${sort}`;
+  });
+  return { searches, flightsPerWave };
 }
 
-function countQueries(stats: ProxyStats): { search: number; other: number; roundTrips: number } {
-  let search = 0;
-  let other = 0;
-  let roundTrips = 0;
-  for (const [text, n] of Object.entries(stats.byStatement)) {
-    if (isSearchQuery(text)) search += n;
-    else other += n;
-  }
-  for (const [text, n] of Object.entries(stats.roundTripsByStatement)) {
-    if (isSearchQuery(text)) roundTrips += n;
-  }
-  return { search, other, roundTrips };
-}
-
-/** Median, mean, min and max of per-wave counts. */
-function perWaveSummary(values: number[]) {
+/** How the run was set up, in words, for the report's `method`. */
+function method(options: BenchOptions, pooler: string): Record<string, string> {
   return {
-    median: median(values),
-    mean: round(values.reduce((a, b) => a + b, 0) / values.length, 2),
-    min: Math.min(...values),
-    max: Math.max(...values),
+    pathSelection: "FLIGHT_SEARCH_FORCE_PATH per isolate (the flag is not read)",
+    resultCache: "off (FLIGHT_SEARCH_RESULT_CACHE=off): every request reaches the database",
+    queryCounting:
+      "latency proxy, Execute + simple Query messages of the wire protocol; search statements only (flights/fares/airports/airlines, search_wave); other statements (metrics flushes, connection set-up) listed apart",
+    roundTripCounting:
+      "latency proxy: a client flight between two server answers is one round trip, attributed to each search statement its Parse/Bind/Execute/Query messages name",
+    pooler,
+    connectionMode: options.connectionMode === "direct"
+      ? "direct: postgres.js prepare: true"
+      : "pooler: prepare: false, as behind a transaction pooler; named prepared statements counted (must be 0)",
+    client: "one Deno process, fetch, direct to each function isolate's port",
+    peer:
+      "dataloader 2.2.3, one loader per isolate, default scheduling and batch size, cache: false",
+    isolates:
+      `optimized path at N=${isolatesLevel} over K isolates started alike, through the local gateway (round robin, on its own thread), 2 warm-up waves per K`,
   };
 }
-
-const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 async function main(): Promise<number> {
   let options: BenchOptions;
@@ -229,37 +269,12 @@ async function main(): Promise<number> {
   }
   const startedAt = new Date();
   const log = (line: string) => console.error(`[bench] ${line}`);
-  const cleanups: Array<() => Promise<void>> = [];
+  const cleanups: Cleanups = [];
   try {
     // 1. A database with the migrations and the seed.
-    let dbUrl: string;
-    const external = Deno.env.get("DATABASE_URL");
-    if (external) {
-      const name = `pf_bench_${crypto.randomUUID().slice(0, 8)}`;
-      const admin = postgres(external, { max: 1, onnotice: () => {} });
-      await admin.unsafe(`create database "${name}"`);
-      await admin.end();
-      const u = new URL(external);
-      u.pathname = `/${name}`;
-      dbUrl = u.toString();
-      cleanups.push(async () => {
-        const dropper = postgres(external, { max: 1, onnotice: () => {} });
-        await dropper.unsafe(`drop database if exists "${name}" with (force)`);
-        await dropper.end();
-      });
-    } else {
-      const dir = await Deno.makeTempDir({ prefix: "pf-bench-pg-" });
-      const pg = await startEmbeddedPostgres({
-        dataDir: `${dir}/data`,
-        port: freePort(),
-        ephemeral: true,
-      });
-      dbUrl = pg.url;
-      cleanups.push(async () => {
-        await pg.stop();
-        await Deno.remove(dir, { recursive: true }).catch(() => {});
-      });
-    }
+    const db = await startBenchDatabase();
+    cleanups.push(() => db.stop());
+    const dbUrl = db.url;
     log(`Postgres at ${new URL(dbUrl).host}`);
     await ensureSupabaseRoles(dbUrl);
     await pushMigrations(dbUrl);
@@ -272,148 +287,31 @@ async function main(): Promise<number> {
       } s (${JSON.stringify(seeded.phasesMs)} ms)`,
     );
 
-    // 2. Under the pooler's rules a real PgBouncer in transaction mode sits in front of Postgres;
-    //    the latency proxy, on its own thread, in front of either.
-    let targetPort = Number(new URL(dbUrl).port);
-    let pooler = "none: the isolates connect to Postgres directly";
-    if (options.connectionMode === "pooler") {
-      const bouncer = await startPgBouncer({ targetPort, poolSize: 10 });
-      cleanups.push(() => bouncer.stop());
-      targetPort = bouncer.port;
-      pooler =
-        "PgBouncer (Debian) pool_mode = transaction, default_pool_size 10, in front of Postgres";
-      log(`pgbouncer (transaction mode) on 127.0.0.1:${bouncer.port}`);
-    }
-    const proxy = new ProxyWorker();
-    const proxyPort = await proxy.start(targetPort, options.delayMs);
-    cleanups.push(() => proxy.close());
-    const proxyUrl = new URL(dbUrl);
-    proxyUrl.port = String(proxyPort);
-    log(`latency proxy on 127.0.0.1:${proxyPort}, +${options.delayMs} ms each way`);
+    // 2. PgBouncer under the pooler's rules, the latency proxy in front.
+    const { proxy, proxyUrl, pooler } = await startProxy(dbUrl, options, cleanups, log);
 
     // 3. One isolate per contender, pinned to its path, result cache off.
     const spec = (await discoverFunctions()).find((s) => s.name === "flight-search");
     if (!spec) throw new Error("supabase/functions/flight-search is missing");
     const keys = await apiKeys();
-    const ports = new Map<Contender, number>();
-    for (const contender of contenders) {
-      const fn = await startFunction(spec, {
-        env: {
-          SUPABASE_DB_URL: proxyUrl.toString(),
-          DB_POOLER_URL: proxyUrl.toString(),
-          DB_CONNECTION_MODE: options.connectionMode,
-          FLIGHT_SEARCH_FORCE_PATH: contender,
-          FLIGHT_SEARCH_RESULT_CACHE: "off",
-        },
-      });
-      cleanups.push(() => fn.stop());
-      ports.set(contender, fn.port);
-    }
+    const ports = await startContenders(spec, proxyUrl, options.connectionMode, cleanups);
     // The isolates inherit this environment (COALESCE_* and the rest), so this is what they run.
     const fnConfig = searchConfig();
 
     // 4. Distinct searches that find flights: the busiest route-dates.
-    const maxLevel = Math.max(...options.levels, options.isolates.length ? isolatesLevel : 1);
-    const legs = await sql<{ origin: string; destination: string; date: string; n: number }[]>`
-      select origin, destination, departure_date::text as date, count(*)::int as n
-        from public.flights group by 1, 2, 3
-       order by count(*) desc, 1, 2, 3 limit ${maxLevel}`;
-    // What a wave of N distinct searches reads grows with the data: say how much, per level.
-    const flightsPerWave = Object.fromEntries(
-      options.levels.map((level) => [
-        String(level),
-        legs.slice(0, level).reduce((sum, leg) => sum + leg.n, 0),
-      ]),
-    );
-    const sorts = ["price", "departure", "duration"];
-    const searches = Array.from({ length: maxLevel }, (_, i) => {
-      const leg = legs[i % legs.length]!;
-      const sort = sorts[Math.floor(i / legs.length) % sorts.length];
-      return `origin=${leg.origin}&destination=${leg.destination}&departure_date=${leg.date}&sort=${sort}`;
-    });
-    const headers = { authorization: `Bearer ${keys.anonKey}` };
-
-    const wave = async (contender: Contender, level: number, offset: number) => {
-      const port = ports.get(contender)!;
-      const started = performance.now();
-      const outcomes = await Promise.all(
-        Array.from({ length: level }, async (_, i) => {
-          const t0 = performance.now();
-          const query = searches[(offset + i) % searches.length];
-          const res = await fetch(`http://127.0.0.1:${port}/flight-search?${query}`, { headers });
-          await res.arrayBuffer();
-          const ok = res.status === 200 && res.headers.get("x-search-path") === contender;
-          const server = /total;dur=([\d.]+)/.exec(res.headers.get("server-timing") ?? "");
-          return { ms: performance.now() - t0, serverMs: Number(server?.[1] ?? NaN), ok };
-        }),
-      );
-      return { outcomes, wallMs: performance.now() - started };
-    };
+    const { searches, flightsPerWave } = await busiestSearches(sql, options);
+    const queryCounts = async () => countQueries(await proxy.stats());
 
     // 5. Run: per level, each contender in turn, warm-up waves first.
-    const results: LevelResult[] = [];
-    for (const level of options.levels) {
-      const waves = Math.max(5, Math.ceil(options.requests / level));
-      for (const contender of contenders) {
-        for (let w = 0; w < 2; w++) await wave(contender, level, w * level);
-        const latencies: number[] = [];
-        // A response without server-timing leaves its server latency unknown, not zero.
-        const serverLatencies: number[] = [];
-        const perWave: number[] = [];
-        const roundTripsPerWave: number[] = [];
-        let other = 0;
-        let errors = 0;
-        let wall = 0;
-        for (let w = 0; w < waves; w++) {
-          const before = countQueries(await proxy.stats());
-          const { outcomes, wallMs } = await wave(contender, level, w * level);
-          const after = countQueries(await proxy.stats());
-          perWave.push(after.search - before.search);
-          roundTripsPerWave.push(after.roundTrips - before.roundTrips);
-          other += after.other - before.other;
-          wall += wallMs;
-          for (const o of outcomes) {
-            latencies.push(o.ms);
-            if (Number.isFinite(o.serverMs)) serverLatencies.push(o.serverMs);
-            if (!o.ok) errors++;
-          }
-        }
-        latencies.sort((a, b) => a - b);
-        serverLatencies.sort((a, b) => a - b);
-        const result: LevelResult = {
-          contender,
-          level,
-          waves,
-          requests: latencies.length,
-          errors,
-          queriesPerWave: perWaveSummary(perWave),
-          roundTripsPerWave: perWaveSummary(roundTripsPerWave),
-          otherQueries: other,
-          latencyMs: {
-            p50: round(percentile(latencies, 50)),
-            p95: round(percentile(latencies, 95)),
-            p99: round(percentile(latencies, 99)),
-            mean: round(latencies.reduce((a, b) => a + b, 0) / latencies.length),
-          },
-          serverLatencyMs: {
-            p50: finiteOrNull(round(percentile(serverLatencies, 50))),
-            p95: finiteOrNull(round(percentile(serverLatencies, 95))),
-            p99: finiteOrNull(round(percentile(serverLatencies, 99))),
-          },
-          requestsPerSecond: round(latencies.length / (wall / 1000)),
-        };
-        results.push(result);
-        log(
-          `${contender.padEnd(10)} N=${String(level).padStart(3)}: ` +
-            `${result.queriesPerWave.median} queries/wave (max ${result.queriesPerWave.max}), ` +
-            `${result.roundTripsPerWave.median} round trips/wave ` +
-            `(max ${result.roundTripsPerWave.max}), ` +
-            `p50 ${result.latencyMs.p50} ms, p95 ${result.latencyMs.p95} ms ` +
-            `(server ${result.serverLatencyMs.p50}/${result.serverLatencyMs.p95}), ` +
-            `${result.requestsPerSecond} req/s${errors ? `, ${errors} errors` : ""}`,
-        );
-      }
-    }
+    const results = await runLevels({
+      levels: options.levels,
+      requests: options.requests,
+      ports,
+      searches,
+      headers: { authorization: `Bearer ${keys.anonKey}` },
+      queryCounts,
+      log,
+    });
 
     // 6. The optimized path over K isolates behind the gateway: each coalesces on its own.
     const isolates = options.isolates.length === 0 ? undefined : await runIsolatesSeries({
@@ -422,7 +320,7 @@ async function main(): Promise<number> {
       counts: options.isolates,
       requests: options.requests,
       searches,
-      searchQueries: async () => countQueries(await proxy.stats()).search,
+      searchQueries: async () => (await queryCounts()).search,
       log,
     });
 
@@ -459,23 +357,7 @@ async function main(): Promise<number> {
         dbPoolMax: Number(Deno.env.get("DB_POOL_MAX") ?? 3),
         coalescing: fnConfig.coalescing,
       },
-      method: {
-        pathSelection: "FLIGHT_SEARCH_FORCE_PATH per isolate (the flag is not read)",
-        resultCache: "off (FLIGHT_SEARCH_RESULT_CACHE=off): every request reaches the database",
-        queryCounting:
-          "latency proxy, Execute + simple Query messages of the wire protocol; search statements only (flights/fares/airports/airlines, search_wave); other statements (metrics flushes, connection set-up) listed apart",
-        roundTripCounting:
-          "latency proxy: a client flight between two server answers is one round trip, attributed to each search statement its Parse/Bind/Execute/Query messages name",
-        pooler,
-        connectionMode: options.connectionMode === "direct"
-          ? "direct: postgres.js prepare: true"
-          : "pooler: prepare: false, as behind a transaction pooler; named prepared statements counted (must be 0)",
-        client: "one Deno process, fetch, direct to each function isolate's port",
-        peer:
-          "dataloader 2.2.3, one loader per isolate, default scheduling and batch size, cache: false",
-        isolates:
-          `optimized path at N=${isolatesLevel} over K isolates started alike, through the local gateway (round robin, on its own thread), 2 warm-up waves per K`,
-      },
+      method: method(options, pooler),
       results,
       isolates,
       targets,
@@ -490,73 +372,6 @@ async function main(): Promise<number> {
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   }
-}
-
-const cellMs = (v: number | null) => (v === null ? "–" : String(v));
-
-function renderMarkdown(report: SearchReport): string {
-  const { meta, settings, method, results, targets } = report;
-  const lines: string[] = [];
-  lines.push("# flight-search benchmark", "");
-  lines.push(
-    `Started ${meta.startedAt} (finished ${meta.endedAt}) on ${describeMachine(meta.machine)}.`,
-    "",
-    `Command: \`${meta.command}\``,
-    "",
-    `Levels ${settings.levels.join(", ")} · ${settings.requests} requests per level and ` +
-      `contender · proxy +${settings.delayMsEachWay} ms each way · ${settings.seededFlights} ` +
-      `flights · ${settings.connectionMode} connections (${settings.namedParses} named prepared statements) · DB pool ${settings.dbPoolMax} per isolate · coalescing ${
-        JSON.stringify(settings.coalescing)
-      }`,
-    "",
-    `Paths forced with ${method.pathSelection}. Result cache ${method.resultCache}. Queries counted by the ${method.queryCounting}. Client: ${method.client}. Peer: ${method.peer}.`,
-    "",
-  );
-  lines.push(
-    "| contender | N | waves | queries/wave (median) | min–max | round trips/wave (median) | min–max | queries/request | p50 ms | p95 ms | p99 ms | server p50 | server p95 | req/s | errors | other queries |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-  );
-  for (const r of results) {
-    lines.push(
-      `| ${r.contender} | ${r.level} | ${r.waves} | ${r.queriesPerWave.median} | ${r.queriesPerWave.min}–${r.queriesPerWave.max} | ${r.roundTripsPerWave.median} | ${r.roundTripsPerWave.min}–${r.roundTripsPerWave.max} | ${
-        round(queriesPerRequest(r), 2)
-      } | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${
-        cellMs(r.serverLatencyMs.p50)
-      } | ${
-        cellMs(r.serverLatencyMs.p95)
-      } | ${r.requestsPerSecond} | ${r.errors} | ${r.otherQueries} |`,
-    );
-  }
-  lines.push("", "## Ratios", "");
-  lines.push(
-    "| N | legacy ÷ optimized queries | peer ÷ optimized queries | legacy ÷ optimized p95 | peer ÷ optimized p95 |",
-    "|---:|---:|---:|---:|---:|",
-  );
-  for (const level of settings.levels) {
-    const o = searchResultAt(report, "optimized", level);
-    const l = searchResultAt(report, "legacy", level);
-    const p = searchResultAt(report, "dataloader", level);
-    if (!o || !l || !p) continue;
-    lines.push(
-      `| ${level} | ${round(l.queriesPerWave.mean / o.queriesPerWave.mean, 2)} | ${
-        round(p.queriesPerWave.mean / o.queriesPerWave.mean, 2)
-      } | ${round(l.latencyMs.p95 / o.latencyMs.p95, 2)} | ${
-        round(p.latencyMs.p95 / o.latencyMs.p95, 2)
-      } |`,
-    );
-  }
-  lines.push(...renderIsolatesMarkdown(report.isolates));
-  lines.push(
-    "",
-    "## Targets (issue 14)",
-    "",
-    "| target | goal | measured | |",
-    "|---|---|---|---|",
-  );
-  for (const t of targets) {
-    lines.push(`| ${t.name} | ${t.goal} | ${t.measured} | ${t.met ? "met" : "**missed**"} |`);
-  }
-  return lines.join("\n") + "\n";
 }
 
 if (import.meta.main) Deno.exit(await main());

@@ -13,8 +13,9 @@
 import { startIsolates } from "../local/function_isolates.ts";
 import type { FunctionSpec } from "../local/functions_config.ts";
 import { apiKeys } from "../local/keys.ts";
-import { median, percentile } from "./percentile.ts";
 import { queriesPerRequest, type SearchIsolatesResult } from "./search_report.ts";
+import { latencySummary, perWaveSummary, round } from "./wave_summary.ts";
+import { WorkerThread } from "./worker_thread.ts";
 
 /** Concurrent requests per wave in the series (over all isolates). */
 export const isolatesLevel = 50;
@@ -37,29 +38,15 @@ export interface IsolatesSeriesOptions {
   log?: (line: string) => void;
 }
 
-const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
-
 /** The gateway in a worker thread (`_gateway_worker.ts`), one message answered at a time. */
-class GatewayWorker {
-  #worker = new Worker(new URL("./_gateway_worker.ts", import.meta.url), { type: "module" });
-  #queue: Array<(data: Record<string, unknown>) => void> = [];
-
+class GatewayWorker extends WorkerThread {
   constructor() {
-    this.#worker.onmessage = (event) => this.#queue.shift()?.(event.data);
-  }
-
-  ask(message: unknown): Promise<Record<string, unknown>> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push((
-        data,
-      ) => (data.error ? reject(new Error(String(data.error))) : resolve(data)));
-      this.#worker.postMessage(message);
-    });
+    super(new URL("./_gateway_worker.ts", import.meta.url));
   }
 
   async close(): Promise<void> {
     await this.ask({ cmd: "close" }).catch(() => {});
-    this.#worker.terminate();
+    this.terminate();
   }
 }
 
@@ -93,18 +80,8 @@ async function measure(
     waves,
     requests: latencies.length,
     errors,
-    queriesPerWave: {
-      median: median(perWave),
-      mean: round(perWave.reduce((a, b) => a + b, 0) / perWave.length, 2),
-      min: Math.min(...perWave),
-      max: Math.max(...perWave),
-    },
-    latencyMs: {
-      p50: round(percentile(latencies, 50)),
-      p95: round(percentile(latencies, 95)),
-      p99: round(percentile(latencies, 99)),
-      mean: round(latencies.reduce((a, b) => a + b, 0) / latencies.length),
-    },
+    queriesPerWave: perWaveSummary(perWave),
+    latencyMs: latencySummary(latencies),
     requestsPerSecond: round(latencies.length / (wall / 1000)),
     loadAverage1m: round(Deno.loadavg()[0] ?? 0, 2),
   };
