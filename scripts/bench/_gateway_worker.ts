@@ -10,33 +10,31 @@
 /// <reference lib="deno.worker" />
 import { type Gateway, type Route, startGateway } from "../local/gateway.ts";
 import { freePort } from "../local/ports.ts";
+import { answerMessages } from "./_worker_answers.ts";
 
 let gateway: Gateway | undefined;
 let functionName = "";
 let verifyJwt = true;
 const routes = new Map<string, Route>();
 
-self.onmessage = async (event: MessageEvent) => {
-  const message = event.data as {
+answerMessages(async (data) => {
+  const message = data as {
     start?: { jwtSecret: string; name: string; verifyJwt: boolean };
     ports?: number[];
     cmd?: string;
   };
-  try {
-    if (message.start) {
-      ({ name: functionName, verifyJwt } = message.start);
-      gateway = startGateway({ port: freePort(), jwtSecret: message.start.jwtSecret, routes });
-      self.postMessage({ url: gateway.url });
-    } else if (message.ports) {
-      // The isolates live in the parent thread; one that died answers 502, counted as an error.
-      const upstreams = message.ports.map((port) => ({ port, alive: () => true }));
-      routes.set(functionName, { verifyJwt, upstreams });
-      self.postMessage({ ok: true });
-    } else if (message.cmd === "close") {
-      await gateway?.stop();
-      self.postMessage({ ok: true });
-    }
-  } catch (error) {
-    self.postMessage({ error: (error as Error).message });
+  if (message.start) {
+    ({ name: functionName, verifyJwt } = message.start);
+    gateway = startGateway({ port: freePort(), jwtSecret: message.start.jwtSecret, routes });
+    return { url: gateway.url };
+  } else if (message.ports) {
+    // The isolates live in the parent thread; one that died answers 502, counted as an error.
+    const upstreams = message.ports.map((port) => ({ port, alive: () => true }));
+    routes.set(functionName, { verifyJwt, upstreams });
+    return { ok: true };
+  } else if (message.cmd === "close") {
+    await gateway?.stop();
+    return { ok: true };
   }
-};
+  return undefined;
+});

@@ -7,25 +7,23 @@
  */
 /// <reference lib="deno.worker" />
 import { type LatencyProxy, startLatencyProxy } from "../local/latency_proxy.ts";
+import { answerMessages } from "./_worker_answers.ts";
 
 let proxy: LatencyProxy | undefined;
 
-self.onmessage = async (event: MessageEvent) => {
-  const message = event.data as { start?: Parameters<typeof startLatencyProxy>[0]; cmd?: string };
-  try {
-    if (message.start) {
-      proxy = startLatencyProxy(message.start);
-      self.postMessage({ port: proxy.port });
-    } else if (message.cmd === "stats") {
-      self.postMessage({ stats: proxy?.stats() });
-    } else if (message.cmd === "reset") {
-      proxy?.reset();
-      self.postMessage({ ok: true });
-    } else if (message.cmd === "close") {
-      await proxy?.close();
-      self.postMessage({ ok: true });
-    }
-  } catch (error) {
-    self.postMessage({ error: (error as Error).message });
+answerMessages(async (data) => {
+  const message = data as { start?: Parameters<typeof startLatencyProxy>[0]; cmd?: string };
+  if (message.start) {
+    proxy = startLatencyProxy(message.start);
+    return { port: proxy.port };
+  } else if (message.cmd === "stats") {
+    return { stats: proxy?.stats() };
+  } else if (message.cmd === "reset") {
+    proxy?.reset();
+    return { ok: true };
+  } else if (message.cmd === "close") {
+    await proxy?.close();
+    return { ok: true };
   }
-};
+  return undefined;
+});
