@@ -126,6 +126,41 @@ const canvasProbe = `JSON.stringify([...document.querySelectorAll("canvas")].map
 }))`;
 
 /**
+ * Collects what a reader would see go wrong on the page (console errors and assertions, uncaught
+ * exceptions, error log entries) as lines; `loadEvent` resolves when the page has loaded.
+ */
+function watchPage(cdp: Cdp): { errors: string[]; loadEvent: Promise<void> } {
+  const errors: string[] = [];
+  let loaded: () => void = () => {};
+  const loadEvent = new Promise<void>((resolve) => (loaded = resolve));
+  cdp.on((method, params) => {
+    if (
+      method === "Runtime.consoleAPICalled" &&
+      (params.type === "error" || params.type === "assert")
+    ) {
+      const args = (params.args as { value?: unknown; description?: string }[] | undefined) ?? [];
+      errors.push(
+        `console.${params.type}: ${args.map((a) => a.description ?? String(a.value)).join(" ")}`,
+      );
+    } else if (method === "Runtime.exceptionThrown") {
+      const details = params.exceptionDetails as {
+        text?: string;
+        exception?: { description?: string };
+      };
+      errors.push(`exception: ${details.exception?.description ?? details.text ?? "unknown"}`);
+    } else if (method === "Log.entryAdded") {
+      const entry = params.entry as { level?: string; text?: string; url?: string };
+      if (entry.level === "error") {
+        errors.push(`log: ${entry.text ?? ""} ${entry.url ?? ""}`.trim());
+      }
+    } else if (method === "Page.loadEventFired") {
+      loaded();
+    }
+  });
+  return { errors, loadEvent };
+}
+
+/**
  * Loads `url` (e.g. `file:///…/report.html`) in a fresh headless Chromium and inspects it.
  *
  * @throws {ChromiumMissingError} when the browser binary is absent.
@@ -174,33 +209,7 @@ export async function inspectPage(url: string, options: InspectOptions = {}): Pr
       "waiting for Chromium's DevTools endpoint",
     );
     cdp = await Cdp.connect(wsUrl);
-    const errors: string[] = [];
-    let loaded: () => void = () => {};
-    const loadEvent = new Promise<void>((resolve) => (loaded = resolve));
-    cdp.on((method, params) => {
-      if (
-        method === "Runtime.consoleAPICalled" &&
-        (params.type === "error" || params.type === "assert")
-      ) {
-        const args = (params.args as { value?: unknown; description?: string }[] | undefined) ?? [];
-        errors.push(
-          `console.${params.type}: ${args.map((a) => a.description ?? String(a.value)).join(" ")}`,
-        );
-      } else if (method === "Runtime.exceptionThrown") {
-        const details = params.exceptionDetails as {
-          text?: string;
-          exception?: { description?: string };
-        };
-        errors.push(`exception: ${details.exception?.description ?? details.text ?? "unknown"}`);
-      } else if (method === "Log.entryAdded") {
-        const entry = params.entry as { level?: string; text?: string; url?: string };
-        if (entry.level === "error") {
-          errors.push(`log: ${entry.text ?? ""} ${entry.url ?? ""}`.trim());
-        }
-      } else if (method === "Page.loadEventFired") {
-        loaded();
-      }
-    });
+    const { errors, loadEvent } = watchPage(cdp);
     const { targetId } = await cdp.send("Target.createTarget", { url: "about:blank" });
     const { sessionId } = await cdp.send("Target.attachToTarget", { targetId, flatten: true });
     const session = sessionId as string;

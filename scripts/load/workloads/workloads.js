@@ -202,6 +202,25 @@ export function resolveWorkload(name, overrides = {}) {
     throw new RangeError(`vus: the sweep's levels are fixed, it takes no vus override`);
   }
 
+  return {
+    name,
+    description: spec.description,
+    duplication: spec.duplication,
+    gates: [...spec.gates],
+    seed,
+    sessions: spec.sessions ?? "vu",
+    phases: layOut(name, spec, { durationS, vus, rate }),
+  };
+}
+
+/**
+ * The phases of workload `name`, with the overrides already checked against it.
+ * @param {string} name
+ * @param {WorkloadSpec} spec
+ * @param {{ durationS?: number, vus?: number, rate?: number }} overrides
+ * @returns {Phase[]}
+ */
+function layOut(name, spec, { durationS, vus, rate }) {
   /** @type {Phase[]} */
   const phases = [];
   const specDuration = spec.durationS ?? 0;
@@ -268,15 +287,7 @@ export function resolveWorkload(name, overrides = {}) {
       break;
     }
   }
-  return {
-    name,
-    description: spec.description,
-    duplication: spec.duplication,
-    gates: [...spec.gates],
-    seed,
-    sessions: spec.sessions ?? "vu",
-    phases,
-  };
+  return phases;
 }
 
 /**
