@@ -44,6 +44,8 @@ import { median, percentile } from "./percentile.ts";
 import { isolatesLevel, renderIsolatesMarkdown, runIsolatesSeries } from "./search_isolates.ts";
 import { maxIsolates } from "../local/function_isolates.ts";
 import { searchTargets } from "./search_targets.ts";
+import { measureFloor, type SearchFloorResult } from "./search_floor.ts";
+import { renderFloorMarkdown } from "./search_floor_markdown.ts";
 import {
   queriesPerRequest,
   type SearchContender as Contender,
@@ -176,7 +178,7 @@ class ProxyWorker {
  * and per refresh, not per request) among them.
  */
 function isSearchQuery(text: string): boolean {
-  return /public\.(flights|fares|airports|airlines|search_wave)\b/.test(text) &&
+  return /public\.(flights|fares|airports|airlines|search_wave(?:_columns)?)\b/.test(text) &&
     !text.startsWith(airportSetStatement);
 }
 
@@ -309,6 +311,17 @@ async function main(): Promise<number> {
       cleanups.push(() => fn.stop());
       ports.set(contender, fn.port);
     }
+    // The no-database floor (search_floor.ts): the optimized path answering from its cache.
+    const floorFn = await startFunction(spec, {
+      env: {
+        SUPABASE_DB_URL: proxyUrl.toString(),
+        DB_POOLER_URL: proxyUrl.toString(),
+        DB_CONNECTION_MODE: options.connectionMode,
+        FLIGHT_SEARCH_FORCE_PATH: "optimized",
+        FLIGHT_SEARCH_RESULT_CACHE: "on",
+      },
+    });
+    cleanups.push(() => floorFn.stop());
     // The isolates inherit this environment (COALESCE_* and the rest), so this is what they run.
     const fnConfig = searchConfig();
 
@@ -415,6 +428,19 @@ async function main(): Promise<number> {
       }
     }
 
+    // The floor at each level, after the contenders.
+    const floor: SearchFloorResult[] = [];
+    for (const level of options.levels) {
+      const waves = Math.max(5, Math.ceil(options.requests / level));
+      const f = await measureFloor({ port: floorFn.port, level, waves, searches, headers });
+      floor.push(f);
+      log(
+        `floor      N=${String(level).padStart(3)}: p50 ${f.latencyMs.p50} ms, p95 ` +
+          `${f.latencyMs.p95} ms (server ${f.serverLatencyMs.p50}/${f.serverLatencyMs.p95}), ` +
+          `${f.misses} not from the cache`,
+      );
+    }
+
     // 6. The optimized path over K isolates behind the gateway: each coalesces on its own.
     const isolates = options.isolates.length === 0 ? undefined : await runIsolatesSeries({
       spec,
@@ -435,6 +461,7 @@ async function main(): Promise<number> {
       connectionMode: options.connectionMode,
       namedParses,
       compare: compared,
+      floor,
       flightsPerWave50: flightsPerWave["50"],
     });
 
@@ -463,7 +490,7 @@ async function main(): Promise<number> {
         pathSelection: "FLIGHT_SEARCH_FORCE_PATH per isolate (the flag is not read)",
         resultCache: "off (FLIGHT_SEARCH_RESULT_CACHE=off): every request reaches the database",
         queryCounting:
-          "latency proxy, Execute + simple Query messages of the wire protocol; search statements only (flights/fares/airports/airlines, search_wave); other statements (metrics flushes, connection set-up) listed apart",
+          "latency proxy, Execute + simple Query messages of the wire protocol; search statements only (flights/fares/airports/airlines, search_wave_columns); other statements (metrics flushes, connection set-up) listed apart",
         roundTripCounting:
           "latency proxy: a client flight between two server answers is one round trip, attributed to each search statement its Parse/Bind/Execute/Query messages name",
         pooler,
@@ -471,12 +498,15 @@ async function main(): Promise<number> {
           ? "direct: postgres.js prepare: true"
           : "pooler: prepare: false, as behind a transaction pooler; named prepared statements counted (must be 0)",
         client: "one Deno process, fetch, direct to each function isolate's port",
+        floor:
+          "no-database floor: one more optimized-path isolate with the result cache on, every search cached before the measured waves, so each answer is an in-isolate cache hit (x-cache: l1): client, HTTP, JWT, validation and JSON only",
         peer:
           "dataloader 2.2.3, one loader per isolate, default scheduling and batch size, cache: false",
         isolates:
           `optimized path at N=${isolatesLevel} over K isolates started alike, through the local gateway (round robin, on its own thread), 2 warm-up waves per K`,
       },
       results,
+      floor,
       isolates,
       targets,
     });
@@ -545,6 +575,7 @@ function renderMarkdown(report: SearchReport): string {
       } |`,
     );
   }
+  lines.push(...renderFloorMarkdown(report.floor));
   lines.push(...renderIsolatesMarkdown(report.isolates));
   lines.push(
     "",
