@@ -1,7 +1,10 @@
 /**
- * The one statement of a wave: `public.search_wave(...)` (migration `…_search_wave.sql`) returns
- * the flights of every leg, their fares and the airports and airlines they refer to, so a wave
- * costs one statement instead of two dependent stages (flights, then fares + references).
+ * The one statement of a wave: `public.search_wave_columns(...)` (migration
+ * `…_search_wave_columns.sql`) returns the flights of every leg, their fares and the airports and
+ * airlines they refer to, so a wave costs one statement instead of two dependent stages (flights,
+ * then fares + references). Flights and fares come as objects of column arrays: building one
+ * JSON array per row took 18.3 ms for a 50-leg wave against 13.8 ms by columns (see the
+ * migration); `public.search_wave` (row arrays) stays for function versions deployed before it.
  *
  * And one round trip, in both connection modes (`_shared/connection_mode.ts`), told apart by the
  * pool's `prepare` option:
