@@ -45,6 +45,7 @@ import { runLevels } from "./search_levels.ts";
 import { renderMarkdown } from "./search_markdown.ts";
 import { countQueries } from "./search_queries.ts";
 import { searchTargets } from "./search_targets.ts";
+import { measureFloor, type SearchFloorResult } from "./search_floor.ts";
 import {
   type SearchContender as Contender,
   searchContenders as contenders,
@@ -196,6 +197,48 @@ async function startContenders(
   return ports;
 }
 
+/** The isolate of the no-database floor (search_floor.ts): the optimized path, cache on. */
+async function startFloorIsolate(
+  spec: FunctionSpec,
+  proxyUrl: URL,
+  connectionMode: BenchOptions["connectionMode"],
+  cleanups: Cleanups,
+): Promise<number> {
+  const fn = await startFunction(spec, {
+    env: {
+      SUPABASE_DB_URL: proxyUrl.toString(),
+      DB_POOLER_URL: proxyUrl.toString(),
+      DB_CONNECTION_MODE: connectionMode,
+      FLIGHT_SEARCH_FORCE_PATH: "optimized",
+      FLIGHT_SEARCH_RESULT_CACHE: "on",
+    },
+  });
+  cleanups.push(() => fn.stop());
+  return fn.port;
+}
+
+/** The no-database floor at every level, after the contenders. */
+async function runFloor(
+  port: number,
+  options: BenchOptions,
+  searches: readonly string[],
+  headers: Record<string, string>,
+  log: (line: string) => void,
+): Promise<SearchFloorResult[]> {
+  const floor: SearchFloorResult[] = [];
+  for (const level of options.levels) {
+    const waves = Math.max(5, Math.ceil(options.requests / level));
+    const f = await measureFloor({ port, level, waves, searches, headers });
+    floor.push(f);
+    log(
+      `floor      N=${String(level).padStart(3)}: p50 ${f.latencyMs.p50} ms, p95 ` +
+        `${f.latencyMs.p95} ms (server ${f.serverLatencyMs.p50}/${f.serverLatencyMs.p95}), ` +
+        `${f.misses} not from the cache`,
+    );
+  }
+  return floor;
+}
+
 /**
  * Distinct searches that find flights: the busiest route-dates, enough for the largest wave,
  * and how many flights a wave of each level reads.
@@ -231,7 +274,7 @@ function method(options: BenchOptions, pooler: string): Record<string, string> {
     pathSelection: "FLIGHT_SEARCH_FORCE_PATH per isolate (the flag is not read)",
     resultCache: "off (FLIGHT_SEARCH_RESULT_CACHE=off): every request reaches the database",
     queryCounting:
-      "latency proxy, Execute + simple Query messages of the wire protocol; search statements only (flights/fares/airports/airlines, search_wave); other statements (metrics flushes, connection set-up) listed apart",
+      "latency proxy, Execute + simple Query messages of the wire protocol; search statements only (flights/fares/airports/airlines, search_wave_columns); other statements (metrics flushes, connection set-up) listed apart",
     roundTripCounting:
       "latency proxy: a client flight between two server answers is one round trip, attributed to each search statement its Parse/Bind/Execute/Query messages name",
     pooler,
@@ -239,6 +282,8 @@ function method(options: BenchOptions, pooler: string): Record<string, string> {
       ? "direct: postgres.js prepare: true"
       : "pooler: prepare: false, as behind a transaction pooler; named prepared statements counted (must be 0)",
     client: "one Deno process, fetch, direct to each function isolate's port",
+    floor:
+      "no-database floor: one more optimized-path isolate with the result cache on, every search cached before the measured waves, so each answer is an in-isolate cache hit (x-cache: l1): client, HTTP, JWT, validation and JSON only",
     peer:
       "dataloader 2.2.3, one loader per isolate, default scheduling and batch size, cache: false",
     isolates:
@@ -295,6 +340,7 @@ async function main(): Promise<number> {
     if (!spec) throw new Error("supabase/functions/flight-search is missing");
     const keys = await apiKeys();
     const ports = await startContenders(spec, proxyUrl, options.connectionMode, cleanups);
+    const floorPort = await startFloorIsolate(spec, proxyUrl, options.connectionMode, cleanups);
     // The isolates inherit this environment (COALESCE_* and the rest), so this is what they run.
     const fnConfig = searchConfig();
 
@@ -303,15 +349,17 @@ async function main(): Promise<number> {
     const queryCounts = async () => countQueries(await proxy.stats());
 
     // 5. Run: per level, each contender in turn, warm-up waves first.
+    const headers = { authorization: `Bearer ${keys.anonKey}` };
     const results = await runLevels({
       levels: options.levels,
       requests: options.requests,
       ports,
       searches,
-      headers: { authorization: `Bearer ${keys.anonKey}` },
+      headers,
       queryCounts,
       log,
     });
+    const floor = await runFloor(floorPort, options, searches, headers, log);
 
     // 6. The optimized path over K isolates behind the gateway: each coalesces on its own.
     const isolates = options.isolates.length === 0 ? undefined : await runIsolatesSeries({
@@ -333,6 +381,7 @@ async function main(): Promise<number> {
       connectionMode: options.connectionMode,
       namedParses,
       compare: compared,
+      floor,
       flightsPerWave50: flightsPerWave["50"],
     });
 
@@ -359,6 +408,7 @@ async function main(): Promise<number> {
       },
       method: method(options, pooler),
       results,
+      floor,
       isolates,
       targets,
     });

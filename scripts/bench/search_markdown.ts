@@ -7,6 +7,7 @@
  */
 import { describeMachine } from "../load/machine.ts";
 import { renderIsolatesMarkdown } from "./search_isolates.ts";
+import { renderFloorMarkdown } from "./search_floor_markdown.ts";
 import { queriesPerRequest, type SearchReport, searchResultAt } from "./search_report.ts";
 import { round } from "./wave_summary.ts";
 
@@ -64,6 +65,7 @@ export function renderMarkdown(report: SearchReport): string {
       } |`,
     );
   }
+  lines.push(...renderFloorMarkdown(report.floor));
   lines.push(...renderIsolatesMarkdown(report.isolates));
   lines.push(
     "",

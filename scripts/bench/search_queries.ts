@@ -23,7 +23,7 @@ export interface QueryCounts {
  * refresh, not per request) is not one.
  */
 export function isSearchQuery(text: string): boolean {
-  return /public\.(flights|fares|airports|airlines|search_wave)\b/.test(text) &&
+  return /public\.(flights|fares|airports|airlines|search_wave(?:_columns)?)\b/.test(text) &&
     !text.startsWith(airportSetStatement);
 }
 

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { benchRunSchema, benchTargetSchema } from "./bench_run.ts";
+import { searchFloorResultSchema } from "./search_floor.ts";
 
 const ms = z.number().nonnegative();
 const count = z.number().int().nonnegative();
@@ -114,6 +115,8 @@ export const searchReportSchema = z.object({
   /** How the run was set up, in words (path selection, cache, query counting, client, peer). */
   method: z.record(z.string(), z.string()),
   results: z.array(searchLevelResultSchema).min(1),
+  /** The no-database floor per level (search_floor.ts); absent in older reports. */
+  floor: z.array(searchFloorResultSchema).optional(),
   /** The optimized path over 1..K isolates behind the gateway; absent in older reports. */
   isolates: z.array(searchIsolatesResultSchema).optional(),
   targets: z.array(benchTargetSchema),

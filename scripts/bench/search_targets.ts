@@ -6,6 +6,7 @@
  * @module
  */
 import type { BenchTarget } from "./bench_run.ts";
+import type { SearchFloorResult } from "./search_floor.ts";
 import {
   type SearchContender,
   type SearchLevelResult,
@@ -25,6 +26,8 @@ export interface SearchTargetContext {
   namedParses: number;
   /** A report to compare optimized p95 at N=50 with (the 20,000-flight run for a 1M run). */
   compare?: Pick<SearchReport, "results" | "settings">;
+  /** The no-database floor per level (search_floor.ts), when it ran. */
+  floor?: readonly SearchFloorResult[];
   /** Flights a wave of 50 reads in this run (see `settings.flightsPerWave`). */
   flightsPerWave50?: number;
 }
@@ -75,8 +78,25 @@ function latencyTargets(at: At, context: SearchTargetContext): BenchTarget[] {
   if (o1 && rtt > 0) {
     targets.push(roundTripTarget("optimized p50 at N=1", o1.latencyMs.p50, 1.6, rtt));
   }
+  const floor50 = context.floor?.find((f) => f.level === 50);
   if (o50 && rtt > 0) {
-    targets.push(roundTripTarget("optimized p95 at N=50", o50.latencyMs.p95, 2.5, rtt));
+    const target = roundTripTarget("optimized p95 at N=50", o50.latencyMs.p95, 2.5, rtt);
+    if (floor50) target.measured += `; no-database floor p95 ${floor50.latencyMs.p95} ms`;
+    targets.push(target);
+  }
+  if (o50 && floor50 && rtt > 0) {
+    // What the database work adds to a wave on this machine: the same p95 less the floor's.
+    const above = round(o50.latencyMs.p95 - floor50.latencyMs.p95);
+    const target = roundTripTarget(
+      "optimized p95 at N=50 above the no-database floor's p95",
+      above,
+      2.5,
+      rtt,
+    );
+    target.measured = `${
+      target.measured.slice(0, -1)
+    }: ${o50.latencyMs.p95} − ${floor50.latencyMs.p95} ms)`;
+    targets.push(target);
   }
   if (o50 && l50) {
     const ratio = l50.latencyMs.p95 / o50.latencyMs.p95;

@@ -71,3 +71,33 @@ Deno.test("searchTargets() misses on a second statement, a named statement, a sl
     "optimized p95 at N=50 vs the 20000-flight run",
   ]);
 });
+
+Deno.test("searchTargets() reads optimized p95 at N=50 against the no-database floor", () => {
+  const floor = (level: number, p95: number) => ({
+    level,
+    waves: 5,
+    requests: 5 * level,
+    misses: 0,
+    latencyMs: { p50: p95 / 2, p95, p99: p95 },
+    serverLatencyMs: { p50: 0.3, p95: 0.5 },
+  });
+  const judged = (p95: number, floorP95: number) =>
+    searchTargets([result("optimized", 50, { p95 })], {
+      ...context,
+      floor: [floor(1, 2), floor(50, floorP95)],
+    });
+  const above = (p95: number, floorP95: number) =>
+    judged(p95, floorP95).find((t) => t.name.includes("above the no-database floor"));
+  assertEquals(above(50, 30)?.met, true); // 20 ms above: within 2.5 round trips of 10 ms
+  assertEquals(above(50, 20)?.met, false); // 30 ms above
+  assertEquals(above(50, 30)?.measured.startsWith("20 ms (2 round trips"), true);
+  // The original goal is judged as before; the floor only adds to what it says.
+  const p95Row = judged(50, 30).find((t) => t.name === "optimized p95 at N=50");
+  assertEquals(p95Row?.met, false);
+  assertEquals(p95Row?.measured.endsWith("no-database floor p95 30 ms"), true);
+  // Without a floor at N=50 there is nothing to read it against.
+  assertEquals(
+    searchTargets([result("optimized", 50)], context).some((t) => t.name.includes("floor")),
+    false,
+  );
+});

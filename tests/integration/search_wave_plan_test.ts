@@ -1,6 +1,6 @@
 /**
  * The optimized path's one statement per wave reads flights and fares through their indexes
- * only: the plan of the statement `public.search_wave` runs, read back from the catalog
+ * only: the plan of the statement `public.search_wave_columns` runs, read back from the catalog
  * (pg_proc.prosrc) with its parameters in place, EXPLAINed on a seeded database both as a generic
  * plan (what PL/pgSQL may cache) and as a custom plan for a real wave of 50 legs.
  *
@@ -21,6 +21,14 @@ interface PlanNode {
   Plans?: PlanNode[];
 }
 
+/** The part of search_wave_columns' row this test reads. */
+interface WaveRow {
+  flights: { id: string[] | null; origin: string[] | null };
+  fares: { flight_id: string[] | null };
+  airports: unknown[];
+  airlines: unknown[];
+}
+
 function nodes(plan: PlanNode): PlanNode[] {
   return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
 }
@@ -38,14 +46,14 @@ function waveStatement(prosrc: string): string {
 }
 
 Deno.test(
-  "search_wave's statement scans flights and fares by index only (generic and custom plans)",
+  "search_wave_columns' statement scans flights and fares by index only (generic and custom plans)",
   opts,
   async () => {
     const db = await testDatabase({ seeded: false });
     try {
       await seedDatabase(db.sql, { flights: 20_000 });
       const [fn] = await db.sql<{ prosrc: string }[]>`
-        select prosrc from pg_proc where oid = 'public.search_wave'::regproc`;
+        select prosrc from pg_proc where oid = 'public.search_wave_columns'::regproc`;
       const statement = waveStatement(fn!.prosrc);
       const legs = await db.sql<{ origin: string; destination: string; day: string }[]>`
         select origin, destination, departure_date::text as day from public.flights
@@ -72,11 +80,13 @@ Deno.test(
         assert(indexes.has("fares_flight_cabin_idx"), `${kind}: ${[...indexes]}`);
       }
       // And the function answers the same wave (the statement above is the one it runs).
-      const [row] = await db.sql<Record<string, unknown[]>[]>`select * from public.search_wave(
+      const [row] = await db.sql<WaveRow[]>`select * from public.search_wave_columns(
         ${origins}::text[], ${destinations}::text[], ${days}::date[], ${cabins}::text[], 1)`;
-      for (const kind of ["flights", "fares", "airports", "airlines"]) {
-        assert((row?.[kind]?.length ?? 0) > 0, `${kind} in the wave's row`);
-      }
+      assert((row?.flights.id?.length ?? 0) > 0, "flights in the wave's row");
+      assertEquals(row?.flights.origin?.length, row?.flights.id?.length, "one value per column");
+      assert((row?.fares.flight_id?.length ?? 0) > 0, "fares in the wave's row");
+      assert((row?.airports.length ?? 0) > 0, "airports in the wave's row");
+      assert((row?.airlines.length ?? 0) > 0, "airlines in the wave's row");
     } finally {
       await db.drop();
     }

@@ -30,7 +30,7 @@ export function testIsolatePool(url: string, overrides: Partial<PoolOptions> = {
  * isolate's read of the airport set (at start and per refresh, not per request) is not one.
  */
 export function isSearchStatement(text: string): boolean {
-  return /public\.(flights|fares|airports|airlines|search_wave)\b/.test(text) &&
+  return /public\.(flights|fares|airports|airlines|search_wave(?:_columns)?)\b/.test(text) &&
     !text.startsWith(airportSetStatement);
 }
 

@@ -1,7 +1,10 @@
 /**
- * The one statement of a wave: `public.search_wave(...)` (migration `…_search_wave.sql`) returns
- * the flights of every leg, their fares and the airports and airlines they refer to, so a wave
- * costs one statement instead of two dependent stages (flights, then fares + references).
+ * The one statement of a wave: `public.search_wave_columns(...)` (migration
+ * `…_search_wave_columns.sql`) returns the flights of every leg, their fares and the airports and
+ * airlines they refer to, so a wave costs one statement instead of two dependent stages (flights,
+ * then fares + references). Flights and fares come as objects of column arrays: building one
+ * JSON array per row took 18.3 ms for a 50-leg wave against 13.8 ms by columns (see the
+ * migration); `public.search_wave` (row arrays) stays for function versions deployed before it.
  *
  * And one round trip, in both connection modes (`_shared/connection_mode.ts`), told apart by the
  * pool's `prepare` option:
@@ -51,15 +54,41 @@ export interface WaveRows {
   refs: RefRow[];
 }
 
+/** Flights as `public.search_wave_columns` returns them: one array per column, or null. */
+interface FlightColumns {
+  id: string[] | null;
+  airline_code: string[] | null;
+  flight_number: number[] | null;
+  origin: string[] | null;
+  destination: string[] | null;
+  departure_date: string[] | null;
+  /** Epoch milliseconds. */
+  departure_at: number[] | null;
+  /** Epoch milliseconds. */
+  arrival_at: number[] | null;
+  aircraft: Array<string | null> | null;
+  status: string[] | null;
+}
+
+/** Fares as `public.search_wave_columns` returns them: one array per column, or null. */
+interface FareColumns {
+  flight_id: string[] | null;
+  cabin: string[] | null;
+  fare_class: string[] | null;
+  price_minor: number[] | null;
+  currency: string[] | null;
+  seats_left: number[] | null;
+  refundable: boolean[] | null;
+}
+
 /**
- * The one row of `public.search_wave`: four JSON arrays of arrays, each inner array's values in
- * the order the function builds them (ids as text, times as epoch milliseconds).
+ * The one row of `public.search_wave_columns`: flights and fares as objects of column arrays
+ * (every array null when there are no rows), airports and airlines as arrays of arrays, each
+ * inner array's values in the order the function builds them.
  */
 interface WaveRow {
-  flights: Array<
-    [string, string, number, string, string, string, number, number, string | null, string]
-  >;
-  fares: Array<[string, string, string, number, string, number, boolean]>;
+  flights: FlightColumns;
+  fares: FareColumns;
   airports: Array<[string, string, string, string, string]>;
   airlines: Array<[string, string, string, string | null]>;
 }
@@ -77,11 +106,11 @@ export function waveStatement(sql: Sql, query: WaveQuery) {
   const dates = query.legs.map((l) => l.date);
   if (sql.options.prepare) {
     return sql<WaveRow[]>`
-      select * from public.search_wave(${textArray(sql, origins)}::text[],
+      select * from public.search_wave_columns(${textArray(sql, origins)}::text[],
         ${textArray(sql, destinations)}::text[], ${textArray(sql, dates)}::date[],
         ${textArray(sql, query.cabins)}::text[], ${query.minSeats}::int)`;
   }
-  const call = `select * from public.search_wave(${textArrayLiteral(origins, "text")}, ${
+  const call = `select * from public.search_wave_columns(${textArrayLiteral(origins, "text")}, ${
     textArrayLiteral(destinations, "text")
   }, ${textArrayLiteral(dates, "date")}, ${textArrayLiteral(query.cabins, "text")}, ${
     integerLiteral(query.minSeats)
@@ -95,30 +124,28 @@ export function waveStatement(sql: Sql, query: WaveQuery) {
 export function splitWaveRows(rows: readonly WaveRow[]): WaveRows {
   const [row] = rows;
   if (!row) return { flights: [], fares: [], refs: [] };
-  const flights = row.flights.map((
-    [id, airline, number, origin, destination, date, departs, arrives, aircraft, status],
-  ): FlightRow => ({
+  const f = row.flights;
+  const flights = (f.id ?? []).map((id, i): FlightRow => ({
     id,
-    airline_code: airline,
-    flight_number: number,
-    origin,
-    destination,
-    departure_date: date,
-    departure_at: new Date(departs),
-    arrival_at: new Date(arrives),
-    aircraft,
-    status,
+    airline_code: f.airline_code![i]!,
+    flight_number: f.flight_number![i]!,
+    origin: f.origin![i]!,
+    destination: f.destination![i]!,
+    departure_date: f.departure_date![i]!,
+    departure_at: new Date(f.departure_at![i]!),
+    arrival_at: new Date(f.arrival_at![i]!),
+    aircraft: f.aircraft![i] ?? null,
+    status: f.status![i]!,
   }));
-  const fares = row.fares.map((
-    [flightId, cabin, fareClass, price, currency, seats, refundable],
-  ): FareRow => ({
+  const a = row.fares;
+  const fares = (a.flight_id ?? []).map((flightId, i): FareRow => ({
     flight_id: flightId,
-    cabin,
-    fare_class: fareClass,
-    price_minor: price,
-    currency,
-    seats_left: seats,
-    refundable,
+    cabin: a.cabin![i]!,
+    fare_class: a.fare_class![i]!,
+    price_minor: a.price_minor![i]!,
+    currency: a.currency![i]!,
+    seats_left: a.seats_left![i]!,
+    refundable: a.refundable![i]!,
   }));
   const refs: RefRow[] = [
     ...row.airports.map(([code, name, city, country, zone]): RefRow => ({
