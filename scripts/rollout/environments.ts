@@ -11,7 +11,7 @@
  */
 import { z } from "zod";
 import { parseDuration } from "../sla/sla.ts";
-import { ConfigurationError, parseConfigJson } from "./errors.ts";
+import { ConfigurationError, parseConfigJson } from "../_cli/errors.ts";
 import { repoRoot } from "./paths.ts";
 
 /** The environments a deploy can target. */

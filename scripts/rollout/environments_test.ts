@@ -4,7 +4,7 @@ import {
   assertRejects,
   assertStringIncludes,
 } from "../../tests/support/assert.ts";
-import { ConfigurationError } from "./errors.ts";
+import { ConfigurationError } from "../_cli/errors.ts";
 import { loadEnvironments, resolveEnvironment } from "./environments.ts";
 
 const ref = "abcdefghijklmnopqrst";

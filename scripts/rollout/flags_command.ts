@@ -6,8 +6,8 @@
  * @module
  */
 import { z } from "zod";
-import { type OptionSpec, parseStrict } from "./_args.ts";
-import { ConfigurationError, ExitCode, PreconditionError, UsageError } from "./errors.ts";
+import { type OptionSpec, parseStrict } from "../_cli/args.ts";
+import { ConfigurationError, ExitCode, PreconditionError, UsageError } from "../_cli/errors.ts";
 import {
   type EnvironmentName,
   environmentNames,

@@ -18,7 +18,7 @@ import {
 } from "../load/summary.ts";
 import { findRoutes, writeRoutesFile } from "../load/routes.ts";
 import { checkK6Version, formatK6Version, type K6Version } from "../load/k6_version.ts";
-import { PreconditionError } from "./errors.ts";
+import { PreconditionError } from "../_cli/errors.ts";
 import { repoRoot, reportsDir as defaultReportsDir } from "./paths.ts";
 
 /** The absolute path of `name` on PATH, or undefined. */

@@ -10,7 +10,7 @@
  * @module
  */
 import postgres from "postgres";
-import { ConfigurationError, PreconditionError } from "./errors.ts";
+import { ConfigurationError, PreconditionError } from "../_cli/errors.ts";
 import type { Executor, Queryable } from "./executor.ts";
 
 /** Thrown when another session holds the environment's deploy lock. */

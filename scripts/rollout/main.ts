@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ExitCode, exitCodeOf, UsageError } from "./errors.ts";
+import { ExitCode, exitCodeOf, UsageError } from "../_cli/errors.ts";
 import { flagsUsage, parseFlagsArgs, runFlagsCommand } from "./flags_command.ts";
 import { parseRolloutArgs, rolloutUsage } from "./options.ts";
 import { defaultPerformanceTester } from "./load_testers.ts";

@@ -5,9 +5,9 @@
  * @module
  */
 import { z } from "zod";
-import { type OptionSpec, parseStrict } from "./_args.ts";
+import { type OptionSpec, parseStrict } from "../_cli/args.ts";
 import { parseDuration } from "../sla/sla.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../_cli/errors.ts";
 import { type EnvironmentName, environmentNames } from "./environments.ts";
 
 /** What a rollout run was asked to do. */

@@ -30,7 +30,7 @@ import {
   newDeploymentId,
   writeDeploymentFiles,
 } from "./deployment_log.ts";
-import { ConfigurationError, ExitCode, exitCodeOf, PreconditionError } from "./errors.ts";
+import { ConfigurationError, ExitCode, exitCodeOf, PreconditionError } from "../_cli/errors.ts";
 import { loadEnvironments, type ResolvedEnvironment, resolveEnvironment } from "./environments.ts";
 import { Executor, type Queryable } from "./executor.ts";
 import { defaultActor, readFlag, rolloutFlag } from "./flag_store.ts";

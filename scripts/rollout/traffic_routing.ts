@@ -9,7 +9,7 @@
  * @module
  */
 import { z } from "zod";
-import { ConfigurationError, parseConfigJson } from "./errors.ts";
+import { ConfigurationError, parseConfigJson } from "../_cli/errors.ts";
 import { flagKeySchema, type FlagState } from "./flag_store.ts";
 
 const entrySchema = z.object({

@@ -1,5 +1,5 @@
 import { assertEquals, assertStringIncludes, assertThrows } from "../../tests/support/assert.ts";
-import { ConfigurationError } from "./errors.ts";
+import { ConfigurationError } from "../_cli/errors.ts";
 import type { FlagState } from "./flag_store.ts";
 import {
   diffFlags,

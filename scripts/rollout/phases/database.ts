@@ -6,7 +6,7 @@
  * @module
  */
 import type { RolloutContext } from "../context.ts";
-import { PreconditionError } from "../errors.ts";
+import { PreconditionError } from "../../_cli/errors.ts";
 import { expectedSchema, hotTables, missingObjects } from "../expected_schema.ts";
 import { dbPushCommand, type PushTarget } from "../supabase_cli.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 import type { RolloutContext } from "../context.ts";
-import { PreconditionError } from "../errors.ts";
+import { PreconditionError } from "../../_cli/errors.ts";
 import { writeFlag } from "../flag_store.ts";
 import { defaultSmokeRequest } from "../smoke.ts";
 import { functionsDeployCommand } from "../supabase_cli.ts";
