@@ -1,13 +1,17 @@
 /**
- * The rollout CLI's failure kinds and the exit code each maps to.
+ * The failure kinds of the command lines and the exit code each maps to.
  *
- * Exit codes are the CLI's contract with scripts and CI: 0 promoted, 1 rolled back, 2 usage or
- * configuration error (nothing was done), 3 precondition failed (nothing was changed that needs
- * undoing: lock held, migration or deploy failed before the flag moved, unknown flag...).
+ * Exit codes are the rollout's contract with scripts and CI, and every other command line keeps
+ * the part of it that applies: 0 promoted (done), 1 rolled back, 2 usage or configuration error
+ * (nothing was done), 3 precondition failed (nothing was changed that needs undoing: lock held,
+ * migration or deploy failed before the flag moved, unknown flag...).
+ *
+ * Configuration problems (config files, environment variables) throw the one `ConfigError` of
+ * `supabase/functions/_shared/env.ts`; {@link exitCodeOf} maps it to 2.
  *
  * @module
  */
-import type { z } from "zod";
+import { ConfigError } from "../../supabase/functions/_shared/env.ts";
 
 /** Process exit codes of the rollout CLI. */
 export const ExitCode = {
@@ -37,51 +41,29 @@ export class UsageError extends Error {
   }
 }
 
-/** Invalid or incomplete configuration (config files, environment variables): exit 2. */
-export class ConfigurationError extends Error {
-  override name = "ConfigurationError";
-  readonly exitCode: ExitCode = ExitCode.usage;
-}
-
-/**
- * Parses a JSON configuration file's text with `schema`.
- *
- * @throws {ConfigurationError} naming `path` and, for a schema mismatch, the first invalid field.
- */
-export function parseConfigJson<S extends z.ZodType>(
-  schema: S,
-  text: string,
-  path: string,
-): z.output<S> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigurationError(`${path} is not valid JSON: ${(error as Error).message}`);
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigurationError(
-      `${path}: ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`,
-    );
-  }
-  return parsed.data;
-}
-
 /** Something the deploy needs is not true (lock free, migrations applied, CLI succeeded): exit 3. */
 export class PreconditionError extends Error {
   override name = "PreconditionError";
   readonly exitCode: ExitCode = ExitCode.precondition;
 }
 
-/** The exit code for an error that ended a command; unknown errors count as preconditions. */
+/**
+ * The exit code for an error that ended a command: 2 for a {@link UsageError} or a `ConfigError`,
+ * 3 for a {@link PreconditionError}; unknown errors count as preconditions.
+ *
+ * @example
+ * ```ts
+ * exitCodeOf(new UsageError("--traffic must be 1..100", "--traffic")); // 2
+ * ```
+ */
 export function exitCodeOf(error: unknown): ExitCode {
-  if (
-    error instanceof UsageError || error instanceof ConfigurationError ||
-    error instanceof PreconditionError
-  ) {
-    return error.exitCode;
-  }
+  if (error instanceof UsageError || error instanceof PreconditionError) return error.exitCode;
+  if (error instanceof ConfigError) return ExitCode.usage;
   return ExitCode.precondition;
+}
+
+/** Whether `error` is one {@link exitCodeOf} knows: a usage, configuration or precondition error. */
+export function isCommandError(error: unknown): error is Error {
+  return error instanceof UsageError || error instanceof PreconditionError ||
+    error instanceof ConfigError;
 }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { PerformanceTester, PerformanceTestResult, PerformanceTestRun } from "./context.ts";
+import type { PerformanceTester, PerformanceTestResult, PerformanceTestRun } from "./tools.ts";
 import { parseDuration } from "../sla/sla.ts";
 import { type DriverOptions, runScenario } from "../load/driver.ts";
 import {
