@@ -10,10 +10,17 @@ import { parseArgs } from "node:util";
 import type { z } from "zod";
 import { UsageError } from "./errors.ts";
 
-/** An option declaration: a boolean switch or a string value, with an optional short name. */
-export interface OptionSpec {
-  type: "string" | "boolean";
-  short?: string;
+/**
+ * The options of a command line: those that take a value, the switches, and one-letter names.
+ * Every command line also takes `-h, --help`.
+ */
+export interface OptionList {
+  /** Options that take a value, e.g. `port` for `--port 54321`. */
+  strings?: readonly string[];
+  /** Options that take none, e.g. `once` for `--once`. */
+  switches?: readonly string[];
+  /** One-letter names, e.g. `{ environment: "e" }` for `-e`. */
+  short?: Readonly<Record<string, string>>;
 }
 
 /** Parsed options (strings and booleans) and positionals. */
@@ -38,19 +45,23 @@ export interface ParseSettings {
  *
  * @example
  * ```ts
- * const { values } = parseCommandLine(Deno.args, { port: { type: "string" } });
+ * const { values } = parseCommandLine(Deno.args, { strings: ["port"], switches: ["once"] });
  * ```
  * @throws {UsageError} on an unknown option, a missing or ambiguous value, a positional argument
  * where none is taken, or (with `once`) a repeated option.
  */
 export function parseCommandLine(
   args: readonly string[],
-  options: Record<string, OptionSpec>,
+  { strings = [], switches = [], short = {} }: OptionList,
   { positionals = false, once = false }: ParseSettings = {},
 ): ParsedArgs {
-  const config = Object.fromEntries(
-    Object.entries(options).map(([name, spec]) => [name, { ...spec, multiple: true }]),
-  );
+  const letters: Record<string, string> = { help: "h", ...short };
+  const declare = (type: "string" | "boolean") => (name: string) =>
+    [name, { type, multiple: true, ...(letters[name] ? { short: letters[name] } : {}) }] as const;
+  const config = Object.fromEntries([
+    ...strings.map(declare("string")),
+    ...[...switches, "help"].map(declare("boolean")),
+  ]);
   let parsed;
   try {
     parsed = parseArgs({
@@ -72,6 +83,17 @@ export function parseCommandLine(
     values[name] = list.at(-1);
   }
   return { values, positionals: parsed.positionals };
+}
+
+/** The parsed values keyed like a schema: `--seed-flights` → `seedFlights`. */
+export function camelKeys(values: ParsedArgs["values"]): Record<string, string | boolean> {
+  const keyed: Record<string, string | boolean> = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (value !== undefined) {
+      keyed[name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = value;
+    }
+  }
+  return keyed;
 }
 
 /**

@@ -8,8 +8,13 @@
  */
 import { exitCodeOf, isCommandError, UsageError } from "./errors.ts";
 
-/** A command line's body: resolves with the process exit code. */
-export type Main = (args: string[]) => Promise<number> | number;
+/**
+ * A command line's body: resolves with the process exit code, or with undefined when the command
+ * keeps serving (its servers hold the process until a signal handler ends it).
+ */
+export type Main<R extends number | undefined = number | undefined> = (
+  args: string[],
+) => Promise<R> | R;
 
 /** How {@link runCommand} reports. */
 export interface RunOptions {
@@ -32,11 +37,11 @@ export interface RunOptions {
  * const code = await runCommand(main, ["--port", "x"], { usage }); // 2, "error: --port: …" + usage
  * ```
  */
-export async function runCommand(
-  main: Main,
+export async function runCommand<R extends number | undefined>(
+  main: Main<R>,
   args: readonly string[],
   { usage, failureCode, printError = (text) => console.error(text) }: RunOptions = {},
-): Promise<number> {
+): Promise<R | number> {
   try {
     return await main([...args]);
   } catch (error) {
@@ -50,15 +55,17 @@ export async function runCommand(
 }
 
 /**
- * Runs `main` with the process's arguments and exits with its code (see {@link runCommand}).
+ * Runs `main` with the process's arguments and exits with its code (see {@link runCommand}); a
+ * command that keeps serving (undefined) leaves the process running.
  *
  * @example
  * ```ts
  * if (import.meta.main) await runMain(main, { usage });
  * ```
  */
-export async function runMain(main: Main, options: RunOptions = {}): Promise<never> {
-  Deno.exit(await runCommand(main, Deno.args, options));
+export async function runMain(main: Main, options: RunOptions = {}): Promise<void> {
+  const code = await runCommand(main, Deno.args, options);
+  if (code !== undefined) Deno.exit(code);
 }
 
 /**

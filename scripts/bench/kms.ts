@@ -46,7 +46,6 @@ import {
   KmsKeyringNode,
   NodeCachingMaterialsManager,
 } from "@aws-crypto/client-node";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { DataKeyCache } from "../../supabase/functions/_shared/kms/data_key_cache.ts";
 import { EnvelopeCipher } from "../../supabase/functions/_shared/kms/envelope.ts";
@@ -56,6 +55,8 @@ import { KmsKeyring } from "../../supabase/functions/_shared/kms/kms_keyring.ts"
 import { describeMachine, machineInfo } from "../load/machine.ts";
 import { type KmsServer, startKmsServer } from "../local/kms_server.ts";
 import { reportsDir } from "../local/paths.ts";
+import { camelKeys, parseCommandLine, validateOptions } from "../_cli/args.ts";
+import { runCommand, showUsage } from "../_cli/run_main.ts";
 import { benchCommand, type BenchTarget, finiteOrNull } from "./bench_run.ts";
 import {
   type KmsReport as Report,
@@ -414,48 +415,20 @@ function markdown(report: Report): string {
 /**
  * Runs the benchmark with command-line `args`; resolves to the exit code (2 for a bad option).
  */
-export async function main(args: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        operations: { type: "string" },
-        "rtt-ms": { type: "string" },
-        "handshake-rtts": { type: "string" },
-        "max-messages": { type: "string" },
-        warmup: { type: "string" },
-        "no-https": { type: "boolean" },
-        out: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${usage}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(usage);
-    return 0;
-  }
-  const parsed = optionsSchema.safeParse({
-    operations: values.operations,
-    rttMs: values["rtt-ms"],
-    handshakeRtts: values["handshake-rtts"],
-    maxMessages: values["max-messages"],
-    warmup: values.warmup,
-    https: !values["no-https"],
-    out: values.out,
+export function main(args: string[]): Promise<number> {
+  return runCommand(bench, args, { usage });
+}
+
+async function bench(args: string[]): Promise<number> {
+  const { values } = parseCommandLine(args, {
+    strings: ["operations", "rtt-ms", "handshake-rtts", "max-messages", "warmup", "out"],
+    switches: ["no-https"],
   });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const flag = String(issue?.path[0] ?? "").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    console.error(`--${flag}: ${issue?.message}\n\n${usage}`);
-    return 2;
-  }
-  const options = parsed.data;
+  if (values.help) return showUsage(usage);
+  const options = validateOptions(optionsSchema, {
+    ...camelKeys(values),
+    https: !values["no-https"],
+  });
   const startedAt = new Date();
 
   // Warm-up (JIT, module loading) against a throw-away endpoint without injected latency.

@@ -23,7 +23,6 @@
  * @module
  */
 import postgres from "postgres";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { describeMachine, machineInfo } from "../load/machine.ts";
 import { startEmbeddedPostgres } from "../local/embedded_postgres.ts";
@@ -39,6 +38,9 @@ import { ensureSupabaseRoles } from "../local/supabase_roles.ts";
 import { seedDatabase } from "../seed/seed.ts";
 import { airportSetStatement } from "../../supabase/functions/flight-search/airports.ts";
 import { searchConfig } from "../../supabase/functions/flight-search/config.ts";
+import { camelKeys, parseCommandLine, validateOptions } from "../_cli/args.ts";
+import { UsageError } from "../_cli/errors.ts";
+import { runMain, showUsage } from "../_cli/run_main.ts";
 import { benchCommand, finiteOrNull } from "./bench_run.ts";
 import { median, percentile } from "./percentile.ts";
 import { isolatesLevel, renderIsolatesMarkdown, runIsolatesSeries } from "./search_isolates.ts";
@@ -106,38 +108,19 @@ const optionsSchema = z.object({
 type BenchOptions = z.output<typeof optionsSchema>;
 
 function parseOptions(args: string[]): BenchOptions {
-  const { values } = parseArgs({
-    args,
-    options: {
-      "delay-ms": { type: "string" },
-      levels: { type: "string" },
-      requests: { type: "string" },
-      "seed-flights": { type: "string" },
-      isolates: { type: "string" },
-      "connection-mode": { type: "string" },
-      compare: { type: "string" },
-      out: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
+  const { values } = parseCommandLine(args, {
+    strings: [
+      "delay-ms",
+      "levels",
+      "requests",
+      "seed-flights",
+      "isolates",
+      "connection-mode",
+      "compare",
+      "out",
+    ],
   });
-  const result = optionsSchema.safeParse({
-    delayMs: values["delay-ms"],
-    levels: values.levels,
-    requests: values.requests,
-    seedFlights: values["seed-flights"],
-    isolates: values.isolates,
-    connectionMode: values["connection-mode"],
-    compare: values.compare,
-    out: values.out,
-    help: values.help,
-  });
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const flag = String(issue?.path[0] ?? "").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    throw new Error(`--${flag}: ${issue?.message}`);
-  }
-  return result.data;
+  return validateOptions(optionsSchema, camelKeys(values));
 }
 
 /** The latency proxy in a worker thread. */
@@ -206,25 +189,18 @@ function perWaveSummary(values: number[]) {
 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-async function main(): Promise<number> {
-  let options: BenchOptions;
-  try {
-    options = parseOptions(Deno.args);
-  } catch (error) {
-    console.error(`bench:search: ${(error as Error).message}\n\n${usage}`);
-    return 2;
-  }
-  if (options.help) {
-    console.log(usage);
-    return 0;
-  }
+async function main(args: string[]): Promise<number> {
+  const options = parseOptions(args);
+  if (options.help) return showUsage(usage);
   let compared: SearchReport | undefined;
   if (options.compare) {
     try {
       compared = searchReportSchema.parse(JSON.parse(await Deno.readTextFile(options.compare)));
     } catch (error) {
-      console.error(`bench:search: --compare ${options.compare}: ${(error as Error).message}`);
-      return 2;
+      throw new UsageError(
+        `--compare ${options.compare}: ${(error as Error).message}`,
+        "--compare",
+      );
     }
   }
   const startedAt = new Date();
@@ -559,4 +535,4 @@ function renderMarkdown(report: SearchReport): string {
   return lines.join("\n") + "\n";
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) await runMain(main, { usage });

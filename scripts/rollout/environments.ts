@@ -10,7 +10,7 @@
  * @module
  */
 import { z } from "zod";
-import { parseDuration } from "../sla/sla.ts";
+import { durationSchema, parseDuration } from "../sla/sla.ts";
 import { parseConfigJson } from "../_cli/config_json.ts";
 import { ConfigError } from "../../supabase/functions/_shared/env.ts";
 import { repoRoot } from "./paths.ts";
@@ -26,13 +26,7 @@ const envVarName = z.string().regex(
   "expected an environment variable name",
 );
 const functionName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "expected a function name");
-const duration = z.string().refine((text) => {
-  try {
-    return parseDuration(text) > 0;
-  } catch {
-    return false;
-  }
-}, "expected a positive duration like 30s or 10m");
+const duration = durationSchema("30s or 10m");
 
 const databaseSchema = z.discriminatedUnion("source", [
   z.object({ source: z.literal("local_stack") }).strict(),

@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { type OptionSpec, parseCommandLine, validateOption } from "../_cli/args.ts";
+import { type OptionList, parseCommandLine, validateOption } from "../_cli/args.ts";
 import { ExitCode, PreconditionError, UsageError } from "../_cli/errors.ts";
 import { ConfigError } from "../../supabase/functions/_shared/env.ts";
 import {
@@ -95,18 +95,10 @@ export type FlagsCommand =
     dryRun: boolean;
   };
 
-const specs: Record<string, OptionSpec> = {
-  environment: { type: "string", short: "e" },
-  traffic: { type: "string" },
-  reason: { type: "string" },
-  file: { type: "string" },
-  "from-file": { type: "boolean" },
-  "to-file": { type: "boolean" },
-  yes: { type: "boolean" },
-  actor: { type: "string" },
-  "dry-run": { type: "boolean", short: "d" },
-  json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
+const optionList: OptionList = {
+  strings: ["environment", "traffic", "reason", "file", "actor"],
+  switches: ["from-file", "to-file", "yes", "dry-run", "json"],
+  short: { environment: "e", "dry-run": "d" },
 };
 
 /** Which options each command accepts (besides -e, -h). */
@@ -137,7 +129,10 @@ const trafficSchema = z.string().regex(/^\d{1,3}$/, "expects an integer 0..100")
  * command does not take.
  */
 export function parseFlagsArgs(args: readonly string[]): FlagsCommand {
-  const { values, positionals } = parseCommandLine(args, specs, { positionals: true, once: true });
+  const { values, positionals } = parseCommandLine(args, optionList, {
+    positionals: true,
+    once: true,
+  });
   if (values.help) return { kind: "help" };
   const [command, ...rest] = positionals;
   if (!command) throw new UsageError("flags needs a command: get, set, disable or sync");

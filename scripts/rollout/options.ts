@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { type OptionSpec, parseCommandLine, validateOptions } from "../_cli/args.ts";
+import { type OptionList, parseCommandLine, validateOptions } from "../_cli/args.ts";
 import { parseDuration } from "../sla/sla.ts";
 import { UsageError } from "../_cli/errors.ts";
 import { type EnvironmentName, environmentNames } from "./environments.ts";
@@ -35,18 +35,10 @@ export interface RolloutOptions {
 /** The result of parsing: run a rollout, or print the help. */
 export type ParsedRolloutCommand = { kind: "help" } | { kind: "rollout"; options: RolloutOptions };
 
-const optionSpecs: Record<string, OptionSpec> = {
-  environment: { type: "string", short: "e" },
-  traffic: { type: "string", short: "t" },
-  steps: { type: "string" },
-  "dry-run": { type: "boolean", short: "d" },
-  "skip-tests": { type: "boolean", short: "s" },
-  force: { type: "boolean", short: "f" },
-  monitor: { type: "string" },
-  interval: { type: "string" },
-  threshold: { type: "string" },
-  actor: { type: "string" },
-  help: { type: "boolean", short: "h" },
+const optionList: OptionList = {
+  strings: ["environment", "traffic", "steps", "monitor", "interval", "threshold", "actor"],
+  switches: ["dry-run", "skip-tests", "force"],
+  short: { environment: "e", traffic: "t", "dry-run": "d", "skip-tests": "s", force: "f" },
 };
 
 /** The rollout's usage text. */
@@ -145,7 +137,7 @@ const rawSchema = z.object({
  * @throws {UsageError} naming the option at fault, for anything invalid.
  */
 export function parseRolloutArgs(args: readonly string[]): ParsedRolloutCommand {
-  const { values, positionals } = parseCommandLine(args, optionSpecs, {
+  const { values, positionals } = parseCommandLine(args, optionList, {
     positionals: true,
     once: true,
   });
