@@ -12,13 +12,13 @@
  * @module
  */
 import { maxIsolates } from "./local/function_isolates.ts";
+import { runMain, showUsage } from "./_cli/run_main.ts";
 import {
   armStopBound,
   parseStackArgs,
   stackStateFile,
   startFromCli,
   stopOnSignal,
-  UsageError,
 } from "./local/main.ts";
 import type { Stack } from "./local/stack.ts";
 import { onInterrupt } from "./local/interrupts.ts";
@@ -49,64 +49,64 @@ Ctrl-C during the rollout rolls the flag back, then stops everything.`;
 /** Exit code after an interrupt, as shells report SIGINT. */
 const interruptedExit = 130;
 
-let options;
-try {
-  options = parseStackArgs(Deno.args);
-} catch (error) {
-  if (!(error instanceof UsageError)) throw error;
-  console.error(`error: ${error.message}\n\n${usage}`);
-  Deno.exit(2);
-}
-if (options.help) {
-  console.log(usage);
-  Deno.exit(0);
-}
-
-// From here on Ctrl-C is ours: the first aborts the rollout (which rolls back) and stops the
-// stack; a second one stops everything at once.
-const controller = new AbortController();
-/** The stack once it is up (the interrupt handler needs it). */
-const running: { stack?: Stack } = {};
-const removeInterruptHandlers = onInterrupt({
-  first(signal) {
-    console.error(
-      running.stack
-        ? "\ninterrupted: rolling back, then stopping (Ctrl-C again to quit at once)"
-        : "\ninterrupted: stopping what has started (Ctrl-C again to quit at once)",
-    );
-    controller.abort(signal === "SIGINT" ? "Ctrl-C (SIGINT)" : signal);
-    armStopBound(() => running.stack, interruptedExit);
-  },
-  again() {
-    console.error("interrupted again: stopping at once");
-    running.stack?.killSync();
-    Deno.exit(interruptedExit);
-  },
-});
-
-async function stopAndExit(code: number): Promise<never> {
+/** Stops the stack (when it is up) and resolves with `code`. */
+async function stopStack(stack: Stack | undefined, code: number): Promise<number> {
   console.log("\nStopping the local stack…");
-  await running.stack?.stop();
+  await stack?.stop();
   await Deno.remove(stackStateFile).catch(() => {});
   console.log("Stopped.");
-  Deno.exit(code);
+  return code;
 }
 
-const stack = await startFromCli(options, { detached: true, signal: controller.signal }, {
-  handleSignals: false,
-});
-running.stack = stack;
-if (controller.signal.aborted) await stopAndExit(interruptedExit);
+/**
+ * `npm start`: the stack, the local rollout on it, the report; resolves with the exit code
+ * (`--once`, Ctrl-C), or undefined while the stack serves.
+ */
+async function main(args: string[]): Promise<number | undefined> {
+  const options = parseStackArgs(args);
+  if (options.help) return showUsage(usage);
 
-console.log(`\nRolling the optimized path out: ${localRolloutArgs.join(" ")}\n`);
-// REPORTS_DIR (scripts/local/paths.ts) is where every writer puts its reports.
-const { result } = await runLocalRollout(stack, { signal: controller.signal });
-if (controller.signal.aborted) await stopAndExit(interruptedExit);
-if (options.once) await stopAndExit(result.exitCode);
+  // From here on Ctrl-C is ours: the first aborts the rollout (which rolls back) and stops the
+  // stack; a second one stops everything at once.
+  const controller = new AbortController();
+  /** The stack once it is up (the interrupt handler needs it). */
+  const running: { stack?: Stack } = {};
+  const removeInterruptHandlers = onInterrupt({
+    first(signal) {
+      console.error(
+        running.stack
+          ? "\ninterrupted: rolling back, then stopping (Ctrl-C again to quit at once)"
+          : "\ninterrupted: stopping what has started (Ctrl-C again to quit at once)",
+      );
+      controller.abort(signal === "SIGINT" ? "Ctrl-C (SIGINT)" : signal);
+      armStopBound(() => running.stack, interruptedExit);
+    },
+    again() {
+      console.error("interrupted again: stopping at once");
+      running.stack?.killSync();
+      Deno.exit(interruptedExit);
+    },
+  });
 
-removeInterruptHandlers();
-stopOnSignal(stack);
-console.log(
-  `\nRollout ${result.status.replace("_", " ")} (exit code ${result.exitCode}). ` +
-    `The stack keeps serving at ${stack.functionsUrl}/<name> until Ctrl-C.`,
-);
+  const stack = await startFromCli(options, { detached: true, signal: controller.signal }, {
+    handleSignals: false,
+  });
+  running.stack = stack;
+  if (controller.signal.aborted) return await stopStack(stack, interruptedExit);
+
+  console.log(`\nRolling the optimized path out: ${localRolloutArgs.join(" ")}\n`);
+  // REPORTS_DIR (scripts/local/paths.ts) is where every writer puts its reports.
+  const { result } = await runLocalRollout(stack, { signal: controller.signal });
+  if (controller.signal.aborted) return await stopStack(stack, interruptedExit);
+  if (options.once) return await stopStack(stack, result.exitCode);
+
+  removeInterruptHandlers();
+  stopOnSignal(stack);
+  console.log(
+    `\nRollout ${result.status.replace("_", " ")} (exit code ${result.exitCode}). ` +
+      `The stack keeps serving at ${stack.functionsUrl}/<name> until Ctrl-C.`,
+  );
+  return undefined;
+}
+
+if (import.meta.main) await runMain(main, { usage });

@@ -21,7 +21,6 @@
  * @module
  */
 import { SignJWT } from "jose";
-import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { z } from "zod";
 import { describeMachine, machineInfo } from "../load/machine.ts";
@@ -33,6 +32,8 @@ import { benchCommand } from "./bench_run.ts";
 import { ask } from "./fault_probe.ts";
 import { type Fault, giveUpMs, type LoadRequest, runFault, sleep } from "./fault_run.ts";
 import { type FaultStack, startFaultStack } from "./fault_stack.ts";
+import { camelKeys, parseCommandLine, validateOptions } from "../_cli/args.ts";
+import { runMain, showUsage } from "../_cli/run_main.ts";
 import {
   type FaultResult,
   faultsMarkdown,
@@ -41,7 +42,7 @@ import {
 } from "./faults_report.ts";
 import { faultsTargets } from "./faults_targets.ts";
 
-const usage = `deno task bench:faults [options]
+const usage = `Usage: deno task bench:faults [options]
 
   --concurrency N     concurrent clients during each fault               default 8
   --fault-ms MS       how long each fault is held                         default 6000
@@ -87,35 +88,14 @@ function signalAll(pids: number[], signal: Deno.Signal): void {
 }
 
 async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      concurrency: { type: "string" },
-      "fault-ms": { type: "string" },
-      "cached-share": { type: "string" },
-      only: { type: "string" },
-      out: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
+  const { values } = parseCommandLine(args, {
+    strings: ["concurrency", "fault-ms", "cached-share", "only", "out"],
   });
-  if (values.help) {
-    console.log(usage);
-    return 0;
-  }
-  const parsed = optionsSchema.safeParse({
-    concurrency: values.concurrency,
-    faultMs: values["fault-ms"],
-    cachedShare: values["cached-share"],
-    only: values.only,
+  if (values.help) return showUsage(usage);
+  const options = validateOptions(optionsSchema, {
+    ...camelKeys(values),
     out: values.out ?? `${Deno.env.get("REPORTS_DIR") ?? `${repoRoot}/reports`}/bench`,
   });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    console.error(JSON.stringify({ error: `${issue.path.join(".")}: ${issue.message}` }));
-    return 2;
-  }
-  const options = parsed.data;
   const startedAt = new Date().toISOString();
   const results = await runAll(options);
   const report: FaultsReport = faultsReportSchema.parse({
@@ -277,4 +257,4 @@ async function runAll(options: Options): Promise<FaultResult[]> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) await runMain(main, { usage });

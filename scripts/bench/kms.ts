@@ -32,12 +32,13 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { machineInfo } from "../load/machine.ts";
 import { reportsDir } from "../local/paths.ts";
 import { benchCommand } from "./bench_run.ts";
 import { contenders, maxAgeMs, maxBytes, payload } from "./kms_contenders.ts";
+import { camelKeys, parseCommandLine, validateOptions } from "../_cli/args.ts";
+import { runCommand, showUsage } from "../_cli/run_main.ts";
 import {
   kmsFigure as fmt,
   kmsMarkdown,
@@ -73,48 +74,20 @@ type Options = z.output<typeof optionsSchema>;
 /**
  * Runs the benchmark with command-line `args`; resolves to the exit code (2 for a bad option).
  */
-export async function main(args: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        operations: { type: "string" },
-        "rtt-ms": { type: "string" },
-        "handshake-rtts": { type: "string" },
-        "max-messages": { type: "string" },
-        warmup: { type: "string" },
-        "no-https": { type: "boolean" },
-        out: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${usage}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(usage);
-    return 0;
-  }
-  const parsed = optionsSchema.safeParse({
-    operations: values.operations,
-    rttMs: values["rtt-ms"],
-    handshakeRtts: values["handshake-rtts"],
-    maxMessages: values["max-messages"],
-    warmup: values.warmup,
-    https: !values["no-https"],
-    out: values.out,
+export function main(args: string[]): Promise<number> {
+  return runCommand(bench, args, { usage });
+}
+
+async function bench(args: string[]): Promise<number> {
+  const { values } = parseCommandLine(args, {
+    strings: ["operations", "rtt-ms", "handshake-rtts", "max-messages", "warmup", "out"],
+    switches: ["no-https"],
   });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const flag = String(issue?.path[0] ?? "").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    console.error(`--${flag}: ${issue?.message}\n\n${usage}`);
-    return 2;
-  }
-  const options = parsed.data;
+  if (values.help) return showUsage(usage);
+  const options = validateOptions(optionsSchema, {
+    ...camelKeys(values),
+    https: !values["no-https"],
+  });
   const startedAt = new Date();
   const results = await runAll(options);
   // Validated before it is written: the readiness report reads it with the same schema.

@@ -71,7 +71,7 @@ Deno.test("bench:kms main() answers 2 to a bad option", async () => {
   console.error = (line: string) => lines.push(line);
   try {
     assertEquals(await main(["--rtt-ms=-5"]), 2);
-    assertEquals(lines[0]?.startsWith("--rtt-ms:"), true, lines[0]);
+    assertEquals(lines[0]?.startsWith("error: --rtt-ms:"), true, lines[0]);
     assertEquals(await main(["--nope"]), 2);
   } finally {
     console.error = originalError;

@@ -23,7 +23,6 @@
  * @module
  */
 import postgres from "postgres";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { machineInfo } from "../load/machine.ts";
 import { startPgBouncer } from "../local/pgbouncer.ts";
@@ -40,6 +39,9 @@ import { benchCommand } from "./bench_run.ts";
 import { startBenchDatabase } from "./bench_database.ts";
 import { ProxyWorker } from "./latency_proxy_thread.ts";
 import { isolatesLevel, runIsolatesSeries } from "./search_isolates.ts";
+import { camelKeys, parseCommandLine, validateOptions } from "../_cli/args.ts";
+import { UsageError } from "../_cli/errors.ts";
+import { runMain, showUsage } from "../_cli/run_main.ts";
 import { maxIsolates } from "../local/function_isolates.ts";
 import { runLevels } from "./search_levels.ts";
 import { renderMarkdown } from "./search_markdown.ts";
@@ -106,38 +108,19 @@ const optionsSchema = z.object({
 type BenchOptions = z.output<typeof optionsSchema>;
 
 function parseOptions(args: string[]): BenchOptions {
-  const { values } = parseArgs({
-    args,
-    options: {
-      "delay-ms": { type: "string" },
-      levels: { type: "string" },
-      requests: { type: "string" },
-      "seed-flights": { type: "string" },
-      isolates: { type: "string" },
-      "connection-mode": { type: "string" },
-      compare: { type: "string" },
-      out: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
+  const { values } = parseCommandLine(args, {
+    strings: [
+      "delay-ms",
+      "levels",
+      "requests",
+      "seed-flights",
+      "isolates",
+      "connection-mode",
+      "compare",
+      "out",
+    ],
   });
-  const result = optionsSchema.safeParse({
-    delayMs: values["delay-ms"],
-    levels: values.levels,
-    requests: values.requests,
-    seedFlights: values["seed-flights"],
-    isolates: values.isolates,
-    connectionMode: values["connection-mode"],
-    compare: values.compare,
-    out: values.out,
-    help: values.help,
-  });
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const flag = String(issue?.path[0] ?? "").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    throw new Error(`--${flag}: ${issue?.message}`);
-  }
-  return result.data;
+  return validateOptions(optionsSchema, camelKeys(values));
 }
 
 /** Cleanups of what the benchmark started, run last first. */
@@ -291,25 +274,18 @@ function method(options: BenchOptions, pooler: string): Record<string, string> {
   };
 }
 
-async function main(): Promise<number> {
-  let options: BenchOptions;
-  try {
-    options = parseOptions(Deno.args);
-  } catch (error) {
-    console.error(`bench:search: ${(error as Error).message}\n\n${usage}`);
-    return 2;
-  }
-  if (options.help) {
-    console.log(usage);
-    return 0;
-  }
+async function main(args: string[]): Promise<number> {
+  const options = parseOptions(args);
+  if (options.help) return showUsage(usage);
   let compared: SearchReport | undefined;
   if (options.compare) {
     try {
       compared = searchReportSchema.parse(JSON.parse(await Deno.readTextFile(options.compare)));
     } catch (error) {
-      console.error(`bench:search: --compare ${options.compare}: ${(error as Error).message}`);
-      return 2;
+      throw new UsageError(
+        `--compare ${options.compare}: ${(error as Error).message}`,
+        "--compare",
+      );
     }
   }
   const startedAt = new Date();
@@ -424,4 +400,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) await runMain(main, { usage });

@@ -15,6 +15,8 @@
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseCommandLine } from "../_cli/args.ts";
+import { runMain, showUsage } from "../_cli/run_main.ts";
 
 /** The repository root. */
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -152,7 +154,18 @@ export async function checkK6Scripts(options: K6CheckOptions = {}): Promise<K6Ch
   }
 }
 
-if (import.meta.main) {
+const usage = `Usage: deno task check:k6
+
+Type-checks the k6 scripts of tests/load/ against @types/k6 and checks their imports; exits 1
+when one fails.
+
+Options:
+  -h, --help  show this help`;
+
+/** Checks the k6 scripts; resolves with the exit code. */
+async function main(args: string[]): Promise<number> {
+  const { values } = parseCommandLine(args, {});
+  if (values.help) return showUsage(usage);
   const result = await checkK6Scripts();
   for (const problem of result.importProblems) {
     console.error(`not allowed in a k6 script: ${problem}`);
@@ -161,5 +174,7 @@ if (import.meta.main) {
   console.log(
     `${result.ok ? "ok" : "FAILED"}: ${result.files.length} k6 scripts checked against @types/k6`,
   );
-  Deno.exit(result.ok ? 0 : 1);
+  return result.ok ? 0 : 1;
 }
+
+if (import.meta.main) await runMain(main, { usage });

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { workloadNames } from "./workloads/workloads.js";
 import { summaryText } from "./workloads/summary.js";
 import { parseDuration } from "../sla/sla.ts";
@@ -18,6 +17,9 @@ import {
   runScenario,
 } from "./driver.ts";
 import { type LoadSummary, thresholdsOk } from "./summary.ts";
+import { parseCommandLine } from "../_cli/args.ts";
+import { UsageError } from "../_cli/errors.ts";
+import { runMain, showUsage } from "../_cli/run_main.ts";
 
 const usage = `Usage: deno task load --scenario NAME [options]
 
@@ -49,11 +51,6 @@ export interface LoadCli {
   options: DriverOptions;
 }
 
-/** Thrown for a bad command line; the caller prints it with the usage and exits 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
 function seconds(text: string | undefined, flag: string): number | undefined {
   if (text === undefined || text === "") return undefined;
   try {
@@ -80,31 +77,22 @@ export function parseLoadArgs(
   args: string[],
   env: Record<string, string | undefined> = Deno.env.toObject(),
 ): LoadCli {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        scenario: { type: "string" },
-        "base-url": { type: "string" },
-        "anon-key": { type: "string" },
-        duration: { type: "string" },
-        vus: { type: "string" },
-        rate: { type: "string" },
-        seed: { type: "string" },
-        "routes-file": { type: "string" },
-        "db-url": { type: "string" },
-        "gate-level": { type: "string" },
-        timeout: { type: "string" },
-        out: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const { values } = parseCommandLine(args, {
+    strings: [
+      "scenario",
+      "base-url",
+      "anon-key",
+      "duration",
+      "vus",
+      "rate",
+      "seed",
+      "routes-file",
+      "db-url",
+      "gate-level",
+      "timeout",
+      "out",
+    ],
+  });
   const str = (flag: string, envName?: string) =>
     (values[flag] as string | undefined) ?? (envName ? env[envName] || undefined : undefined);
   if (values.help) return { help: true, out: "", options: {} as DriverOptions };
@@ -158,27 +146,16 @@ export async function writeSummary(path: string, summary: LoadSummary): Promise<
   await Deno.writeTextFile(path, JSON.stringify(summary, null, 2) + "\n");
 }
 
-if (import.meta.main) {
-  let cli: LoadCli;
-  try {
-    cli = parseLoadArgs(Deno.args);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`error: ${error.message}\n\n${usage}`);
-    Deno.exit(2);
-  }
-  if (cli.help) {
-    console.log(usage);
-    Deno.exit(0);
-  }
-  try {
-    const summary = await runScenario({ ...cli.options, log: (line) => console.error(line) });
-    await writeSummary(cli.out, summary);
-    console.log(summaryText(summary));
-    console.log(`summary written to ${cli.out}`);
-    Deno.exit(thresholdsOk(summary) ? 0 : 99);
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    Deno.exit(1);
-  }
+/** Runs the workload of `args`; resolves with the exit code (0 held, 99 a threshold failed). */
+async function main(args: string[]): Promise<number> {
+  const cli = parseLoadArgs(args);
+  if (cli.help) return showUsage(usage);
+  const summary = await runScenario({ ...cli.options, log: (line) => console.error(line) });
+  await writeSummary(cli.out, summary);
+  console.log(summaryText(summary));
+  console.log(`summary written to ${cli.out}`);
+  return thresholdsOk(summary) ? 0 : 99;
 }
+
+// A run that could not be carried out exits 1.
+if (import.meta.main) await runMain(main, { usage, failureCode: 1 });

@@ -6,7 +6,8 @@ import {
 } from "../../tests/support/assert.ts";
 import { startSearchHeaderServer } from "./_search_header_server.ts";
 import { reportsDir } from "../local/paths.ts";
-import { parseLoadArgs, UsageError } from "./main.ts";
+import { UsageError } from "../_cli/errors.ts";
+import { parseLoadArgs } from "./main.ts";
 import { readLoadSummary } from "./summary.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };

@@ -6,55 +6,44 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { resolve } from "node:path";
+import { z } from "zod";
+import { parseCommandLine, validateOptions } from "../_cli/args.ts";
+import { runMain, showUsage } from "../_cli/run_main.ts";
 import { reportsDir } from "../local/paths.ts";
 import { defaultRouteLimit, routesFromDatabase, writeRoutesFile } from "./routes.ts";
 
-if (import.meta.main) {
-  let values: Record<string, string | boolean | undefined>;
+const usage =
+  "Usage: deno task load:routes --db-url URL (or SUPABASE_DB_URL) [--limit N] [--out PATH]";
+
+const optionsSchema = z.object({
+  dbUrl: z.string({ error: "expected a postgres:// URL" })
+    .regex(/^postgres(ql)?:\/\//, "expected a postgres:// URL"),
+  limit: z.string().refine((text) => /^\d+$/.test(text) && Number(text) >= 1, {
+    error: (issue) => `expected a positive integer, got "${issue.input}"`,
+  }).transform(Number),
+  out: z.string(),
+});
+
+/** Writes the routes file; resolves with the exit code. */
+async function main(args: string[]): Promise<number> {
+  const { values } = parseCommandLine(args, { strings: ["db-url", "limit", "out"] });
+  if (values.help) return showUsage(usage);
+  const options = validateOptions(optionsSchema, {
+    dbUrl: values["db-url"] ?? Deno.env.get("SUPABASE_DB_URL"),
+    limit: values.limit ?? String(defaultRouteLimit),
+    out: resolve((values.out as string | undefined) ?? `${reportsDir}/load/routes.json`),
+  });
+  const sql = postgres(options.dbUrl, { max: 1, prepare: false, onnotice: () => {} });
   try {
-    ({ values } = parseArgs({
-      args: Deno.args,
-      options: {
-        "db-url": { type: "string" },
-        limit: { type: "string" },
-        out: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    Deno.exit(2);
-  }
-  const usage =
-    "Usage: deno task load:routes --db-url URL (or SUPABASE_DB_URL) [--limit N] [--out PATH]";
-  if (values.help) {
-    console.log(usage);
-    Deno.exit(0);
-  }
-  const dbUrl = (values["db-url"] as string | undefined) ?? Deno.env.get("SUPABASE_DB_URL");
-  const limitText = (values.limit as string | undefined) ?? String(defaultRouteLimit);
-  if (!dbUrl || !/^postgres(ql)?:\/\//.test(dbUrl)) {
-    console.error(`error: --db-url: expected a postgres:// URL\n${usage}`);
-    Deno.exit(2);
-  }
-  if (!/^\d+$/.test(limitText) || Number(limitText) < 1) {
-    console.error(`error: --limit: expected a positive integer, got "${limitText}"\n${usage}`);
-    Deno.exit(2);
-  }
-  const out = resolve((values.out as string | undefined) ?? `${reportsDir}/load/routes.json`);
-  const sql = postgres(dbUrl, { max: 1, prepare: false, onnotice: () => {} });
-  try {
-    const routes = await routesFromDatabase(sql, Number(limitText));
-    await writeRoutesFile(out, routes);
-    console.log(`${routes.length} routes written to ${out} (ROUTES_FILE=${out})`);
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    Deno.exit(1);
+    const routes = await routesFromDatabase(sql, options.limit);
+    await writeRoutesFile(options.out, routes);
+    console.log(`${routes.length} routes written to ${options.out} (ROUTES_FILE=${options.out})`);
+    return 0;
   } finally {
     await sql.end({ timeout: 5 });
   }
 }
+
+if (import.meta.main) await runMain(main, { usage, failureCode: 1 });

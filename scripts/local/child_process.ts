@@ -1,7 +1,8 @@
 /**
- * The one way the local stack starts a server process (Postgres, Redis, a function isolate): a
- * child that never outlives this process, however this process dies, and one stop logic —
- * a polite signal, then a hard one after a bound.
+ * The one way the local stack starts a server process (Postgres, Redis, a function isolate,
+ * PgBouncer): a child that never outlives this process, however this process dies, and one stop
+ * logic — a polite signal, then a hard one after a bound ({@link ServerProcess} is what the
+ * servers' owners see of it).
  *
  * Why a lifeline: a stack killed with SIGKILL (a closed terminal, a cancelled CI job) runs no
  * exit handler, so its children used to live on re-parented to init, holding ports and the data
@@ -145,6 +146,36 @@ export function childPids(pid: number): number[] {
     }
   }
   return found;
+}
+
+/**
+ * What the owner of a server started through {@link spawnChild} (Postgres, an isolate) sees of
+ * it: its process, whether it runs, its last lines, and the one stop logic.
+ */
+export interface ServerProcess
+  extends Pick<Child, "pid" | "exited" | "alive" | "stopRequested" | "stop" | "killSync"> {
+  /** The last lines it wrote (stdout and stderr), for diagnostics. */
+  logTail(): string[];
+}
+
+/**
+ * The {@link ServerProcess} of `child`, whose `stop()` waits `stopTimeoutMs` by default.
+ *
+ * @example
+ * ```ts
+ * return { port, ...serverProcess(child, 5_000) };
+ * ```
+ */
+export function serverProcess(child: Child, stopTimeoutMs: number): ServerProcess {
+  return {
+    pid: child.pid,
+    exited: child.exited,
+    alive: () => child.alive(),
+    stopRequested: () => child.stopRequested(),
+    logTail: () => child.tail(),
+    stop: (timeoutMs = stopTimeoutMs) => child.stop(timeoutMs),
+    killSync: () => child.killSync(),
+  };
 }
 
 /**

@@ -1,5 +1,11 @@
 import { assert, assertEquals } from "../../tests/support/assert.ts";
-import { type Lifeline, processAlive, processCommandLine, spawnChild } from "./child_process.ts";
+import {
+  type Lifeline,
+  processAlive,
+  processCommandLine,
+  serverProcess,
+  spawnChild,
+} from "./child_process.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
@@ -147,3 +153,23 @@ Deno.test("spawnChild() without a lifeline, the child outlives its parent", opts
   // The control: proves the two tests above can fail.
   assertEquals(await childOutlivesParent("none"), true);
 });
+
+Deno.test(
+  "serverProcess() shows its owner the child's process, last lines and stop",
+  opts,
+  async () => {
+    const child = spawnChild({
+      name: "sleeper",
+      command: "sh",
+      args: ["-c", "echo ready; exec sleep 60"],
+      onLine: () => {},
+    });
+    const server = serverProcess(child, 5_000);
+    assertEquals(server.pid, child.pid);
+    await waitUntil("the first line", () => server.logTail().includes("ready"));
+    assert(server.alive() && !server.stopRequested());
+    await server.stop();
+    assert(!server.alive() && server.stopRequested());
+    assertEquals((await server.exited).signal, "SIGTERM");
+  },
+);

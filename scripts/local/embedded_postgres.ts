@@ -12,7 +12,7 @@
 import postgres from "postgres";
 import { repoRoot } from "./paths.ts";
 import { assertPortFree } from "./ports.ts";
-import { spawnChild } from "./child_process.ts";
+import { type ServerProcess, serverProcess, spawnChild } from "./child_process.ts";
 import { stopLeftoverPostmaster } from "./leftovers.ts";
 
 /** Options for {@link startEmbeddedPostgres}. */
@@ -42,24 +42,13 @@ export interface EmbeddedPostgresOptions {
 }
 
 /** A running server. */
-export interface EmbeddedPostgres {
+export interface EmbeddedPostgres extends ServerProcess {
   /** `postgresql://postgres:<password>@127.0.0.1:<port>/postgres` */
   readonly url: string;
   readonly port: number;
   readonly dataDir: string;
-  readonly pid: number;
-  /** Resolves when the server has exited (on its own, killed, or stopped). */
-  readonly exited: Promise<Deno.CommandStatus>;
-  /** Whether the server still runs. */
-  alive(): boolean;
-  /** Whether stop() or killSync() was called: an exit after that is no crash. */
-  stopRequested(): boolean;
-  /** The server's last log lines. */
-  logTail(): string[];
   /** Fast shutdown (SIGINT), escalating to SIGQUIT after `timeoutMs`. Idempotent. */
   stop(timeoutMs?: number): Promise<void>;
-  /** Immediate, synchronous shutdown for process-exit handlers. */
-  killSync(): void;
 }
 
 /** Thrown when the server cannot be initialised or started; carries its log tail. */
@@ -265,16 +254,5 @@ export async function startEmbeddedPostgres(
     }
   }
 
-  return {
-    url,
-    port,
-    dataDir,
-    pid: child.pid,
-    exited: child.exited,
-    alive: () => child.alive(),
-    stopRequested: () => child.stopRequested(),
-    logTail: () => child.tail(),
-    stop: (timeoutMs = 15_000) => child.stop(timeoutMs),
-    killSync: () => child.killSync(),
-  };
+  return { url, port, dataDir, ...serverProcess(child, 15_000) };
 }

@@ -8,24 +8,12 @@
 import type { FunctionSpec } from "./functions_config.ts";
 import { repoRoot, supabaseDir } from "./paths.ts";
 import { freePort, waitForPort } from "./ports.ts";
-import { spawnChild } from "./child_process.ts";
+import { type ServerProcess, serverProcess, spawnChild } from "./child_process.ts";
 
 /** A running function isolate. */
-export interface FunctionProcess {
+export interface FunctionProcess extends ServerProcess {
   readonly name: string;
   readonly port: number;
-  readonly pid: number;
-  /** Resolves when the isolate has exited. */
-  readonly exited: Promise<Deno.CommandStatus>;
-  /** Whether stop() or killSync() was called: an exit after that is no crash. */
-  stopRequested(): boolean;
-  /** Whether the process is still running. */
-  alive(): boolean;
-  /** The last lines it wrote (stdout and stderr), for diagnostics. */
-  logTail(): string[];
-  /** SIGTERM, then SIGKILL after `timeoutMs`. Idempotent. */
-  stop(timeoutMs?: number): Promise<void>;
-  killSync(): void;
 }
 
 /** Options for {@link startFunction}. */
@@ -85,15 +73,5 @@ export async function startFunction(
   }
   exitedEarly.catch(() => {});
 
-  return {
-    name: spec.name,
-    port,
-    pid: child.pid,
-    exited: child.exited,
-    alive: () => child.alive(),
-    stopRequested: () => child.stopRequested(),
-    logTail: () => child.tail(),
-    stop: (timeoutMs = 5_000) => child.stop(timeoutMs),
-    killSync: () => child.killSync(),
-  };
+  return { name: spec.name, port, ...serverProcess(child, 5_000) };
 }

@@ -19,8 +19,9 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { z } from "zod";
+import { camelKeys, parseCommandLine, validateOptions } from "../_cli/args.ts";
+import { runMain, showUsage } from "../_cli/run_main.ts";
 import { normalizeSql, PgFrontendParser } from "./pg_frontend_parser.ts";
 
 /** Options for {@link startLatencyProxy}. */
@@ -279,41 +280,28 @@ export function startLatencyProxy(options: LatencyProxyOptions): LatencyProxy {
   };
 }
 
+const usage = `Usage: deno run -A scripts/local/latency_proxy.ts --target HOST:PORT [options]
+
+Forwards 127.0.0.1:<port> to the Postgres at HOST:PORT, adding a delay each way; Ctrl-C prints
+the statement and round-trip counts.
+
+Options:
+  --target HOST:PORT  the Postgres server
+  --port N            where to listen            default 54320 (0: any free port)
+  --delay-ms N        added each way, ms         default 5
+  -h, --help          show this help`;
+
 const cliSchema = z.object({
   target: z.string().regex(/^[^:\s]+:\d{1,5}$/, "expected host:port"),
   port: z.coerce.number().int().min(0).max(65535).default(54320),
   delayMs: z.coerce.number().min(0).max(60_000).default(5),
 });
 
-if (import.meta.main) {
-  let parsed: z.output<typeof cliSchema>;
-  try {
-    const { values } = parseArgs({
-      args: Deno.args,
-      options: {
-        target: { type: "string" },
-        port: { type: "string" },
-        "delay-ms": { type: "string" },
-      },
-      strict: true,
-    });
-    const result = cliSchema.safeParse({
-      target: values.target,
-      port: values.port,
-      delayMs: values["delay-ms"],
-    });
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      throw new Error(`--${String(issue?.path[0] ?? "")}: ${issue?.message}`);
-    }
-    parsed = result.data;
-  } catch (error) {
-    console.error(`latency_proxy: ${(error as Error).message}`);
-    console.error(
-      "usage: latency_proxy.ts --target HOST:PORT [--port 54320] [--delay-ms 5]",
-    );
-    Deno.exit(2);
-  }
+/** Runs the proxy of `args` until Ctrl-C (resolves undefined while it serves). */
+function main(args: string[]): number | undefined {
+  const { values } = parseCommandLine(args, { strings: ["target", "port", "delay-ms"] });
+  if (values.help) return showUsage(usage);
+  const parsed = validateOptions(cliSchema, camelKeys(values));
   const [host, targetPort] = parsed.target.split(":") as [string, string];
   const proxy = startLatencyProxy({
     targetHost: host,
@@ -328,4 +316,7 @@ if (import.meta.main) {
     console.log(JSON.stringify(proxy.stats(), null, 2));
     Deno.exit(0);
   });
+  return undefined;
 }
+
+if (import.meta.main) await runMain(main, { usage });

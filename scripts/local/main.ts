@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { z } from "zod";
+import { camelKeys, parseCommandLine, validateOptions } from "../_cli/args.ts";
+import { runMain, showUsage } from "../_cli/run_main.ts";
 import { EmbeddedPostgresError } from "./embedded_postgres.ts";
 import { maxIsolates } from "./function_isolates.ts";
 import { clearStaleStackState, StateInUseError } from "./leftovers.ts";
@@ -52,54 +53,25 @@ const optionsSchema = z.object({
 /** Parsed command line of the stack. */
 export type StackCliOptions = z.output<typeof optionsSchema>;
 
-/** Thrown for a bad command line; the caller prints usage and exits 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
-/** Parses `args` (and STACK_* env defaults). @throws {UsageError} */
+/**
+ * Parses `args` (and STACK_* env defaults).
+ *
+ * @throws {UsageError} naming the option at fault.
+ */
 export function parseStackArgs(
   args: string[],
   env: Record<string, string | undefined> = Deno.env.toObject(),
 ): StackCliOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        port: { type: "string" },
-        "db-port": { type: "string" },
-        "seed-flights": { type: "string" },
-        isolates: { type: "string" },
-        once: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const parsed = optionsSchema.safeParse({
+  const { values } = parseCommandLine(args, {
+    strings: ["port", "db-port", "seed-flights", "isolates"],
+    switches: ["once"],
+  });
+  return validateOptions(optionsSchema, {
+    ...camelKeys(values),
     port: values.port ?? env.STACK_PORT,
     dbPort: values["db-port"] ?? env.STACK_DB_PORT,
-    seedFlights: values["seed-flights"],
     isolates: values.isolates ?? env.FLIGHT_SEARCH_ISOLATES,
-    once: values.once,
-    help: values.help,
-  });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const flag = {
-      port: "--port",
-      dbPort: "--db-port",
-      seedFlights: "--seed-flights",
-      isolates: "--isolates (or FLIGHT_SEARCH_ISOLATES)",
-    }[String(issue?.path[0])] ??
-      String(issue?.path[0]);
-    throw new UsageError(`${flag}: ${issue?.message}`);
-  }
-  return parsed.data;
+  }, { isolates: "--isolates (or FLIGHT_SEARCH_ISOLATES)" });
 }
 
 /** Lines like `supabase status` prints. */
@@ -259,19 +231,13 @@ export async function startFromCli(
   return stack;
 }
 
-if (import.meta.main) {
-  let options: StackCliOptions;
-  try {
-    options = parseStackArgs(Deno.args);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`error: ${error.message}\n\n${usage}`);
-    Deno.exit(2);
-  }
-  if (options.help) {
-    console.log(usage);
-    Deno.exit(0);
-  }
+/**
+ * `deno task stack`: the stack up, then serving until Ctrl-C (with `--once`, down again at once);
+ * resolves with the exit code, or undefined while it serves.
+ */
+async function main(args: string[]): Promise<number | undefined> {
+  const options = parseStackArgs(args);
+  if (options.help) return showUsage(usage);
   // The servers run in process groups of their own (a terminal's Ctrl-C reaches only this process,
   // which stops them in order); Ctrl-C while they come up stops what has started.
   const starting = new AbortController();
@@ -290,8 +256,11 @@ if (import.meta.main) {
   if (options.once || starting.signal.aborted) {
     await stack.stop();
     await Deno.remove(stackStateFile).catch(() => {});
-    Deno.exit(starting.signal.aborted ? 130 : 0);
+    return starting.signal.aborted ? 130 : 0;
   }
   stopOnSignal(stack);
   console.log("Serving until Ctrl-C.");
+  return undefined;
 }
+
+if (import.meta.main) await runMain(main, { usage });

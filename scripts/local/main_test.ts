@@ -1,5 +1,6 @@
 import { assertEquals, assertThrows } from "../../tests/support/assert.ts";
-import { parseStackArgs, UsageError } from "./main.ts";
+import { UsageError } from "../_cli/errors.ts";
+import { parseStackArgs } from "./main.ts";
 
 Deno.test("parseStackArgs() runs one isolate of flight-search by default", () => {
   assertEquals(parseStackArgs([], {}).isolates, 1);

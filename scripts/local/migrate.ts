@@ -5,6 +5,7 @@
  * @module
  */
 import { npmBinDir, repoRoot } from "./paths.ts";
+import { supabaseCliEnv } from "./supabase_cli_env.ts";
 
 /** Thrown when `supabase db push` fails; the message carries the CLI's own output. */
 export class MigrationError extends Error {
@@ -26,15 +27,6 @@ export interface PushResult {
   applied: string[];
 }
 
-function isLoopback(url: string): boolean {
-  try {
-    const host = new URL(url).hostname;
-    return host === "127.0.0.1" || host === "localhost" || host === "[::1]";
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Runs `supabase db push --remote=<url> --yes` and resolves with what it applied.
  *
@@ -44,13 +36,10 @@ export async function pushMigrations(url: string, options: PushOptions = {}): Pr
   const { workdir = repoRoot, dryRun = false } = options;
   const args = ["db", "push", `--remote=${url}`, "--yes", "--workdir", workdir];
   if (dryRun) args.push("--dry-run");
-  const env: Record<string, string> = { SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" };
-  // Loopback servers here speak no TLS; saying so up front keeps the CLI from warning about it.
-  if (isLoopback(url)) env.PGSSLMODE = "disable";
   const out = await new Deno.Command(`${npmBinDir}/supabase`, {
     args,
     cwd: workdir,
-    env,
+    env: supabaseCliEnv(url),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

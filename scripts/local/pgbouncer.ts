@@ -7,10 +7,12 @@
  * Debian's `pgbouncer` (1.18) is started on a free loopback port with a throw-away folder; it
  * refuses to run as root, so as root it is started with `-u postgres` (the user the embedded
  * Postgres runs as). Clients are trusted on loopback; the server password goes in its auth file.
+ * It runs through the stack's one child-process helper (`child_process.ts`): its lifeline and its
+ * stop logic.
  *
  * @module
  */
-import { findExecutable } from "./redis.ts";
+import { findExecutable, spawnChild } from "./child_process.ts";
 import { freePort, waitForPort } from "./ports.ts";
 
 /** Options for {@link startPgBouncer}. */
@@ -87,22 +89,17 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
   const args = Deno.uid() === 0 ? ["-u", "postgres", `${dir}/pgbouncer.ini`] : [
     `${dir}/pgbouncer.ini`,
   ];
-  const child = new Deno.Command(binary, { args, stdin: "null", stdout: "null", stderr: "piped" })
-    .spawn();
-  const exited = child.output();
+  // Its output is kept (tail) for the message when it exits before it listens.
+  const child = spawnChild({ name: "PgBouncer", command: binary, args, onLine: () => {} });
   try {
     await Promise.race([
       waitForPort(port, { timeoutMs: 10_000 }),
-      exited.then(({ stderr }) => {
-        throw new Error(`pgbouncer exited: ${new TextDecoder().decode(stderr).trim()}`);
+      child.exited.then(() => {
+        throw new Error(`pgbouncer exited: ${child.tail().join("\n").trim()}`);
       }),
     ]);
   } catch (error) {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
+    child.killSync();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     throw error;
   }
@@ -116,23 +113,9 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
       return u.toString();
     },
     stop() {
-      stopping ??= (async () => {
-        try {
-          child.kill("SIGTERM");
-        } catch {
-          // already gone
-        }
-        const timer = setTimeout(() => {
-          try {
-            child.kill("SIGKILL");
-          } catch {
-            // gone
-          }
-        }, 3000);
-        await exited.catch(() => {});
-        clearTimeout(timer);
-        await Deno.remove(dir, { recursive: true }).catch(() => {});
-      })();
+      stopping ??= child.stop(3000).then(() =>
+        Deno.remove(dir, { recursive: true }).catch(() => {})
+      );
       return stopping;
     },
   };

@@ -16,6 +16,7 @@ import { stringify } from "yaml";
 import { metricNames as m } from "../../supabase/functions/metrics/exposition.ts";
 import { repoRoot } from "../local/paths.ts";
 import { readSlaConfig, type SlaConfig, type SlaMetric } from "./sla_config.ts";
+import { runGeneratedFile } from "../_cli/generated_file.ts";
 
 /** Where the rendered rules are committed. */
 export const alertRulesPath = `${repoRoot}/monitoring/alert-rules.yml`;
@@ -232,27 +233,8 @@ export function renderAlertRules(sla: SlaConfig): string {
   return `${header}\n${stringify(alertRules(sla), { lineWidth: 0 })}`;
 }
 
-async function main(args: string[]): Promise<number> {
-  const unknown = args.filter((a) => a !== "--check");
-  if (unknown.length > 0) {
-    console.error(`unknown argument ${unknown[0]}; usage: alert_rules.ts [--check]`);
-    return 2;
-  }
-  const text = renderAlertRules(await readSlaConfig());
-  if (args.includes("--check")) {
-    const committed = await Deno.readTextFile(alertRulesPath).catch(() => "");
-    if (committed !== text) {
-      console.error(
-        `${alertRulesPath} is stale: run deno run -A scripts/monitoring/alert_rules.ts`,
-      );
-      return 1;
-    }
-    console.log(`${alertRulesPath} is up to date`);
-    return 0;
-  }
-  await Deno.writeTextFile(alertRulesPath, text);
-  console.log(`wrote ${alertRulesPath}`);
-  return 0;
+if (import.meta.main) {
+  const render = () => readSlaConfig().then(renderAlertRules);
+  const regenerate = "deno run -A scripts/monitoring/alert_rules.ts";
+  await runGeneratedFile({ path: alertRulesPath, render, regenerate });
 }
-
-if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -23,6 +23,7 @@
  */
 import { repoRoot } from "../local/paths.ts";
 import { readSlaConfig, type SlaConfig } from "./sla_config.ts";
+import { runGeneratedFile } from "../_cli/generated_file.ts";
 import { datasource, type Json, PanelGrid, postgresPluginId } from "./dashboard_panels.ts";
 import {
   cacheRow,
@@ -178,25 +179,8 @@ export function renderDashboard(sla: SlaConfig): string {
   return `${JSON.stringify(dashboard(sla), null, 2)}\n`;
 }
 
-async function main(args: string[]): Promise<number> {
-  const unknown = args.filter((a) => a !== "--check");
-  if (unknown.length > 0) {
-    console.error(`unknown argument ${unknown[0]}; usage: dashboard.ts [--check]`);
-    return 2;
-  }
-  const text = renderDashboard(await readSlaConfig());
-  if (args.includes("--check")) {
-    const committed = await Deno.readTextFile(dashboardPath).catch(() => "");
-    if (committed !== text) {
-      console.error(`${dashboardPath} is stale: run deno run -A scripts/monitoring/dashboard.ts`);
-      return 1;
-    }
-    console.log(`${dashboardPath} is up to date`);
-    return 0;
-  }
-  await Deno.writeTextFile(dashboardPath, text);
-  console.log(`wrote ${dashboardPath}`);
-  return 0;
+if (import.meta.main) {
+  const render = () => readSlaConfig().then(renderDashboard);
+  const regenerate = "deno run -A scripts/monitoring/dashboard.ts";
+  await runGeneratedFile({ path: dashboardPath, render, regenerate });
 }
-
-if (import.meta.main) Deno.exit(await main(Deno.args));

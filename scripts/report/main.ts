@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { resolve } from "node:path";
+import { parseCommandLine } from "../_cli/args.ts";
+import { runMain, showUsage } from "../_cli/run_main.ts";
 import { generateReport } from "./report.ts";
 import { reportsDir as defaultReportsDir } from "../local/paths.ts";
 
@@ -16,27 +17,10 @@ Reads DIR/bench/search.json, DIR/bench/kms.json, DIR/load/*.json and DIR/deploym
 exist) and writes a self-contained HTML report with charts plus a markdown summary. DIR defaults
 to REPORTS_DIR, else reports.`;
 
-if (import.meta.main) {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: Deno.args,
-      options: {
-        "reports-dir": { type: "string" },
-        out: { type: "string" },
-        markdown: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}\n\n${usage}`);
-    Deno.exit(2);
-  }
-  if (values.help) {
-    console.log(usage);
-    Deno.exit(0);
-  }
+/** Renders the report; resolves with the exit code. */
+async function main(args: string[]): Promise<number> {
+  const { values } = parseCommandLine(args, { strings: ["reports-dir", "out", "markdown"] });
+  if (values.help) return showUsage(usage);
   const reportsDir = (values["reports-dir"] as string | undefined) ?? defaultReportsDir;
   const report = await generateReport({
     reportsDir,
@@ -46,4 +30,7 @@ if (import.meta.main) {
   console.log(report.markdown);
   console.log(`HTML report: ${resolve(report.htmlPath)}`);
   console.log(`Markdown:    ${resolve(report.markdownPath)}`);
+  return 0;
 }
+
+if (import.meta.main) await runMain(main, { usage });

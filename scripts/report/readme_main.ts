@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { loadSla } from "../sla/sla.ts";
 import { repoRoot, reportsDir } from "../local/paths.ts";
 import { machineInfo } from "../load/machine.ts";
@@ -12,6 +11,17 @@ import { readReportInputs } from "./inputs.ts";
 import { renderMarkdownBody } from "./markdown.ts";
 import { buildReport } from "./model.ts";
 import { MeasuredMarkersError, rewriteMeasuredSection } from "./readme.ts";
+import { parseCommandLine } from "../_cli/args.ts";
+import { runMain, showUsage } from "../_cli/run_main.ts";
+
+const usage = `Usage: deno task readme:results [--readme README.md] [--reports-dir reports]
+
+Rewrites the "Measured results" section of README.md from the latest JSON under reports/.
+
+Options:
+  --readme PATH       the README to rewrite           default README.md
+  --reports-dir DIR   where the results are           default REPORTS_DIR, else reports
+  -h, --help          show this help`;
 
 /** Rewrites `readmePath` from `reportsDir`; returns whether the file changed. */
 export async function updateReadme(
@@ -33,19 +43,10 @@ export async function updateReadme(
   return true;
 }
 
-if (import.meta.main) {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: Deno.args,
-      options: { readme: { type: "string" }, "reports-dir": { type: "string" } },
-      strict: true,
-    }));
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    console.error("Usage: deno task readme:results [--readme README.md] [--reports-dir reports]");
-    Deno.exit(2);
-  }
+/** Rewrites the README of `args`; resolves with the exit code. */
+async function main(args: string[]): Promise<number> {
+  const { values } = parseCommandLine(args, { strings: ["readme", "reports-dir"] });
+  if (values.help) return showUsage(usage);
   const readme = (values.readme as string | undefined) ?? "README.md";
   try {
     const changed = await updateReadme(
@@ -53,11 +54,14 @@ if (import.meta.main) {
       (values["reports-dir"] as string | undefined) ?? reportsDir,
     );
     console.log(changed ? `${readme}: measured results rewritten` : `${readme}: unchanged`);
+    return 0;
   } catch (error) {
     if (!(error instanceof MeasuredMarkersError || error instanceof Deno.errors.NotFound)) {
       throw error;
     }
     console.error(`error: ${readme}: ${(error as Error).message}`);
-    Deno.exit(1);
+    return 1;
   }
 }
+
+if (import.meta.main) await runMain(main, { usage });

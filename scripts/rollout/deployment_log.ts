@@ -1,12 +1,12 @@
 /**
  * The record of one deploy: options, phases with timings, every command and write, every
- * analysis check, the outcome and why. Archived as a row in `public.deployments` and as JSON +
- * markdown under reports/deployments/.
+ * analysis check, the outcome and why. Archived as JSON + markdown under reports/deployments/
+ * (here) and as a row in `public.deployments` (`deployment_row.ts`).
  *
  * @module
  */
 import type { Check } from "./analysis.ts";
-import type { ExecutedEntry, Executor, Queryable } from "./executor.ts";
+import type { ExecutedEntry } from "./executor.ts";
 
 /** How a deploy ended (the `deployments.status` values). */
 export type DeploymentStatus = "running" | "promoted" | "rolled_back" | "failed" | "aborted";
@@ -277,51 +277,4 @@ export async function writeDeploymentFiles(
   await Deno.writeTextFile(json, `${JSON.stringify(log.toJSON(), null, 2)}\n`);
   await Deno.writeTextFile(markdown, log.toMarkdown());
   return { json, markdown };
-}
-
-/** Inserts the `running` row of a deploy (printed only in a dry run). */
-export async function insertDeploymentRow(
-  executor: Executor,
-  db: Queryable | undefined,
-  log: DeploymentLog,
-): Promise<void> {
-  const r = log.toJSON();
-  await executor.write(db, {
-    text: `insert into public.deployments
-      (id, environment, flag_key, from_percentage, to_percentage, steps, status, started_at, started_by, log)
-      values ($1, $2, $3, $4, $5, $6::smallint[], 'running', $7, $8, $9::text::jsonb)`,
-    params: [
-      r.id,
-      r.environment,
-      r.flagKey,
-      r.fromPercentage,
-      r.toPercentage,
-      r.steps,
-      r.startedAt,
-      r.startedBy,
-      JSON.stringify(r),
-    ],
-  });
-}
-
-/** Writes the outcome and the full log into the deploy's row. */
-export async function finishDeploymentRow(
-  executor: Executor,
-  db: Queryable | undefined,
-  log: DeploymentLog,
-): Promise<void> {
-  const r = log.toJSON();
-  await executor.write(db, {
-    text: `update public.deployments
-      set status = $2, reason = $3, to_percentage = $4, finished_at = $5, log = $6::text::jsonb
-      where id = $1`,
-    params: [
-      r.id,
-      r.status,
-      r.reason?.slice(0, 2000) ?? null,
-      r.toPercentage,
-      r.finishedAt,
-      JSON.stringify(r),
-    ],
-  });
 }

@@ -4,14 +4,15 @@
  * monitoring window.
  *
  * The file names environment variables, never secrets; {@link resolveEnvironment} reads them and
- * fails with a {@link ConfigurationError} naming the variable (never its value) when one is
+ * fails with a {@link ConfigError} naming the variable (never its value) when one is
  * missing or malformed.
  *
  * @module
  */
 import { z } from "zod";
-import { parseDuration } from "../sla/sla.ts";
-import { ConfigurationError, parseConfigJson } from "./errors.ts";
+import { durationSchema, parseDuration } from "../sla/sla.ts";
+import { parseConfigJson } from "../_cli/config_json.ts";
+import { ConfigError } from "../../supabase/functions/_shared/env.ts";
 import { repoRoot } from "./paths.ts";
 
 /** The environments a deploy can target. */
@@ -25,13 +26,7 @@ const envVarName = z.string().regex(
   "expected an environment variable name",
 );
 const functionName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "expected a function name");
-const duration = z.string().refine((text) => {
-  try {
-    return parseDuration(text) > 0;
-  } catch {
-    return false;
-  }
-}, "expected a positive duration like 30s or 10m");
+const duration = durationSchema("30s or 10m");
 
 const databaseSchema = z.discriminatedUnion("source", [
   z.object({ source: z.literal("local_stack") }).strict(),
@@ -119,7 +114,7 @@ export const defaultEnvironmentsPath = `${repoRoot}/config/environments.json`;
 /**
  * Reads and validates the environments file.
  *
- * @throws {ConfigurationError} naming the file and the first invalid field.
+ * @throws {ConfigError} naming the file and the first invalid field.
  */
 export async function loadEnvironments(
   path: string = defaultEnvironmentsPath,
@@ -128,7 +123,7 @@ export async function loadEnvironments(
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
-    throw new ConfigurationError(`cannot read ${path}: ${(error as Error).message}`);
+    throw new ConfigError(`cannot read ${path}: ${(error as Error).message}`);
   }
   return parseConfigJson(fileSchema, text, path);
 }
@@ -191,7 +186,7 @@ export interface ResolveOptions {
 /**
  * Reads the variables `name`'s configuration points at.
  *
- * @throws {ConfigurationError} naming the variable that is missing or malformed.
+ * @throws {ConfigError} naming the variable that is missing or malformed.
  */
 export async function resolveEnvironment(
   file: EnvironmentsFile,
@@ -203,11 +198,11 @@ export async function resolveEnvironment(
   const read = (variable: string, schema: z.ZodString, what: string): string => {
     const value = env[variable];
     if (value === undefined || value === "") {
-      throw new ConfigurationError(`environment ${name}: ${variable} is not set (${what})`);
+      throw new ConfigError(`environment ${name}: ${variable} is not set (${what})`);
     }
     const parsed = schema.safeParse(value);
     if (!parsed.success) {
-      throw new ConfigurationError(
+      throw new ConfigError(
         `environment ${name}: ${variable}: ${parsed.error.issues[0]?.message ?? "invalid"}`,
       );
     }
@@ -223,14 +218,14 @@ export async function resolveEnvironment(
       ? await readLinkedRef(linkedRefFile)
       : undefined;
     if (!projectRef) {
-      throw new ConfigurationError(
+      throw new ConfigError(
         `environment ${name}: ${variable} is not set (the project ref)` +
           (config.database.source === "linked" ? " and no project is linked (supabase link)" : ""),
       );
     }
     const checked = projectRefSchema.safeParse(projectRef);
     if (!checked.success) {
-      throw new ConfigurationError(`environment ${name}: linked project ref is malformed`);
+      throw new ConfigError(`environment ${name}: linked project ref is malformed`);
     }
   }
 

@@ -4,7 +4,7 @@ import {
   assertRejects,
   assertStringIncludes,
 } from "../../tests/support/assert.ts";
-import { ConfigurationError } from "./errors.ts";
+import { ConfigError } from "../../supabase/functions/_shared/env.ts";
 import { loadEnvironments, resolveEnvironment } from "./environments.ts";
 
 const ref = "abcdefghijklmnopqrst";
@@ -60,7 +60,7 @@ Deno.test("loadEnvironments() names the file and field of a mistake", async () =
       await Deno.writeTextFile(`${dir}/env.json`, JSON.stringify(content));
       const error = await assertRejects(
         () => loadEnvironments(`${dir}/env.json`),
-        ConfigurationError,
+        ConfigError,
       );
       assertStringIncludes(error.message, expected);
       assertStringIncludes(error.message, `${dir}/env.json`);
@@ -68,12 +68,12 @@ Deno.test("loadEnvironments() names the file and field of a mistake", async () =
     await Deno.writeTextFile(`${dir}/env.json`, "{ not json");
     await assertRejects(
       () => loadEnvironments(`${dir}/env.json`),
-      ConfigurationError,
+      ConfigError,
       "not valid JSON",
     );
     await assertRejects(
       () => loadEnvironments(`${dir}/missing.json`),
-      ConfigurationError,
+      ConfigError,
       "cannot read",
     );
   } finally {
@@ -127,7 +127,7 @@ Deno.test("resolveEnvironment() names a missing or malformed variable, never its
   for (const [env, expected] of cases) {
     const error = await assertRejects(
       () => resolveEnvironment(file, "staging", { env }),
-      ConfigurationError,
+      ConfigError,
     );
     assertStringIncludes(error.message, expected);
     assert(!error.message.includes("secret-pw"), "the message must not echo a value");
@@ -170,7 +170,7 @@ Deno.test("resolveEnvironment() uses the linked project's ref and builds its dir
           env: { SUPABASE_DB_PASSWORD: "x", PRODUCTION_SUPABASE_ANON_KEY: anon },
           linkedRefFile: `${dir}/none`,
         }),
-      ConfigurationError,
+      ConfigError,
       "no project is linked",
     );
   } finally {

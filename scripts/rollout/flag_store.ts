@@ -8,7 +8,7 @@
  * @module
  */
 import { z } from "zod";
-import { PreconditionError } from "./errors.ts";
+import { PreconditionError } from "../_cli/errors.ts";
 import type { Executor, Queryable } from "./executor.ts";
 
 /** The flag the rollout moves. */

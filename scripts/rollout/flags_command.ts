@@ -6,8 +6,9 @@
  * @module
  */
 import { z } from "zod";
-import { type OptionSpec, parseStrict } from "./_args.ts";
-import { ConfigurationError, ExitCode, PreconditionError, UsageError } from "./errors.ts";
+import { type OptionList, parseCommandLine, validateOption } from "../_cli/args.ts";
+import { ExitCode, PreconditionError, UsageError } from "../_cli/errors.ts";
+import { ConfigError } from "../../supabase/functions/_shared/env.ts";
 import {
   type EnvironmentName,
   environmentNames,
@@ -94,18 +95,10 @@ export type FlagsCommand =
     dryRun: boolean;
   };
 
-const specs: Record<string, OptionSpec> = {
-  environment: { type: "string", short: "e" },
-  traffic: { type: "string" },
-  reason: { type: "string" },
-  file: { type: "string" },
-  "from-file": { type: "boolean" },
-  "to-file": { type: "boolean" },
-  yes: { type: "boolean" },
-  actor: { type: "string" },
-  "dry-run": { type: "boolean", short: "d" },
-  json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
+const optionList: OptionList = {
+  strings: ["environment", "traffic", "reason", "file", "actor"],
+  switches: ["from-file", "to-file", "yes", "dry-run", "json"],
+  short: { environment: "e", "dry-run": "d" },
 };
 
 /** Which options each command accepts (besides -e, -h). */
@@ -116,13 +109,8 @@ const allowed: Record<string, string[]> = {
   sync: ["from-file", "to-file", "file", "yes", "actor", "dry-run"],
 };
 
-function check<T>(schema: z.ZodType<T>, value: unknown, option: string): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    throw new UsageError(`${option}: ${parsed.error.issues[0]?.message ?? "invalid"}`, option);
-  }
-  return parsed.data;
-}
+/** What `flags set` and `flags disable` say a missing option takes. */
+const placeholders: Record<string, string> = { traffic: "<0..100>", reason: "<text>" };
 
 const environmentSchema = z.enum(environmentNames, {
   error: (issue) =>
@@ -141,7 +129,10 @@ const trafficSchema = z.string().regex(/^\d{1,3}$/, "expects an integer 0..100")
  * command does not take.
  */
 export function parseFlagsArgs(args: readonly string[]): FlagsCommand {
-  const { values, positionals } = parseStrict(args, specs);
+  const { values, positionals } = parseCommandLine(args, optionList, {
+    positionals: true,
+    once: true,
+  });
   if (values.help) return { kind: "help" };
   const [command, ...rest] = positionals;
   if (!command) throw new UsageError("flags needs a command: get, set, disable or sync");
@@ -154,16 +145,16 @@ export function parseFlagsArgs(args: readonly string[]): FlagsCommand {
       throw new UsageError(`flags ${command} does not take --${name}`, `--${name}`);
     }
   }
-  const environment = check(environmentSchema, values.environment, "--environment");
+  const environment = validateOption(environmentSchema, values.environment, "--environment");
   const actor = values.actor === undefined
     ? undefined
-    : check(actorSchema, values.actor, "--actor");
+    : validateOption(actorSchema, values.actor, "--actor");
   const dryRun = values["dry-run"] === true;
   const maxPositionals = command === "sync" ? 0 : 1;
   if (rest.length > maxPositionals) {
     throw new UsageError(`unexpected argument "${rest[maxPositionals]}"`);
   }
-  const flag = rest[0] === undefined ? undefined : check(flagKeySchema, rest[0], "<flag>");
+  const flag = rest[0] === undefined ? undefined : validateOption(flagKeySchema, rest[0], "<flag>");
   const withActor = <T extends object>(command: T) =>
     actor === undefined ? command : { ...command, actor };
 
@@ -172,35 +163,28 @@ export function parseFlagsArgs(args: readonly string[]): FlagsCommand {
       return flag === undefined
         ? { kind: "get", environment, json: values.json === true }
         : { kind: "get", environment, flag, json: values.json === true };
-    case "set": {
-      if (flag === undefined) throw new UsageError("flags set needs a flag name", "<flag>");
-      if (values.traffic === undefined) {
-        throw new UsageError("flags set needs --traffic <0..100>", "--traffic");
+    case "set":
+    case "disable": {
+      if (flag === undefined) throw new UsageError(`flags ${command} needs a flag name`, "<flag>");
+      const needed = command === "set" ? ["traffic", "reason"] : ["reason"];
+      const missing = needed.find((name) => values[name] === undefined);
+      if (missing) {
+        throw new UsageError(
+          `flags ${command} needs --${missing} ${placeholders[missing]}`,
+          `--${missing}`,
+        );
       }
-      if (values.reason === undefined) {
-        throw new UsageError("flags set needs --reason <text>", "--reason");
-      }
-      return withActor({
-        kind: "set" as const,
-        environment,
-        flag,
-        traffic: check(trafficSchema, values.traffic, "--traffic"),
-        reason: check(reasonSchema, values.reason, "--reason"),
-        dryRun,
-      });
+      const traffic = command === "set"
+        ? validateOption(trafficSchema, values.traffic, "--traffic")
+        : undefined;
+      const reason = validateOption(reasonSchema, values.reason, "--reason");
+      const change = { environment, flag, reason, dryRun };
+      return withActor(
+        traffic === undefined
+          ? { kind: "disable" as const, ...change }
+          : { kind: "set" as const, ...change, traffic },
+      );
     }
-    case "disable":
-      if (flag === undefined) throw new UsageError("flags disable needs a flag name", "<flag>");
-      if (values.reason === undefined) {
-        throw new UsageError("flags disable needs --reason <text>", "--reason");
-      }
-      return withActor({
-        kind: "disable" as const,
-        environment,
-        flag,
-        reason: check(reasonSchema, values.reason, "--reason"),
-        dryRun,
-      });
     default: {
       const from = values["from-file"] === true;
       const to = values["to-file"] === true;
@@ -209,7 +193,7 @@ export function parseFlagsArgs(args: readonly string[]): FlagsCommand {
       }
       const file = values.file === undefined
         ? trafficRoutingPath
-        : check(z.string().min(1, "expects a path"), values.file, "--file");
+        : validateOption(z.string().min(1, "expects a path"), values.file, "--file");
       return withActor({
         kind: "sync" as const,
         environment,
@@ -277,7 +261,7 @@ async function warnIfDeploying(db: Queryable, environment: string, print: (line:
 /**
  * Runs a parsed flags command and resolves with its exit code.
  *
- * @throws {ConfigurationError} for bad configuration (exit 2).
+ * @throws {ConfigError} for bad configuration (exit 2).
  * @throws {PreconditionError} for an unknown flag, no database, or an unconfirmed sync (exit 3).
  */
 export async function runFlagsCommand(
@@ -419,7 +403,7 @@ async function sync(
     try {
       side = fileSide(await readTrafficRouting(fileName));
     } catch (error) {
-      if (!(error instanceof ConfigurationError)) throw error;
+      if (!(error instanceof ConfigError)) throw error;
       print(`${fileName} is not a valid traffic-routing file; it will be replaced`);
     }
     for (const line of formatDiff(diffFlags(tableSide(table), side), "table", fileName)) {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { PerformanceTester, PerformanceTestResult, PerformanceTestRun } from "./context.ts";
+import type { PerformanceTester, PerformanceTestResult, PerformanceTestRun } from "./tools.ts";
 import { parseDuration } from "../sla/sla.ts";
 import { type DriverOptions, runScenario } from "../load/driver.ts";
 import {
@@ -18,7 +18,7 @@ import {
 } from "../load/summary.ts";
 import { findRoutes, writeRoutesFile } from "../load/routes.ts";
 import { checkK6Version, formatK6Version, type K6Version } from "../load/k6_version.ts";
-import { PreconditionError } from "./errors.ts";
+import { PreconditionError } from "../_cli/errors.ts";
 import { repoRoot, reportsDir as defaultReportsDir } from "./paths.ts";
 
 /** The absolute path of `name` on PATH, or undefined. */

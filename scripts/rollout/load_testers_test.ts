@@ -6,7 +6,7 @@ import {
 } from "../../tests/support/assert.ts";
 import { findRoutes, readRoutesFile } from "../load/routes.ts";
 import { readLoadSummary } from "../load/summary.ts";
-import { PreconditionError } from "./errors.ts";
+import { PreconditionError } from "../_cli/errors.ts";
 import { repoRoot } from "./paths.ts";
 import { loadSla } from "../sla/sla.ts";
 import { startSearchHeaderServer } from "../load/_search_header_server.ts";

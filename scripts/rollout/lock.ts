@@ -10,7 +10,8 @@
  * @module
  */
 import postgres from "postgres";
-import { ConfigurationError, PreconditionError } from "./errors.ts";
+import { PreconditionError } from "../_cli/errors.ts";
+import { ConfigError } from "../../supabase/functions/_shared/env.ts";
 import type { Executor, Queryable } from "./executor.ts";
 
 /** Thrown when another session holds the environment's deploy lock. */
@@ -64,17 +65,17 @@ export function lockKey(environment: string): string {
 /**
  * Refuses URLs that go through Supavisor's transaction pooler (port 6543).
  *
- * @throws {ConfigurationError} naming the port and what to use instead.
+ * @throws {ConfigError} naming the port and what to use instead.
  */
 export function assertSessionUrl(url: string): void {
   let port: string;
   try {
     port = new URL(url).port;
   } catch {
-    throw new ConfigurationError("the database URL is not a valid URL");
+    throw new ConfigError("the database URL is not a valid URL");
   }
   if (port === "6543") {
-    throw new ConfigurationError(
+    throw new ConfigError(
       "the deploy lock needs a session connection, but the database URL uses port 6543 " +
         "(Supavisor transaction mode, where a session lock cannot be held): use the direct " +
         "connection (db.<ref>.supabase.co:5432) or the pooler's session mode (port 5432)",
@@ -102,7 +103,7 @@ const deleteHolder =
  * Takes the deploy lock of `environment` on a new session to `url`. In a dry run prints the
  * statements and holds nothing (`url` may then be unknown).
  *
- * @throws {ConfigurationError} for a transaction-pooler URL.
+ * @throws {ConfigError} for a transaction-pooler URL.
  * @throws {LockHeldError} when another deploy holds the lock.
  */
 export async function acquireDeployLock(
@@ -112,25 +113,7 @@ export async function acquireDeployLock(
   const { environment, deploymentId, holder, executor, connectTimeoutS = 10 } = options;
   if (url !== undefined) assertSessionUrl(url);
   const key = lockKey(environment);
-  if (executor.dryRun) {
-    await executor.write(undefined, { text: tryLock, params: [key] });
-    await executor.write(undefined, {
-      text: writeHolder,
-      params: [environment, deploymentId, holder],
-    });
-    return {
-      session: undefined,
-      verify: () => Promise.resolve(),
-      recordHolder: () => Promise.resolve(),
-      release: async () => {
-        await executor.write(undefined, {
-          text: deleteHolder,
-          params: [environment, deploymentId],
-        });
-        await executor.write(undefined, { text: unlock, params: [key] });
-      },
-    };
-  }
+  if (executor.dryRun) return await dryRunLock(key, options);
 
   if (url === undefined) throw new TypeError("acquireDeployLock() needs a URL in a live run");
   // One connection, never closed for idleness or age (postgres.js recycles connections after
@@ -160,26 +143,7 @@ export async function acquireDeployLock(
       text: tryLock,
       params: [key],
     });
-    if (!row?.locked) {
-      let current:
-        | { deployment_id: string; holder: string; acquired_at: Date; backend_pid: number }
-        | undefined;
-      try {
-        [current] = await executor.read<NonNullable<typeof current>>(session, {
-          text: readHolder,
-          params: [environment],
-        }) ?? [];
-      } catch (error) {
-        if (!isUndefinedTable(error)) throw error;
-      }
-      throw new LockHeldError(
-        environment,
-        current?.holder,
-        current?.deployment_id,
-        current?.acquired_at,
-        current?.backend_pid,
-      );
-    }
+    if (!row?.locked) throw await lockHeld(executor, session, environment);
     await writeHolderRow(session);
   } catch (error) {
     await session.end({ timeout: 5 });
@@ -218,6 +182,54 @@ export async function acquireDeployLock(
       return released;
     },
   };
+}
+
+/** A lock that prints what a live run would do and holds nothing. */
+async function dryRunLock(key: string, options: AcquireOptions): Promise<DeployLock> {
+  const { environment, deploymentId, holder, executor } = options;
+  await executor.write(undefined, { text: tryLock, params: [key] });
+  await executor.write(undefined, {
+    text: writeHolder,
+    params: [environment, deploymentId, holder],
+  });
+  return {
+    session: undefined,
+    verify: () => Promise.resolve(),
+    recordHolder: () => Promise.resolve(),
+    release: async () => {
+      await executor.write(undefined, {
+        text: deleteHolder,
+        params: [environment, deploymentId],
+      });
+      await executor.write(undefined, { text: unlock, params: [key] });
+    },
+  };
+}
+
+/** The error for a lock someone else holds, naming them when their holder row says who. */
+async function lockHeld(
+  executor: Executor,
+  session: Queryable,
+  environment: string,
+): Promise<LockHeldError> {
+  let current:
+    | { deployment_id: string; holder: string; acquired_at: Date; backend_pid: number }
+    | undefined;
+  try {
+    [current] = await executor.read<NonNullable<typeof current>>(session, {
+      text: readHolder,
+      params: [environment],
+    }) ?? [];
+  } catch (error) {
+    if (!isUndefinedTable(error)) throw error;
+  }
+  return new LockHeldError(
+    environment,
+    current?.holder,
+    current?.deployment_id,
+    current?.acquired_at,
+    current?.backend_pid,
+  );
 }
 
 function isUndefinedTable(error: unknown): boolean {

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { ExitCode, exitCodeOf, UsageError } from "./errors.ts";
+import { ExitCode } from "../_cli/errors.ts";
+import { runCommand, showUsage } from "../_cli/run_main.ts";
 import { flagsUsage, parseFlagsArgs, runFlagsCommand } from "./flags_command.ts";
 import { parseRolloutArgs, rolloutUsage } from "./options.ts";
 import { defaultPerformanceTester } from "./load_testers.ts";
@@ -28,33 +29,34 @@ export async function main(args: readonly string[], deps: RolloutDeps = {}): Pro
   const print = deps.print ?? ((line: string) => console.log(line));
   const printError = deps.print ?? ((line: string) => console.error(line));
   if (args[0] === "flags") {
-    try {
-      const command = parseFlagsArgs(args.slice(1));
-      return await runFlagsCommand(command, {
-        print,
-        ...(deps.env ? { env: deps.env } : {}),
-        ...(deps.environmentsPath ? { environmentsPath: deps.environmentsPath } : {}),
-        ...(deps.localStack ? { localStack: deps.localStack } : {}),
-        confirm: terminalConfirm(),
-      });
-    } catch (error) {
-      printError(`error: ${(error as Error).message}`);
-      if (error instanceof UsageError) printError(`\n${flagsUsage}`);
-      return exitCodeOf(error);
-    }
+    return await runCommand(
+      (flagsArgs) =>
+        runFlagsCommand(parseFlagsArgs(flagsArgs), {
+          print,
+          ...(deps.env ? { env: deps.env } : {}),
+          ...(deps.environmentsPath ? { environmentsPath: deps.environmentsPath } : {}),
+          ...(deps.localStack ? { localStack: deps.localStack } : {}),
+          confirm: terminalConfirm(),
+        }),
+      args.slice(1),
+      { usage: flagsUsage, failureCode: ExitCode.precondition, printError },
+    );
   }
+  return await runCommand((rolloutArgs) => rollout(rolloutArgs, deps, print, printError), args, {
+    usage: rolloutUsage,
+    printError,
+  });
+}
 
-  let parsed;
-  try {
-    parsed = parseRolloutArgs(args);
-  } catch (error) {
-    printError(`error: ${(error as Error).message}\n\n${rolloutUsage}`);
-    return exitCodeOf(error);
-  }
-  if (parsed.kind === "help") {
-    print(rolloutUsage);
-    return ExitCode.promoted;
-  }
+/** A rollout from its command line: parsed, run with Ctrl-C rolling back, the exit code. */
+async function rollout(
+  args: string[],
+  deps: RolloutDeps,
+  print: (line: string) => void,
+  printError: (line: string) => void,
+): Promise<number> {
+  const parsed = parseRolloutArgs(args);
+  if (parsed.kind === "help") return showUsage(rolloutUsage, print);
 
   const controller = new AbortController();
   let interrupts = 0;

@@ -1,13 +1,14 @@
 /**
- * The rollout command line: parsed with `node:util` parseArgs, validated with zod, and turned
- * into {@link RolloutOptions} before anything touches a database, a file or the network.
+ * The rollout command line: parsed and validated by `scripts/_cli/args.ts` (every option at
+ * most once) and turned into {@link RolloutOptions} before anything touches a database, a file
+ * or the network.
  *
  * @module
  */
 import { z } from "zod";
-import { type OptionSpec, parseStrict } from "./_args.ts";
+import { type OptionList, parseCommandLine, validateOptions } from "../_cli/args.ts";
 import { parseDuration } from "../sla/sla.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../_cli/errors.ts";
 import { type EnvironmentName, environmentNames } from "./environments.ts";
 
 /** What a rollout run was asked to do. */
@@ -34,18 +35,10 @@ export interface RolloutOptions {
 /** The result of parsing: run a rollout, or print the help. */
 export type ParsedRolloutCommand = { kind: "help" } | { kind: "rollout"; options: RolloutOptions };
 
-const optionSpecs: Record<string, OptionSpec> = {
-  environment: { type: "string", short: "e" },
-  traffic: { type: "string", short: "t" },
-  steps: { type: "string" },
-  "dry-run": { type: "boolean", short: "d" },
-  "skip-tests": { type: "boolean", short: "s" },
-  force: { type: "boolean", short: "f" },
-  monitor: { type: "string" },
-  interval: { type: "string" },
-  threshold: { type: "string" },
-  actor: { type: "string" },
-  help: { type: "boolean", short: "h" },
+const optionList: OptionList = {
+  strings: ["environment", "traffic", "steps", "monitor", "interval", "threshold", "actor"],
+  switches: ["dry-run", "skip-tests", "force"],
+  short: { environment: "e", traffic: "t", "dry-run": "d", "skip-tests": "s", force: "f" },
 };
 
 /** The rollout's usage text. */
@@ -144,18 +137,15 @@ const rawSchema = z.object({
  * @throws {UsageError} naming the option at fault, for anything invalid.
  */
 export function parseRolloutArgs(args: readonly string[]): ParsedRolloutCommand {
-  const { values, positionals } = parseStrict(args, optionSpecs);
+  const { values, positionals } = parseCommandLine(args, optionList, {
+    positionals: true,
+    once: true,
+  });
   if (values.help) return { kind: "help" };
   if (positionals.length > 0) {
     throw new UsageError(`unexpected argument "${positionals[0]}"`);
   }
-  const parsed = rawSchema.safeParse(values);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const option = issue?.path[0] !== undefined ? `--${String(issue.path[0])}` : undefined;
-    throw new UsageError(issue?.message ?? "invalid options", option);
-  }
-  const raw = parsed.data;
+  const raw = validateOptions(rawSchema, values);
   let steps: number[];
   if (raw.steps && raw.traffic !== undefined) {
     if (raw.steps.at(-1) !== raw.traffic) {

@@ -4,7 +4,7 @@ import {
   assertInstanceOf,
   assertStringIncludes,
 } from "../../tests/support/assert.ts";
-import { ExitCode, UsageError } from "./errors.ts";
+import { ExitCode, UsageError } from "../_cli/errors.ts";
 import { parseRolloutArgs } from "./options.ts";
 
 function parseError(args: string[]): UsageError {

@@ -1,51 +1,37 @@
 /**
- * One deploy, start to end: configuration, the target, the lock, the five phases over the
- * traffic steps, and the archive. {@link runRollout} never throws for a deploy that went wrong;
- * it resolves with the exit code and why.
+ * One deploy, start to end: the plan (configuration and environment), the context every step
+ * shares, the steps of `steps.ts` (checks, target, lock, the five phases over the traffic steps),
+ * the archive, and the clean-up. {@link runRollout} never throws for a deploy that went wrong; it
+ * resolves with the exit code and why.
  *
- * Failure handling, in one place:
- * - configuration or environment problems → exit 2, nothing done;
- * - anything failing before the flag moves (lock held, push or deploy failed) → exit 3, status
- *   `failed`, nothing to undo;
- * - anything failing after the flag moved (smoke, load test, analysis, an error, Ctrl-C) → the
- *   flag is rolled back to disabled/0% → exit 1;
- * - someone else changing the flag mid-deploy → the deploy stops and leaves their value → exit 1.
+ * Exit codes: configuration or environment problems → 2, nothing done (`plan.ts`); anything
+ * failing before the flag moves → 3; a rollback, a stop or an interruption after the flag moved
+ * → 1 (`steps.ts` says which and how).
  *
  * @module
  */
-import { loadSla, type Sla } from "../sla/sla.ts";
+import { ExitCode, exitCodeOf } from "../_cli/errors.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import type {
-  ApiTarget,
-  EffectiveOptions,
-  PerformanceTester,
-  RolloutContext,
-  TrafficGenerator,
-} from "./context.ts";
+import type { RolloutContext } from "./context.ts";
 import {
   DeploymentLog,
   type DeploymentStatus,
-  finishDeploymentRow,
-  insertDeploymentRow,
   newDeploymentId,
   writeDeploymentFiles,
 } from "./deployment_log.ts";
-import { ConfigurationError, ExitCode, exitCodeOf, PreconditionError } from "./errors.ts";
-import { loadEnvironments, type ResolvedEnvironment, resolveEnvironment } from "./environments.ts";
-import { Executor, type Queryable } from "./executor.ts";
-import { defaultActor, readFlag, rolloutFlag } from "./flag_store.ts";
-import { type LocalStack, readRunningStack } from "./local_stack.ts";
-import { acquireDeployLock, type DeployLock } from "./lock.ts";
+import { writeDeploymentRow } from "./deployment_row.ts";
+import { Executor } from "./executor.ts";
+import { rolloutFlag } from "./flag_store.ts";
+import type { LocalStack } from "./local_stack.ts";
 import type { RolloutOptions } from "./options.ts";
 import { deploymentReportsDir } from "./paths.ts";
-import { databasePhase } from "./phases/database.ts";
-import { finishPhase, promotePhase, rollbackPhase } from "./phases/completion.ts";
-import { functionsPhase } from "./phases/functions.ts";
-import { monitoringPhase } from "./phases/monitoring.ts";
-import { performancePhase } from "./phases/performance.ts";
+import { planRollout, type RolloutPlan } from "./plan.ts";
 import { Progress } from "./progress.ts";
 import { invokeFunction, type SmokeCaller } from "./smoke.ts";
-import { createPool } from "../../supabase/functions/_shared/db.ts";
+import { afterFailure, type Ending, type RolloutState, rolloutSteps, runSteps } from "./steps.ts";
+import { closeTarget } from "./target.ts";
+import type { PerformanceTester, TrafficGenerator } from "./tools.ts";
+import { deployFlag, finalTraffic } from "./traffic_flag.ts";
 
 /** What a deploy needs from outside; everything has a default except the optional tools. */
 export interface RolloutDeps {
@@ -85,68 +71,8 @@ export interface RolloutResult {
   reports?: { json: string; markdown: string };
 }
 
-interface Target {
-  api: ApiTarget | undefined;
-  dbUrl: string | undefined;
-  stop?: () => Promise<void>;
-}
-
-async function resolveTarget(
-  environment: ResolvedEnvironment,
-  deps: RolloutDeps,
-  dryRun: boolean,
-  note: (line: string) => void,
-): Promise<Target> {
-  if (environment.kind === "hosted") {
-    const dbUrl = environment.database.source === "local_stack"
-      ? undefined
-      : environment.database.url;
-    return { api: { apiUrl: environment.apiUrl!, anonKey: environment.anonKey! }, dbUrl };
-  }
-  let stack = deps.localStack ?? await readRunningStack();
-  let stop: (() => Promise<void>) | undefined;
-  if (!stack) {
-    if (dryRun) {
-      note("no local stack is running: a real run would start one for the duration of the command");
-      return { api: undefined, dbUrl: undefined };
-    }
-    if (!deps.startLocalStack) {
-      throw new PreconditionError(
-        "no local stack is running; start it with `npm start` (or `deno task stack`)",
-      );
-    }
-    note("no local stack running: starting one for this command");
-    stack = await deps.startLocalStack();
-    stop = stack.stop;
-  }
-  const target: Target = { api: { apiUrl: stack.url, anonKey: stack.anonKey }, dbUrl: stack.dbUrl };
-  if (stop) target.stop = stop;
-  return target;
-}
-
-function effectiveOptions(
-  options: RolloutOptions,
-  environment: ResolvedEnvironment,
-  sla: Sla,
-  env: Record<string, string | undefined>,
-): EffectiveOptions {
-  const monitorMs = options.monitorMs ?? environment.monitorMs;
-  const intervalMs = options.intervalMs ?? environment.intervalMs;
-  if (intervalMs > monitorMs) {
-    throw new ConfigurationError(
-      `the analysis interval (${intervalMs / 1000} s) is longer than the monitoring window (${
-        monitorMs / 1000
-      } s)`,
-    );
-  }
-  return {
-    ...options,
-    monitorMs,
-    intervalMs,
-    threshold: options.threshold ?? sla.analysis.threshold,
-    actor: options.actor ?? defaultActor(env),
-  };
-}
+/** Every step went on: the last traffic step holds. */
+const promoted: Ending = { status: "promoted", exitCode: ExitCode.promoted, reason: null };
 
 /**
  * Runs a deploy. Resolves with the exit code (0 promoted, 1 rolled back, 2 configuration error,
@@ -163,267 +89,138 @@ export async function runRollout(
   deps: RolloutDeps = {},
 ): Promise<RolloutResult> {
   const print = deps.print ?? ((line: string) => console.log(line));
-  const clock = deps.clock ?? systemClock;
-  const env = deps.env ?? Deno.env.toObject();
-  const signal = deps.signal ?? new AbortController().signal;
-
-  let sla: Sla;
-  let environment: ResolvedEnvironment;
-  let effective: EffectiveOptions;
+  let plan: RolloutPlan;
   try {
-    sla = await loadSla(deps.slaPath).catch((error) => {
-      throw new ConfigurationError(`config/sla.json: ${(error as Error).message}`);
+    plan = await planRollout(options, {
+      env: deps.env ?? Deno.env.toObject(),
+      ...(deps.environmentsPath ? { environmentsPath: deps.environmentsPath } : {}),
+      ...(deps.slaPath ? { slaPath: deps.slaPath } : {}),
     });
-    const file = await loadEnvironments(deps.environmentsPath);
-    environment = await resolveEnvironment(file, options.environment, { env });
-    effective = effectiveOptions(options, environment, sla, env);
   } catch (error) {
     print(`error: ${(error as Error).message}`);
     return { exitCode: exitCodeOf(error), status: "invalid", reason: (error as Error).message };
   }
 
+  const state: RolloutState = {
+    ctx: startDeploy(plan, deps, print),
+    tools: {
+      smoke: deps.smoke ?? invokeFunction,
+      performanceTest: deps.performanceTest,
+      traffic: deps.traffic,
+      supabaseBinary: deps.supabaseBinary,
+      ...(deps.localStack ? { localStack: deps.localStack } : {}),
+      ...(deps.startLocalStack ? { startLocalStack: deps.startLocalStack } : {}),
+    },
+    flag: deployFlag(rolloutFlag),
+    recorded: false,
+  };
+  try {
+    let ending: Ending;
+    try {
+      ending = await runSteps(rolloutSteps(state.ctx.options.steps), state) ?? promoted;
+    } catch (error) {
+      ending = await afterFailure(state, error);
+    }
+    return await archive(state, ending, deps.reportsDir ?? deploymentReportsDir, print);
+  } finally {
+    await state.session?.lock.release().catch((error) =>
+      print(`warning: releasing the deploy lock failed: ${(error as Error).message}`)
+    );
+    if (state.target) await closeTarget(state.target);
+  }
+}
+
+/** The context of a deploy of `plan`: its log, executor and progress, announced. */
+function startDeploy(
+  plan: RolloutPlan,
+  deps: RolloutDeps,
+  print: (line: string) => void,
+): RolloutContext {
+  const { options, environment } = plan;
+  const clock = deps.clock ?? systemClock;
   const startedAt = new Date(clock.now());
   const log = new DeploymentLog({
     id: newDeploymentId(startedAt, deps.random),
     environment: environment.name,
     flagKey: rolloutFlag,
-    steps: effective.steps,
-    startedBy: effective.actor,
+    steps: options.steps,
+    startedBy: options.actor,
     startedAt,
-    dryRun: effective.dryRun,
+    dryRun: options.dryRun,
     options: {
-      environment: effective.environment,
-      steps: effective.steps,
-      dryRun: effective.dryRun,
-      skipTests: effective.skipTests,
-      force: effective.force,
-      monitorMs: effective.monitorMs,
-      intervalMs: effective.intervalMs,
-      threshold: effective.threshold,
+      environment: options.environment,
+      steps: options.steps,
+      dryRun: options.dryRun,
+      skipTests: options.skipTests,
+      force: options.force,
+      monitorMs: options.monitorMs,
+      intervalMs: options.intervalMs,
+      threshold: options.threshold,
     },
   });
   const executor = new Executor({
-    dryRun: effective.dryRun,
+    dryRun: options.dryRun,
     print: (line) => print(`    ${line}`),
     record: (e) => log.executed(e),
   });
   const progress = new Progress({ print, clock, log });
   progress.info(
     `${
-      effective.dryRun ? "DRY RUN: " : ""
+      options.dryRun ? "DRY RUN: " : ""
     }deploy ${log.id} to ${environment.name}: ${rolloutFlag} → ` +
-      `${effective.steps.join("% → ")}% by ${effective.actor}`,
+      `${options.steps.join("% → ")}% by ${options.actor}`,
   );
+  return {
+    ...plan,
+    executor,
+    progress,
+    log,
+    clock,
+    signal: deps.signal ?? new AbortController().signal,
+  };
+}
 
-  let target: Target | undefined;
-  let reader: (Queryable & { end(options?: { timeout?: number }): Promise<void> }) | undefined;
-  let lock: DeployLock | undefined;
-  let rowInserted = false;
-  let trafficMoved = false;
-  let status: Exclude<DeploymentStatus, "running"> = "failed";
-  let reason: string | null = null;
-  let exitCode: number = ExitCode.precondition;
-  let ctx: RolloutContext | undefined;
-
-  try {
-    if (!effective.skipTests && !deps.performanceTest) {
-      throw new PreconditionError(
-        "no load tester for phase 3: k6 is not on PATH and the built-in driver is unavailable (or pass -s)",
-      );
-    }
-    if (!effective.skipTests) await deps.performanceTest?.preflight?.();
-    target = await resolveTarget(
-      environment,
-      deps,
-      effective.dryRun,
-      (line) => progress.info(line),
+/**
+ * Archives the deploy as it ended: the row finished, the JSON and markdown logs written (not for
+ * a dry run), the outcome announced.
+ */
+async function archive(
+  state: RolloutState,
+  { status, exitCode, reason }: Ending,
+  reportsDir: string,
+  print: (line: string) => void,
+): Promise<RolloutResult> {
+  const { log, options, progress, executor, clock } = state.ctx;
+  log.finish(status, reason, new Date(clock.now()));
+  if (state.recorded || options.dryRun) {
+    await writeDeploymentRow(executor, state.session?.writer, log, "finish").catch((error) =>
+      print(`warning: could not archive the deployment row: ${(error as Error).message}`)
     );
-    if (target.dbUrl) {
-      reader = createPool({
-        url: target.dbUrl,
-        max: 2,
-        statementTimeoutMs: 60_000,
-        idleTimeoutS: 30,
-        connectTimeoutS: 10,
-        applicationName: `rollout:${environment.name}`,
-      });
-      try {
-        await reader.unsafe("select 1");
-      } catch (error) {
-        const why = `cannot connect to the ${environment.name} database: ${
-          (error as Error).message
-        }`;
-        if (!effective.dryRun) throw new PreconditionError(why);
-        // A dry run still shows every statement; it just cannot show current values.
-        progress.info(`${why} (dry run continues without reading)`);
-        await reader.end({ timeout: 1 });
-        reader = undefined;
-      }
-    }
-    lock = await acquireDeployLock(target.dbUrl, {
-      environment: environment.name,
-      deploymentId: log.id,
-      holder: effective.actor,
-      executor,
-    });
-    progress.info(
-      `${effective.dryRun ? "would hold" : "holding"} the ${environment.name} deploy lock`,
-    );
-
-    ctx = {
-      options: effective,
-      environment,
-      sla,
-      executor,
-      progress,
-      log,
-      clock,
-      signal,
-      flagKey: rolloutFlag,
-      api: target.api,
-      dbUrl: target.dbUrl,
-      reader,
-      writer: lock.session,
-      lock,
-      flag: undefined,
-      smoke: deps.smoke ?? invokeFunction,
-      performanceTest: deps.performanceTest,
-      traffic: deps.traffic,
-    };
-
-    await databasePhase(ctx, {
-      ...(target.dbUrl ? { localDbUrl: target.dbUrl } : {}),
-      ...(deps.supabaseBinary ? { supabaseBinary: deps.supabaseBinary } : {}),
-    });
-    await lock.recordHolder();
-    ctx.flag = await readFlag(executor, reader, rolloutFlag).catch((error) => {
-      // A dry run against a database the push would first migrate has no flag table yet.
-      if (!effective.dryRun) throw error;
-      progress.info(
-        `cannot read ${rolloutFlag} yet (${(error as Error).message}); the push would create it`,
-      );
-      return undefined;
-    });
-    if (ctx.flag === null) {
-      throw new PreconditionError(`flag ${rolloutFlag} does not exist after the migrations`);
-    }
-    if (ctx.flag) {
-      log.setFrom(ctx.flag.enabled ? ctx.flag.trafficPercentage : 0);
-      progress.info(
-        `${rolloutFlag} is ${
-          ctx.flag.enabled ? "enabled" : "disabled"
-        } at ${ctx.flag.trafficPercentage}% ` +
-          `(last set by ${ctx.flag.updatedBy}: ${ctx.flag.reason})`,
-      );
-    }
-    await insertDeploymentRow(executor, lock.session, log);
-    rowInserted = !effective.dryRun;
-
-    const steps = effective.steps;
-    await functionsPhase(ctx, {
-      firstStep: steps[0]!,
-      stepCount: steps.length,
-      ...(deps.supabaseBinary ? { supabaseBinary: deps.supabaseBinary } : {}),
-      onTrafficMoved: () => {
-        trafficMoved = true;
-      },
-    });
-    await performancePhase(ctx);
-
-    for (let i = 0; i < steps.length; i++) {
-      const step = steps[i]!;
-      const verdict = await monitoringPhase(ctx, step);
-      if (verdict.outcome === "flag_changed") {
-        trafficMoved = false; // someone else owns the flag now: do not touch it
-        status = "aborted";
-        reason = verdict.reason;
-        exitCode = ExitCode.rolledBack;
-        progress.info(`STOPPED: ${verdict.reason}`);
-        return await finish();
-      }
-      if (verdict.outcome === "rollback") {
-        await rollbackPhase(ctx, verdict.reason, step);
-        trafficMoved = false;
-        status = "rolled_back";
-        reason = verdict.reason;
-        exitCode = ExitCode.rolledBack;
-        return await finish();
-      }
-      const next = steps[i + 1];
-      if (next !== undefined) await promotePhase(ctx, step, next, i + 2, steps.length);
-      else await finishPhase(ctx, step);
-    }
-    status = "promoted";
-    exitCode = ExitCode.promoted;
-    return await finish();
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const interrupted = signal.aborted;
-    reason = interrupted ? `interrupted: ${String(signal.reason ?? "aborted")}` : message;
-    if (trafficMoved && ctx) {
-      try {
-        await rollbackPhase(ctx, reason);
-        status = interrupted ? "aborted" : "rolled_back";
-        exitCode = ExitCode.rolledBack;
-      } catch (rollbackError) {
-        status = "failed";
-        exitCode = ExitCode.rolledBack;
-        reason =
-          `${reason}; ROLLBACK FAILED: ${
-            (rollbackError as Error).message
-          } — disable the flag by hand: ` +
-          `scripts/deploy-performance-optimizations.sh flags disable ${rolloutFlag} -e ${environment.name} --reason "..."`;
-        progress.info(reason);
-      }
-    } else {
-      status = interrupted ? "aborted" : "failed";
-      exitCode = interrupted ? ExitCode.rolledBack : exitCodeOf(error);
-      progress.info(`deploy stopped before traffic moved: ${message}`);
-    }
-    return await finish();
-  } finally {
-    await lock?.release().catch((error) =>
-      print(`warning: releasing the deploy lock failed: ${(error as Error).message}`)
-    );
-    await reader?.end({ timeout: 5 });
-    await target?.stop?.();
   }
-
-  async function finish(): Promise<RolloutResult> {
-    const finishedAt = new Date(clock.now());
-    log.finish(status, reason, finishedAt);
-    if (rowInserted || effective.dryRun) {
-      await finishDeploymentRow(executor, lock?.session, log).catch((error) =>
-        print(`warning: could not archive the deployment row: ${(error as Error).message}`)
-      );
-    }
-    const result: RolloutResult = {
-      exitCode,
-      status: effective.dryRun ? "dry_run" : status,
-      deploymentId: log.id,
-      ...(reason ? { reason } : {}),
-    };
-    const final = ctx?.flag?.trafficPercentage;
-    if (final !== undefined && !effective.dryRun) {
-      result.finalTraffic = ctx?.flag?.enabled ? final : 0;
-    }
-    if (effective.dryRun) {
-      progress.info(
-        `dry run complete: nothing was changed (a real run would end ${
-          status === "promoted" ? "after the last step" : status
-        })`,
-      );
-      return result;
-    }
-    try {
-      result.reports = await writeDeploymentFiles(log, deps.reportsDir ?? deploymentReportsDir);
-    } catch (error) {
-      print(`warning: could not write the deployment log files: ${(error as Error).message}`);
-    }
+  const result: RolloutResult = {
+    exitCode,
+    status: options.dryRun ? "dry_run" : status,
+    deploymentId: log.id,
+    ...(reason ? { reason } : {}),
+  };
+  const final = finalTraffic(state.flag);
+  if (final !== undefined && !options.dryRun) result.finalTraffic = final;
+  if (options.dryRun) {
     progress.info(
-      `deploy ${log.id} ${status.replace("_", " ")}${reason ? `: ${reason}` : ""}` +
-        (result.reports ? ` — log ${result.reports.markdown}` : ""),
+      `dry run complete: nothing was changed (a real run would end ${
+        status === "promoted" ? "after the last step" : status
+      })`,
     );
     return result;
   }
+  try {
+    result.reports = await writeDeploymentFiles(log, reportsDir);
+  } catch (error) {
+    print(`warning: could not write the deployment log files: ${(error as Error).message}`);
+  }
+  progress.info(
+    `deploy ${log.id} ${status.replace("_", " ")}${reason ? `: ${reason}` : ""}` +
+      (result.reports ? ` — log ${result.reports.markdown}` : ""),
+  );
+  return result;
 }

@@ -9,6 +9,7 @@
  */
 import type { CommandSpec } from "./executor.ts";
 import { npmBinDir, repoRoot } from "./paths.ts";
+import { supabaseCliEnv } from "../local/supabase_cli_env.ts";
 
 /**
  * The CLI binary: `SUPABASE_CLI` when set, else the one npm installed (the version the flags
@@ -23,17 +24,6 @@ export function supabaseBinary(
     return `${npmBinDir}/supabase`;
   } catch {
     return "supabase";
-  }
-}
-
-const quietEnv = { SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" };
-
-function isLoopback(url: string): boolean {
-  try {
-    const host = new URL(url).hostname;
-    return host === "127.0.0.1" || host === "localhost" || host === "[::1]";
-  } catch {
-    return false;
   }
 }
 
@@ -58,12 +48,10 @@ export interface CliOptions {
  */
 export function dbPushCommand(target: PushTarget, options: CliOptions = {}): CommandSpec {
   const { binary = supabaseBinary(), workdir = repoRoot } = options;
-  const env: Record<string, string> = { ...quietEnv };
+  const env = supabaseCliEnv("url" in target ? target.url : undefined);
   let remote: string;
   if ("url" in target) {
     remote = `--remote=${target.url}`;
-    // Loopback servers here speak no TLS; saying so keeps the CLI from trying and warning.
-    if (isLoopback(target.url)) env.PGSSLMODE = "disable";
   } else {
     remote = "--remote";
     env.SUPABASE_DB_PASSWORD = target.password;
@@ -101,7 +89,7 @@ export function functionsDeployCommand(
       "--workdir",
       workdir,
     ],
-    env: { ...quietEnv },
+    env: supabaseCliEnv(),
     cwd: workdir,
   };
 }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { TrafficGenerator } from "./context.ts";
+import type { TrafficGenerator } from "./tools.ts";
 import { runScenario } from "../load/driver.ts";
 import type { RunScenario } from "./load_testers.ts";
 import { type PaymentTrafficOptions, runPaymentTraffic } from "./payment_traffic.ts";

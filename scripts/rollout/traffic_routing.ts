@@ -9,7 +9,8 @@
  * @module
  */
 import { z } from "zod";
-import { ConfigurationError, parseConfigJson } from "./errors.ts";
+import { parseConfigJson } from "../_cli/config_json.ts";
+import { ConfigError } from "../../supabase/functions/_shared/env.ts";
 import { flagKeySchema, type FlagState } from "./flag_store.ts";
 
 const entrySchema = z.object({
@@ -29,19 +30,19 @@ export type TrafficRouting = Record<string, TrafficRoutingEntry>;
 /**
  * Parses the file's text.
  *
- * @throws {ConfigurationError} naming `path` and the first invalid field.
+ * @throws {ConfigError} naming `path` and the first invalid field.
  */
 export function parseTrafficRouting(text: string, path: string): TrafficRouting {
   return parseConfigJson(fileSchema, text, path);
 }
 
-/** Reads and parses the file. @throws {ConfigurationError} */
+/** Reads and parses the file. @throws {ConfigError} */
 export async function readTrafficRouting(path: string): Promise<TrafficRouting> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
-    throw new ConfigurationError(`cannot read ${path}: ${(error as Error).message}`);
+    throw new ConfigError(`cannot read ${path}: ${(error as Error).message}`);
   }
   return parseTrafficRouting(text, path);
 }

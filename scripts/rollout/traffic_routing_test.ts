@@ -1,5 +1,5 @@
 import { assertEquals, assertStringIncludes, assertThrows } from "../../tests/support/assert.ts";
-import { ConfigurationError } from "./errors.ts";
+import { ConfigError } from "../../supabase/functions/_shared/env.ts";
 import type { FlagState } from "./flag_store.ts";
 import {
   diffFlags,
@@ -42,7 +42,7 @@ Deno.test("parseTrafficRouting() names the field of a mistake", () => {
     ["[", "not valid JSON"],
   ];
   for (const [text, expected] of cases) {
-    const error = assertThrows(() => parseTrafficRouting(text, "f.json"), ConfigurationError);
+    const error = assertThrows(() => parseTrafficRouting(text, "f.json"), ConfigError);
     assertStringIncludes(error.message, expected);
   }
 });

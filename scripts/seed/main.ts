@@ -7,8 +7,10 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { z } from "zod";
+import { camelKeys, optionName, parseCommandLine, validateOptions } from "../_cli/args.ts";
+import { UsageError } from "../_cli/errors.ts";
+import { runMain, showUsage } from "../_cli/run_main.ts";
 import { createPool } from "../../supabase/functions/_shared/db.ts";
 import { defaultStartDate, parseSeedOptions, SeedOptionsError } from "./options.ts";
 import { seedDatabase, SeedError, type SeedOptions, type SeedSummary } from "./seed.ts";
@@ -28,11 +30,6 @@ Options:
   --json             print the summary as JSON
   -h, --help         show this help`;
 
-/** Thrown for a bad command line; the caller prints it and exits 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
 /** A parsed command line. */
 export interface SeedCli {
   help: boolean;
@@ -40,15 +37,6 @@ export interface SeedCli {
   dbUrl: string;
   options: Partial<SeedOptions>;
 }
-
-const flags: Record<string, string> = {
-  dbUrl: "--db-url",
-  flights: "--flights",
-  seed: "--seed",
-  startDate: "--start-date",
-  days: "--days",
-  replace: "--replace",
-};
 
 const integer = z.string().regex(/^\d+$/, "expected a whole number").transform(Number).optional();
 // Seed options first so a bad value is reported before a missing URL.
@@ -70,42 +58,17 @@ export function parseSeedArgs(
   args: string[],
   env: Record<string, string | undefined> = Deno.env.toObject(),
 ): SeedCli {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        "db-url": { type: "string" },
-        flights: { type: "string" },
-        seed: { type: "string" },
-        "start-date": { type: "string" },
-        days: { type: "string" },
-        replace: { type: "boolean" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const { values } = parseCommandLine(args, {
+    strings: ["db-url", "flights", "seed", "start-date", "days"],
+    switches: ["replace", "json"],
+  });
   const help = values.help === true;
   const json = values.json === true;
   if (help) return { help, json, dbUrl: "", options: {} };
-  const parsed = cliSchema.safeParse({
-    flights: values.flights,
-    seed: values.seed,
-    startDate: values["start-date"],
-    days: values.days,
+  const { dbUrl, ...rest } = validateOptions(cliSchema, {
+    ...camelKeys(values),
     dbUrl: values["db-url"] ?? env.DATABASE_URL ?? env.SUPABASE_DB_URL,
   });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = String(issue?.path[0]);
-    throw new UsageError(`${flags[field] ?? field}: ${issue?.message}`);
-  }
-  const { dbUrl, ...rest } = parsed.data;
   const options: Partial<SeedOptions> = { replace: values.replace === true };
   for (const [key, value] of Object.entries(rest)) {
     if (value !== undefined) Object.assign(options, { [key]: value });
@@ -114,7 +77,8 @@ export function parseSeedArgs(
     parseSeedOptions(options);
   } catch (error) {
     if (!(error instanceof SeedOptionsError)) throw error;
-    throw new UsageError(`${flags[error.field] ?? error.field}: ${error.detail}`);
+    const option = optionName(error.field);
+    throw new UsageError(`${option}: ${error.detail}`, option);
   }
   return { help, json, dbUrl, options };
 }
@@ -137,19 +101,10 @@ export function summaryLines(summary: SeedSummary): string[] {
   ];
 }
 
+/** Seeds the database of `args`; resolves with the exit code. */
 async function main(args: string[]): Promise<number> {
-  let cli: SeedCli;
-  try {
-    cli = parseSeedArgs(args);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`error: ${error.message}\nRun \`deno task seed --help\` for the options.`);
-    return 2;
-  }
-  if (cli.help) {
-    console.log(usage);
-    return 0;
-  }
+  const cli = parseSeedArgs(args);
+  if (cli.help) return showUsage(usage);
   const sql = createPool({
     url: cli.dbUrl,
     max: 2,
@@ -175,4 +130,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) await runMain(main, { usage });

@@ -23,7 +23,7 @@ import { withIndexesDeferred } from "./bulk_load.ts";
 import { fareColumns, fareCopyRows, flightColumns, flightCopyRows } from "./copy_rows.ts";
 import { loadDatabaseTimeZoneRules } from "./database_time_zone_rules.ts";
 import { parseSeedOptions, type SeedOptions } from "./options.ts";
-import { referenceData } from "./reference_data.ts";
+import { type Airline, type Airport, referenceData } from "./reference_data.ts";
 import { planDays, planSeed } from "./seed_plan.ts";
 import { departureWindow } from "./timetable.ts";
 
@@ -85,6 +85,24 @@ async function copyInto(
   await pipeline(Readable.from(chunked(rows)), writable);
 }
 
+/** The `public.airports` row of a reference airport. */
+function airportRow(a: Airport) {
+  return {
+    iata_code: a.iata,
+    name: a.name,
+    city: a.city,
+    country_code: a.country,
+    time_zone: a.timeZone,
+    latitude: a.latitude,
+    longitude: a.longitude,
+  };
+}
+
+/** The `public.airlines` row of a reference airline. */
+function airlineRow(a: Airline) {
+  return { iata_code: a.iata, name: a.name, country_code: a.country, alliance: a.alliance };
+}
+
 /**
  * Seeds the database `sql` points at (migrations applied) and returns what it wrote.
  *
@@ -136,25 +154,8 @@ export async function seedDatabase(
     }
     // Also on empty tables: truncating in this transaction is what allows COPY ... FREEZE.
     await tx.unsafe(`truncate ${tables.join(", ")} restart identity`);
-    await tx`insert into public.airports ${
-      tx(data.airports.map((a) => ({
-        iata_code: a.iata,
-        name: a.name,
-        city: a.city,
-        country_code: a.country,
-        time_zone: a.timeZone,
-        latitude: a.latitude,
-        longitude: a.longitude,
-      })))
-    }`;
-    await tx`insert into public.airlines ${
-      tx(data.airlines.map((a) => ({
-        iata_code: a.iata,
-        name: a.name,
-        country_code: a.country,
-        alliance: a.alliance,
-      })))
-    }`;
+    await tx`insert into public.airports ${tx(data.airports.map(airportRow))}`;
+    await tx`insert into public.airlines ${tx(data.airlines.map(airlineRow))}`;
     await withIndexesDeferred(tx, ["public.flights", "public.fares"], async () => {
       await copyInto(
         tx,

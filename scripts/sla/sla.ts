@@ -88,13 +88,25 @@ const metricSchema = z.strictObject({
   }
 });
 
-const duration = z.string().refine((text) => {
-  try {
-    return parseDuration(text) > 0;
-  } catch {
-    return false;
-  }
-}, "expected a positive duration like 30s or 1m");
+/**
+ * A positive duration in config (`30s`, `10m`), refused with a message giving `examples`.
+ *
+ * @example
+ * ```ts
+ * durationSchema("30s or 10m").parse("5m"); // "5m"
+ * ```
+ */
+export function durationSchema(examples: string) {
+  return z.string().refine((text) => {
+    try {
+      return parseDuration(text) > 0;
+    } catch {
+      return false;
+    }
+  }, `expected a positive duration like ${examples}`);
+}
+
+const duration = durationSchema("30s or 1m");
 
 /** zod schema of config/sla.json. */
 export const slaSchema = z.strictObject({

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
 import { testDatabase } from "../support/database.ts";
-import { PreconditionError } from "../../scripts/rollout/errors.ts";
+import { PreconditionError } from "../../scripts/_cli/errors.ts";
 import { Executor } from "../../scripts/rollout/executor.ts";
 import { acquireDeployLock } from "../../scripts/rollout/lock.ts";
 import { parseFlagsArgs, runFlagsCommand } from "../../scripts/rollout/flags_command.ts";

@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
 import { testDatabase } from "../support/database.ts";
-import { ConfigurationError, PreconditionError } from "../../scripts/rollout/errors.ts";
+import { PreconditionError } from "../../scripts/_cli/errors.ts";
+import { ConfigError } from "../../supabase/functions/_shared/env.ts";
 import { Executor } from "../../scripts/rollout/executor.ts";
 import { acquireDeployLock, LockHeldError } from "../../scripts/rollout/lock.ts";
 
@@ -112,7 +113,7 @@ Deno.test("acquireDeployLock() refuses the transaction pooler (port 6543) before
           executor: quiet(),
         },
       ),
-    ConfigurationError,
+    ConfigError,
   );
   assertStringIncludes(error.message, "port 6543");
   assertStringIncludes(error.message, "session");

@@ -5,27 +5,42 @@
  * @module
  */
 import type { RolloutContext } from "../context.ts";
-import { setTraffic } from "./functions.ts";
+import type { Session } from "../target.ts";
+import { type DeployFlag, setTraffic } from "../traffic_flag.ts";
 
-/** Promotes to `next` (step `index` of `count`, 1-based). */
+/** A promotion from one traffic step to the next. */
+export interface Promotion {
+  from: number;
+  next: number;
+  /** The position of `next` among the steps (1-based), and how many there are. */
+  index: number;
+  count: number;
+}
+
+/** Promotes to the next step. */
 export async function promotePhase(
   ctx: RolloutContext,
-  from: number,
-  next: number,
-  index: number,
-  count: number,
+  session: Session,
+  flag: DeployFlag,
+  { from, next, index, count }: Promotion,
 ) {
   await ctx.progress.phase(5, async (phase) => {
-    await setTraffic(ctx, next, `step ${index}/${count} → ${next}% (step ${from}% healthy)`);
-    phase.info(`promoted: ${ctx.flagKey} ${from}% → ${next}%`);
+    await setTraffic(
+      ctx,
+      session,
+      flag,
+      next,
+      `step ${index}/${count} → ${next}% (step ${from}% healthy)`,
+    );
+    phase.info(`promoted: ${flag.key} ${from}% → ${next}%`);
     phase.detail(`promoted to ${next}%`);
   }, from);
 }
 
 /** Marks the last step done. */
-export async function finishPhase(ctx: RolloutContext, step: number) {
+export async function finishPhase(ctx: RolloutContext, flag: DeployFlag, step: number) {
   await ctx.progress.phase(5, (phase) => {
-    phase.info(`rollout complete: ${ctx.flagKey} stays enabled at ${step}%`);
+    phase.info(`rollout complete: ${flag.key} stays enabled at ${step}%`);
     phase.detail(`promoted, final ${step}%`);
     return Promise.resolve();
   }, step);
@@ -35,10 +50,16 @@ export async function finishPhase(ctx: RolloutContext, step: number) {
  * Rolls back: flag disabled, traffic 0, reason naming the deploy and why. Announced as phase 5
  * so the log shows where the deploy ended.
  */
-export async function rollbackPhase(ctx: RolloutContext, reason: string, step?: number) {
+export async function rollbackPhase(
+  ctx: RolloutContext,
+  session: Session,
+  flag: DeployFlag,
+  reason: string,
+  step?: number,
+) {
   await ctx.progress.phase(5, async (phase) => {
-    await setTraffic(ctx, 0, `rolled back: ${reason}`);
-    phase.info(`ROLLED BACK: ${ctx.flagKey} disabled, 0% — ${reason}`);
+    await setTraffic(ctx, session, flag, 0, `rolled back: ${reason}`);
+    phase.info(`ROLLED BACK: ${flag.key} disabled, 0% — ${reason}`);
     phase.info("functions pick the change up within their flag cache TTL; no redeploy needed");
     phase.detail(`rolled back: ${reason}`);
   }, step);

@@ -6,9 +6,10 @@
  * @module
  */
 import type { RolloutContext } from "../context.ts";
-import { PreconditionError } from "../errors.ts";
+import { PreconditionError } from "../../_cli/errors.ts";
 import { expectedSchema, hotTables, missingObjects } from "../expected_schema.ts";
 import { dbPushCommand, type PushTarget } from "../supabase_cli.ts";
+import type { Session } from "../target.ts";
 
 /** How phase 1 reaches the database: the URL, or the linked project. */
 export function pushTarget(
@@ -30,16 +31,18 @@ export function pushTarget(
 /**
  * Runs phase 1.
  *
+ * @param supabaseBinary The Supabase CLI; its default when undefined.
  * @throws {PreconditionError} when the push fails or an expected object is missing afterwards.
  */
 export async function databasePhase(
   ctx: RolloutContext,
-  options: { localDbUrl?: string; supabaseBinary?: string },
+  session: Session,
+  supabaseBinary: string | undefined,
 ) {
   await ctx.progress.phase(1, async (phase) => {
     const command = dbPushCommand(
-      pushTarget(ctx, options.localDbUrl),
-      options.supabaseBinary ? { binary: options.supabaseBinary } : {},
+      pushTarget(ctx, session.dbUrl),
+      supabaseBinary ? { binary: supabaseBinary } : {},
     );
     const pushed = await ctx.executor.command(command);
     if (pushed.code !== 0) {
@@ -58,7 +61,7 @@ export async function databasePhase(
     // In a dry run the push did not happen, so checking now would only report what it would create.
     const missing = await missingObjects(
       ctx.executor,
-      ctx.executor.dryRun ? undefined : ctx.reader,
+      ctx.executor.dryRun ? undefined : session.reader,
       expected,
     );
     if (missing && missing.length > 0) {
@@ -71,7 +74,7 @@ export async function databasePhase(
     }
 
     for (const table of hotTables) {
-      await ctx.executor.write(ctx.writer, { text: `analyze ${table}` });
+      await ctx.executor.write(session.writer, { text: `analyze ${table}` });
     }
     if (!ctx.executor.dryRun) {
       phase.detail(

@@ -6,32 +6,25 @@
  * @module
  */
 import type { RolloutContext } from "../context.ts";
-import { PreconditionError } from "../errors.ts";
-import { writeFlag } from "../flag_store.ts";
-import { defaultSmokeRequest } from "../smoke.ts";
+import { PreconditionError } from "../../_cli/errors.ts";
+import { defaultSmokeRequest, type SmokeCaller } from "../smoke.ts";
 import { functionsDeployCommand } from "../supabase_cli.ts";
+import type { Session } from "../target.ts";
+import { type DeployFlag, setTraffic } from "../traffic_flag.ts";
 
 /** Thrown when a smoke call fails after the flag moved: the deploy rolls back. */
 export class SmokeTestError extends Error {
   override name = "SmokeTestError";
 }
 
-/** Sets the flag to `percentage`, with a reason naming the deploy, and records it. */
-export async function setTraffic(
-  ctx: RolloutContext,
-  percentage: number,
-  why: string,
-): Promise<void> {
-  const reason = `deploy ${ctx.log.id}: ${why}`.slice(0, 500);
-  const state = await writeFlag(ctx.executor, ctx.writer, {
-    flagKey: ctx.flagKey,
-    enabled: percentage > 0,
-    trafficPercentage: percentage,
-    actor: ctx.options.actor,
-    reason,
-  });
-  ctx.flag = state ?? ctx.flag;
-  ctx.log.setTraffic(percentage);
+/** What phase 2 needs besides the context, the session and the flag. */
+export interface FunctionsPhaseOptions {
+  /** The first traffic step, and how many there are. */
+  firstStep: number;
+  stepCount: number;
+  smoke: SmokeCaller;
+  /** The Supabase CLI; its default when undefined. */
+  supabaseBinary: string | undefined;
 }
 
 /**
@@ -41,11 +34,12 @@ export async function setTraffic(
  */
 export async function deployFunctions(
   ctx: RolloutContext,
+  session: Session,
   supabaseBinary?: string,
 ): Promise<string> {
   const env = ctx.environment;
   if (env.kind === "local") {
-    const where = ctx.api ? `${ctx.api.apiUrl}/functions/v1/` : "the local stack";
+    const where = session.api ? `${session.api.apiUrl}/functions/v1/` : "the local stack";
     ctx.executor.note(
       `local: ${env.functions.join(", ")} served from the working tree by ${where}`,
     );
@@ -73,10 +67,12 @@ export async function deployFunctions(
 /** Smoke-calls every function once; resolves with the failures (none in a dry run). */
 async function smokeAll(
   ctx: RolloutContext,
+  session: Session,
+  smoke: SmokeCaller,
   when: string,
   info: (message: string) => void,
 ): Promise<string[]> {
-  if (!ctx.api) {
+  if (!session.api) {
     ctx.executor.note(`would smoke-call ${ctx.environment.functions.join(", ")} ${when}`);
     return [];
   }
@@ -85,11 +81,11 @@ async function smokeAll(
     const request = ctx.environment.smoke[name] ?? defaultSmokeRequest;
     if (ctx.executor.dryRun) {
       ctx.executor.note(
-        `would call functions.invoke("${name}", { method: "${request.method}" }) on ${ctx.api.apiUrl} ${when}`,
+        `would call functions.invoke("${name}", { method: "${request.method}" }) on ${session.api.apiUrl} ${when}`,
       );
       continue;
     }
-    const result = await ctx.smoke(ctx.api, name, request);
+    const result = await smoke(session.api, name, request);
     info(`smoke ${name} ${when}: ${result.ok ? "ok" : "FAILED"} — ${result.detail}`);
     if (!result.ok) failures.push(`${name}: ${result.detail}`);
   }
@@ -98,38 +94,37 @@ async function smokeAll(
 
 /**
  * Runs phase 2: deploy, smoke-call every function before the flag moves (a failure there is a
- * precondition: nothing to undo), set the flag to the first step, and smoke-call again with the
- * new path taking traffic (a failure there rolls back).
+ * precondition: nothing to undo), set the flag to the first step (from then on the deploy owns
+ * it: `flag.moved`), and smoke-call again with the new path taking traffic (a failure there rolls
+ * back).
  *
  * @throws {PreconditionError} when the deploy or the first smoke calls fail.
  * @throws {SmokeTestError} when a smoke call fails once the flag moved.
  */
 export async function functionsPhase(
   ctx: RolloutContext,
-  options: {
-    firstStep: number;
-    stepCount: number;
-    supabaseBinary?: string;
-    onTrafficMoved: () => void;
-  },
+  session: Session,
+  flag: DeployFlag,
+  options: FunctionsPhaseOptions,
 ): Promise<void> {
+  const { firstStep, stepCount, smoke } = options;
   await ctx.progress.phase(2, async (phase) => {
-    phase.info(await deployFunctions(ctx, options.supabaseBinary));
+    phase.info(await deployFunctions(ctx, session, options.supabaseBinary));
 
-    const before = await smokeAll(ctx, "before the flag moves", phase.info);
+    const before = await smokeAll(ctx, session, smoke, "before the flag moves", phase.info);
     if (before.length > 0) {
       throw new PreconditionError(`smoke test failed before traffic moved: ${before.join("; ")}`);
     }
 
-    options.onTrafficMoved();
-    await setTraffic(ctx, options.firstStep, `step 1/${options.stepCount} → ${options.firstStep}%`);
-    phase.info(`flag ${ctx.flagKey} → enabled ${options.firstStep}%`);
+    flag.moved = true;
+    await setTraffic(ctx, session, flag, firstStep, `step 1/${stepCount} → ${firstStep}%`);
+    phase.info(`flag ${flag.key} → enabled ${firstStep}%`);
 
-    const after = await smokeAll(ctx, `at ${options.firstStep}%`, phase.info);
+    const after = await smokeAll(ctx, session, smoke, `at ${firstStep}%`, phase.info);
     if (after.length > 0) throw new SmokeTestError(`smoke test failed: ${after.join("; ")}`);
     if (!ctx.executor.dryRun) {
       phase.detail(
-        `flag at ${options.firstStep}%, ${ctx.environment.functions.length} function(s) answered`,
+        `flag at ${firstStep}%, ${ctx.environment.functions.length} function(s) answered`,
       );
     }
   });

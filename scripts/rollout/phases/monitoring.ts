@@ -12,6 +12,10 @@
 import { CanaryAnalysis, type Check, judge } from "../analysis.ts";
 import type { RolloutContext } from "../context.ts";
 import { readFlag } from "../flag_store.ts";
+import type { PhaseHandle } from "../progress.ts";
+import type { Session } from "../target.ts";
+import type { TrafficGenerator } from "../tools.ts";
+import type { DeployFlag } from "../traffic_flag.ts";
 import {
   kmsReuseStatement,
   pathSummaryStatement,
@@ -54,8 +58,21 @@ function checkLine(check: Check, failures: number, threshold: number): string {
     (check.notes.length > 0 ? ` — ${check.notes.join("; ")}` : "");
 }
 
+/** What phase 4 watches besides the context, the session and the flag. */
+export interface MonitoringOptions {
+  /** The traffic step under watch. */
+  step: number;
+  /** Synthetic traffic for a target without users (the local stack). */
+  traffic: TrafficGenerator | undefined;
+}
+
 /** Runs phase 4 for `step`. */
-export async function monitoringPhase(ctx: RolloutContext, step: number): Promise<StepVerdict> {
+export async function monitoringPhase(
+  ctx: RolloutContext,
+  session: Session,
+  flag: DeployFlag,
+  { step, traffic }: MonitoringOptions,
+): Promise<StepVerdict> {
   return await ctx.progress.phase(4, async (phase) => {
     const { monitorMs, intervalMs, threshold } = ctx.options;
     const checks = Math.max(1, Math.floor(monitorMs / intervalMs));
@@ -71,98 +88,140 @@ export async function monitoringPhase(ctx: RolloutContext, step: number): Promis
       ctx.executor.note(`each check would also re-read the flag and verify the deploy lock`);
       return { outcome: "healthy", checks: 0, judged: 0 } as const;
     }
-
-    const analysis = new CanaryAnalysis(threshold);
-    let windowStart = ctx.clock.now();
-    const traffic = new AbortController();
-    const stopTraffic = () => traffic.abort(new DOMException("monitoring ended", "AbortError"));
-    ctx.signal.addEventListener("abort", stopTraffic, { once: true });
-    let generating: Promise<void> | undefined;
-    if (ctx.traffic && ctx.environment.traffic && ctx.api) {
-      phase.info(
-        `synthetic traffic: "${ctx.environment.traffic.scenario}" with ${ctx.environment.traffic.vus} VUs (no real users here)`,
-      );
-      generating = ctx.traffic({
-        api: ctx.api,
-        dbUrl: ctx.dbUrl,
-        workload: ctx.environment.traffic,
-        durationMs: monitorMs,
-        signal: traffic.signal,
-      }).catch((error) => {
-        if (!traffic.signal.aborted) {
-          phase.info(`synthetic traffic stopped: ${(error as Error).message}`);
-        }
-      });
-    }
-
+    const stopTraffic = startTraffic(ctx, session, traffic, phase);
     try {
-      for (let index = 1; index <= checks; index++) {
-        await ctx.clock.sleep(intervalMs, ctx.signal);
-        await ctx.lock.verify();
-        const flag = await readFlag(ctx.executor, ctx.reader, ctx.flagKey);
-        if (
-          flag && ctx.flag &&
-          (flag.enabled !== ctx.flag.enabled ||
-            flag.trafficPercentage !== ctx.flag.trafficPercentage)
-        ) {
-          const reason =
-            `flag ${ctx.flagKey} was changed to ${flag.enabled ? "enabled" : "disabled"} ` +
-            `${flag.trafficPercentage}% by ${flag.updatedBy} (${flag.reason}); stopping and leaving it as set`;
-          ctx.flag = flag;
-          return { outcome: "flag_changed", reason, checks: index - 1 } as const;
-        }
-        // Consecutive windows partition the flushed rows exactly (path_summary selects by flush
-        // time), so every flush is judged once whatever the interval.
-        const window = { since: new Date(windowStart), until: new Date(ctx.clock.now()) };
-        windowStart = window.until.getTime();
-        const paths = await readPathSummaries(
-          ctx.executor,
-          ctx.reader,
-          analyzedFunction,
-          window.since,
-          window.until,
-        ) ?? [];
-        const kmsReuse = await readKmsReuse(
-          ctx.executor,
-          ctx.reader,
-          kmsFunction,
-          window.since,
-          window.until,
-        ) ?? null;
-        const summaries = paths.map((s) => ({ ...s, kmsReuseRatio: s.kmsReuseRatio ?? kmsReuse }));
-        const check = judge(ctx.sla, summaries, { index, ...window });
-        const decision = analysis.record(check);
-        ctx.log.check(step, check);
-        phase.info(checkLine(check, decision.consecutiveFailures, threshold));
-        if (decision.action === "rollback") {
-          // The reason names what crossed a rollback level; warnings stay in the check's notes.
-          const causes = check.notes.filter((note) => / rollback level /.test(note));
-          return {
-            outcome: "rollback",
-            reason: `${decision.consecutiveFailures} consecutive failed checks at ${step}%: ${
-              (causes.length > 0 ? causes : check.notes).join("; ")
-            }`,
-            checks: index,
-          } as const;
-        }
-      }
+      return await watch(ctx, session, flag, { step, checks, phase });
     } finally {
-      stopTraffic();
-      ctx.signal.removeEventListener("abort", stopTraffic);
-      await generating;
+      await stopTraffic();
     }
-    if (analysis.judged === 0) {
+  }, step);
+}
+
+/** Starts synthetic traffic for the window, when there is a generator; resolves a stopper. */
+function startTraffic(
+  ctx: RolloutContext,
+  session: Session,
+  generator: TrafficGenerator | undefined,
+  phase: PhaseHandle,
+): () => Promise<void> {
+  const traffic = new AbortController();
+  const abort = () => traffic.abort(new DOMException("monitoring ended", "AbortError"));
+  ctx.signal.addEventListener("abort", abort, { once: true });
+  let generating: Promise<void> | undefined;
+  const workload = ctx.environment.traffic;
+  if (generator && workload && session.api) {
+    phase.info(
+      `synthetic traffic: "${workload.scenario}" with ${workload.vus} VUs (no real users here)`,
+    );
+    generating = generator({
+      api: session.api,
+      dbUrl: session.dbUrl,
+      workload,
+      durationMs: ctx.options.monitorMs,
+      signal: traffic.signal,
+    }).catch((error) => {
+      if (!traffic.signal.aborted) {
+        phase.info(`synthetic traffic stopped: ${(error as Error).message}`);
+      }
+    });
+  }
+  return async () => {
+    abort();
+    ctx.signal.removeEventListener("abort", abort);
+    await generating;
+  };
+}
+
+/** The flag's change by someone else since the deploy last set it, as the reason to stop. */
+async function changedUnderUs(
+  ctx: RolloutContext,
+  session: Session,
+  flag: DeployFlag,
+): Promise<string | undefined> {
+  const current = await readFlag(ctx.executor, session.reader, flag.key);
+  const ours = flag.state;
+  if (
+    !current || !ours ||
+    (current.enabled === ours.enabled && current.trafficPercentage === ours.trafficPercentage)
+  ) {
+    return undefined;
+  }
+  flag.state = current;
+  return `flag ${flag.key} was changed to ${current.enabled ? "enabled" : "disabled"} ` +
+    `${current.trafficPercentage}% by ${current.updatedBy} (${current.reason}); stopping and leaving it as set`;
+}
+
+/** Judges the optimized path against the legacy path over one window. */
+async function judgeWindow(
+  ctx: RolloutContext,
+  session: Session,
+  index: number,
+  window: { since: Date; until: Date },
+): Promise<Check> {
+  const paths = await readPathSummaries(
+    ctx.executor,
+    session.reader,
+    analyzedFunction,
+    window.since,
+    window.until,
+  ) ?? [];
+  const kmsReuse = await readKmsReuse(
+    ctx.executor,
+    session.reader,
+    kmsFunction,
+    window.since,
+    window.until,
+  ) ?? null;
+  const summaries = paths.map((s) => ({ ...s, kmsReuseRatio: s.kmsReuseRatio ?? kmsReuse }));
+  return judge(ctx.sla, summaries, { index, ...window });
+}
+
+/** The window's checks, one per interval, until one decides a rollback or the window ends. */
+async function watch(
+  ctx: RolloutContext,
+  session: Session,
+  flag: DeployFlag,
+  { step, checks, phase }: { step: number; checks: number; phase: PhaseHandle },
+): Promise<StepVerdict> {
+  const { intervalMs, threshold } = ctx.options;
+  const analysis = new CanaryAnalysis(threshold);
+  let windowStart = ctx.clock.now();
+  for (let index = 1; index <= checks; index++) {
+    await ctx.clock.sleep(intervalMs, ctx.signal);
+    await session.lock.verify();
+    const changed = await changedUnderUs(ctx, session, flag);
+    if (changed) return { outcome: "flag_changed", reason: changed, checks: index - 1 };
+    // Consecutive windows partition the flushed rows exactly (path_summary selects by flush
+    // time), so every flush is judged once whatever the interval.
+    const window = { since: new Date(windowStart), until: new Date(ctx.clock.now()) };
+    windowStart = window.until.getTime();
+    const check = await judgeWindow(ctx, session, index, window);
+    const decision = analysis.record(check);
+    ctx.log.check(step, check);
+    phase.info(checkLine(check, decision.consecutiveFailures, threshold));
+    if (decision.action === "rollback") {
+      // The reason names what crossed a rollback level; warnings stay in the check's notes.
+      const causes = check.notes.filter((note) => / rollback level /.test(note));
       return {
         outcome: "rollback",
-        reason:
-          `no check at ${step}% had the ${ctx.sla.analysis.min_requests} optimized requests needed to judge it ` +
-          "(too little traffic: lengthen --monitor or raise the step)",
-        checks,
-      } as const;
+        reason: `${decision.consecutiveFailures} consecutive failed checks at ${step}%: ${
+          (causes.length > 0 ? causes : check.notes).join("; ")
+        }`,
+        checks: index,
+      };
     }
-    phase.detail(
-      `${analysis.judged} of ${checks} check(s) judged, none failed ${threshold} times in a row`,
-    );
-    return { outcome: "healthy", checks, judged: analysis.judged } as const;
-  }, step);
+  }
+  if (analysis.judged === 0) {
+    return {
+      outcome: "rollback",
+      reason:
+        `no check at ${step}% had the ${ctx.sla.analysis.min_requests} optimized requests needed to judge it ` +
+        "(too little traffic: lengthen --monitor or raise the step)",
+      checks,
+    };
+  }
+  phase.detail(
+    `${analysis.judged} of ${checks} check(s) judged, none failed ${threshold} times in a row`,
+  );
+  return { outcome: "healthy", checks, judged: analysis.judged };
 }

@@ -6,6 +6,8 @@
  * @module
  */
 import type { RolloutContext } from "../context.ts";
+import type { Session } from "../target.ts";
+import type { PerformanceTester } from "../tools.ts";
 
 /** Thrown when the load test fails without `--force`: the deploy rolls back. */
 export class PerformanceTestError extends Error {
@@ -13,27 +15,31 @@ export class PerformanceTestError extends Error {
 }
 
 /** Runs phase 3. @throws {PerformanceTestError} */
-export async function performancePhase(ctx: RolloutContext): Promise<void> {
+export async function performancePhase(
+  ctx: RolloutContext,
+  session: Session,
+  performanceTest: PerformanceTester | undefined,
+): Promise<void> {
   await ctx.progress.phase(3, async (phase) => {
     if (ctx.options.skipTests) {
       phase.skip("--skip-tests");
       return;
     }
     const workload = ctx.environment.performance;
-    if (!ctx.performanceTest) {
+    if (!performanceTest) {
       throw new PerformanceTestError(
         "no load tester: k6 is not on PATH and the built-in driver is unavailable",
       );
     }
-    if (!ctx.api) {
+    if (!session.api) {
       ctx.executor.note(
         `would run the "${workload.scenario}" load test (${workload.vus} VUs, ${workload.duration})`,
       );
       return;
     }
-    const result = await ctx.performanceTest({
-      api: ctx.api,
-      dbUrl: ctx.dbUrl,
+    const result = await performanceTest({
+      api: session.api,
+      dbUrl: session.dbUrl,
       workload,
       sla: ctx.sla,
       executor: ctx.executor,
