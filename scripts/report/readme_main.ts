@@ -11,6 +11,7 @@ import { readReportInputs } from "./inputs.ts";
 import { renderMarkdownBody } from "./markdown.ts";
 import { buildReport } from "./model.ts";
 import { MeasuredMarkersError, rewriteMeasuredSection } from "./readme.ts";
+import { formatMarkdown } from "./format_markdown.ts";
 import { parseCommandLine } from "../_cli/args.ts";
 import { runMain, showUsage } from "../_cli/run_main.ts";
 
@@ -37,7 +38,8 @@ export async function updateReadme(
   const model = buildReport(inputs, sla, { generatedAt: now, machine: machineInfo() });
   // Source paths relative to the checkout: the README must not name the machine's folders.
   const body = renderMarkdownBody(model, "###").replaceAll(`${repoRoot}/`, "");
-  const next = rewriteMeasuredSection(readme, body);
+  // Through the project's formatter, so the README stays `deno fmt --check` clean.
+  const next = await formatMarkdown(rewriteMeasuredSection(readme, body));
   if (next === readme) return false;
   await Deno.writeTextFile(readmePath, next);
   return true;

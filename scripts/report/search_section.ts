@@ -1,7 +1,8 @@
 /**
  * The report's section for `deno task bench:search`: legacy vs optimized vs the dataloader peer
  * per concurrency level (queries counted by the database proxy, latency client-observed), their
- * ratios, the benchmark's targets and, when run, the optimized path over K isolates.
+ * ratios, the benchmark's targets and, when run, the no-database floor and the optimized path
+ * over K isolates.
  *
  * @module
  */
@@ -57,6 +58,28 @@ function isolatesTables(bench: SearchReport): Table[] {
       fmtMs(r.latencyMs.p95),
       fmtNum(r.requestsPerSecond, 1),
       fmtNum(r.loadAverage1m, 2),
+    ]),
+  }];
+}
+
+/**
+ * The no-database floor (bench:search's search_floor.ts), when the report has it: the optimized
+ * path answering every search from its in-isolate cache, so what is left is client and HTTP.
+ */
+function floorTables(bench: SearchReport): Table[] {
+  const floor = bench.floor ?? [];
+  if (floor.length === 0) return [];
+  return [{
+    caption: "No-database floor: the optimized path's isolate answering every search from its " +
+      "in-isolate result cache (client, HTTP, JWT, validation and JSON only), per level",
+    columns: ["Concurrency", "Requests", "Not from the cache", "p50 ms", "p95 ms", "Server p95 ms"],
+    rows: floor.map((f) => [
+      String(f.level),
+      fmtNum(f.requests),
+      fmtNum(f.misses),
+      fmtMs(f.latencyMs.p50),
+      fmtMs(f.latencyMs.p95),
+      fmtMs(f.serverLatencyMs.p95),
     ]),
   }];
 }
@@ -199,6 +222,7 @@ export function searchSection(input: Input<SearchReport>): Section {
         resultsTable(bench),
         ratiosTable(bench, levels),
         targetsTable(bench.targets),
+        ...floorTables(bench),
         ...isolatesTables(bench),
       ],
       charts: searchCharts(bench, levels),
