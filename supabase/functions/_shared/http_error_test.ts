@@ -3,11 +3,24 @@ import { assertEquals } from "../../../tests/support/assert.ts";
 import { errorResponse, HttpError, invalidInput, readJson } from "./http_error.ts";
 
 Deno.test("errorResponse() echoes an HttpError's code, message and field", async () => {
-  const res = errorResponse(new HttpError(422, "bad_thing", "thing is bad", "thing"));
+  const res = errorResponse(new HttpError(422, "bad_thing", "thing is bad", { field: "thing" }));
   assertEquals(res.status, 422);
   assertEquals(await res.json(), {
     error: { code: "bad_thing", message: "thing is bad", field: "thing" },
   });
+});
+
+Deno.test("HttpError takes its field, headers and cause as options and echoes only the field", async () => {
+  const cause = new Error("upstream said password=hunter2");
+  const error = new HttpError(503, "busy", "retry shortly", {
+    headers: { "retry-after": "3" },
+    cause,
+  });
+  assertEquals([error.field, error.cause], [undefined, cause]);
+  const res = errorResponse(error);
+  assertEquals([res.status, res.headers.get("retry-after")], [503, "3"]);
+  assertEquals(await res.json(), { error: { code: "busy", message: "retry shortly" } });
+  assertEquals("cause" in new HttpError(400, "bad", "bad"), false);
 });
 
 Deno.test("errorResponse() answers 500 without internals for anything else", async () => {

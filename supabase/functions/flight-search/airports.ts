@@ -194,7 +194,7 @@ export async function requireKnownAirports(
         400,
         "invalid_request",
         `${field}: no airport with IATA code ${search[field]}`,
-        field,
+        { field },
       );
     }
   }

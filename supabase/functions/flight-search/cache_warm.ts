@@ -67,7 +67,7 @@ export async function parseWarmRequest(req: Request): Promise<WarmRequest> {
   const [issue] = result.error.issues;
   if (issue?.code === "unrecognized_keys" && issue.keys[0] !== undefined) {
     const field = issue.keys[0];
-    throw new HttpError(400, "invalid_request", `${field}: unknown field`, field);
+    throw new HttpError(400, "invalid_request", `${field}: unknown field`, { field });
   }
   throw invalidInput(result.error);
 }

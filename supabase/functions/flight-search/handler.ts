@@ -192,8 +192,8 @@ async function requireServiceRole(req: Request, deps: SearchDeps): Promise<void>
 
 function allow(req: Request, methods: string[]): void {
   if (!methods.includes(req.method)) {
-    throw new HttpError(405, "method_not_allowed", `use ${methods.join(" or ")}`, undefined, {
-      allow: [...methods, "OPTIONS"].join(", "),
+    throw new HttpError(405, "method_not_allowed", `use ${methods.join(" or ")}`, {
+      headers: { allow: [...methods, "OPTIONS"].join(", ") },
     });
   }
 }
@@ -242,8 +242,8 @@ async function serve(
     }
   }
   if (req.method !== "GET" && req.method !== "POST") {
-    throw new HttpError(405, "method_not_allowed", "use GET or POST", undefined, {
-      allow: "GET, POST, OPTIONS",
+    throw new HttpError(405, "method_not_allowed", "use GET or POST", {
+      headers: { allow: "GET, POST, OPTIONS" },
     });
   }
 
@@ -348,15 +348,10 @@ async function runWithFallback(
     return await fast(search, budget);
   } catch (error) {
     if (error instanceof OverloadError) {
-      throw new HttpError(
-        503,
-        "overloaded",
-        "too many searches in flight; retry shortly",
-        undefined,
-        {
-          "retry-after": "1",
-        },
-      );
+      throw new HttpError(503, "overloaded", "too many searches in flight; retry shortly", {
+        headers: { "retry-after": "1" },
+        cause: error,
+      });
     }
     // The fallback spends what is left; with less than it needs it would only fail later.
     if (budget.remaining() < fallbackMinMs) throw error;

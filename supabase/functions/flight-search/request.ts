@@ -76,7 +76,9 @@ export function queryToObject(params: URLSearchParams): Record<string, unknown> 
   const out: Record<string, unknown> = {};
   for (const [name, value] of params) {
     if (Object.hasOwn(out, name)) {
-      throw new HttpError(400, "invalid_request", `${name}: given more than once`, name);
+      throw new HttpError(400, "invalid_request", `${name}: given more than once`, {
+        field: name,
+      });
     }
     out[name] = numericFields.has(name) && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
   }
@@ -91,7 +93,7 @@ export function validateSearch(input: unknown): SearchRequest {
   if (issue?.code === "unrecognized_keys" && issue.keys[0] !== undefined) {
     // Name the stray field itself: a typo such as `passenger=2` must not pass unnoticed.
     const field = issue.keys[0];
-    throw new HttpError(400, "invalid_request", `${field}: unknown parameter`, field);
+    throw new HttpError(400, "invalid_request", `${field}: unknown parameter`, { field });
   }
   throw invalidInput(result.error);
 }
