@@ -14,10 +14,10 @@
 import DataLoader from "dataloader";
 import type { Sql } from "../_shared/db.ts";
 import { searchBatch } from "./batch_search.ts";
-import type { QueryCounter } from "./legacy.ts";
 import type { OptimizedSearch } from "./optimized.ts";
 import type { SearchRequest } from "./request.ts";
 import type { SearchResult } from "./result.ts";
+import type { QueryCounter } from "./search_rows.ts";
 
 /** Creates the dataloader-backed peer of the optimized path. */
 export function createDataLoaderSearch(
