@@ -13,7 +13,7 @@ import { withBreakers } from "../_shared/breaker_store.ts";
 import { breakerOptionsFromEnv, CircuitBreaker } from "../_shared/circuit_breaker.ts";
 import { type EnvSource, processEnv } from "../_shared/env.ts";
 import { FlagCache, flagLoader } from "../_shared/flags.ts";
-import { FunctionMetrics, metricsWriter } from "../_shared/metrics.ts";
+import { metricsWriter } from "../_shared/metric_row.ts";
 import { airportLoader, AirportSet, airportSetOptionsFromEnv } from "./airports.ts";
 import { type SearchConfig, searchConfig } from "./config.ts";
 import { createDataLoaderSearch } from "./dataloader_peer.ts";
@@ -30,6 +30,7 @@ import {
 import { legacySearch } from "./legacy.ts";
 import { createOptimizedSearch } from "./optimized.ts";
 import type { SearchResult } from "./result.ts";
+import { SearchMetrics } from "./search_metrics.ts";
 import { isolateStats } from "./stats.ts";
 
 /** Name of the function: its metrics rows and its pool's application_name. */
@@ -53,12 +54,12 @@ export interface BuildDepsOptions {
 }
 
 /** Wires the handler's dependencies around one pool; tests pass their own pool and config. */
-export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: FunctionMetrics } {
+export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: SearchMetrics } {
   const { sql, config, cache, verify, airports, clock } = options;
   const memoryRss = options.memoryRss ?? (() => Deno.memoryUsage().rss);
   const startedAt = (clock ?? systemClock).now();
   const dbBreaker = options.dbBreaker ?? new CircuitBreaker({ dependency: "database", clock });
-  const metrics: FunctionMetrics = new FunctionMetrics({
+  const metrics: SearchMetrics = new SearchMetrics({
     functionName,
     write: withBreakers(
       metricsWriter(sql),
@@ -88,7 +89,7 @@ export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: Fu
     clock,
   });
   let legacyInFlight = 0;
-  const deps: SearchDeps & { metrics: FunctionMetrics } = {
+  const deps: SearchDeps & { metrics: SearchMetrics } = {
     // Both paths spend from the request's budget: a connection that hangs is covered by no
     // server-side statement_timeout, so the waits end, and the queries are cancelled, with it.
     legacy: async (search, budget) => {

@@ -22,7 +22,7 @@ import type { CircuitBreaker } from "../_shared/circuit_breaker.ts";
 import { Budget } from "../_shared/deadline.ts";
 import { asUnavailable } from "../_shared/dependency_error.ts";
 import { type ErrorLogger, errorResponse, HttpError, json } from "../_shared/http_error.ts";
-import type { MetricPath } from "../_shared/metrics.ts";
+import type { MetricPath } from "../_shared/metric_row.ts";
 import { routingId, sessionHeader } from "../_shared/routing_id.ts";
 import { type AirportSet, requireKnownAirports } from "./airports.ts";
 import { type CacheWarmer, parseWarmRequest } from "./cache_warm.ts";

@@ -8,7 +8,7 @@ import { inRollout, type RolloutFlag } from "../_shared/bucketing.ts";
 import { TwoTierCache } from "../_shared/cache.ts";
 import { OverloadError } from "../_shared/coalescer.ts";
 import { DeadlineExceeded } from "../_shared/deadline.ts";
-import type { MetricPath } from "../_shared/metrics.ts";
+import type { MetricPath } from "../_shared/metric_row.ts";
 import { flagKey, handler, resultCacheKey, type SearchDeps, type SearchPath } from "./handler.ts";
 import { type SearchRequest, validateSearch } from "./request.ts";
 import type { SearchResult } from "./result.ts";
