@@ -6,7 +6,8 @@
  * @module
  */
 import { authOptions, type AuthVerifier, createAuthVerifier } from "../_shared/auth.ts";
-import { cacheOptionsFromEnv, type CacheStats, TwoTierCache } from "../_shared/cache.ts";
+import { type CacheStats, TwoTierCache } from "../_shared/cache.ts";
+import { cacheOptionsFromEnv } from "../_shared/cache_env.ts";
 import { type Clock, systemClock } from "../_shared/clock.ts";
 import { isolatePool, resetIsolatePool, type Sql } from "../_shared/db.ts";
 import { withBreakers } from "../_shared/breaker_store.ts";
