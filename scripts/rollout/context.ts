@@ -5,11 +5,11 @@
  * @module
  */
 import type { Sla } from "../sla/sla.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../../supabase/functions/_shared/clock.ts";
 import type { DeploymentLog } from "./deployment_log.ts";
 import type { ResolvedEnvironment, Workload } from "./environments.ts";
 import type { Executor, Queryable } from "./executor.ts";
-import type { FlagState } from "./flag_store.ts";
+import type { FlagState } from "../../supabase/functions/_shared/rollout_flag.ts";
 import type { DeployLock } from "./lock.ts";
 import type { Progress } from "./progress.ts";
 import type { SmokeCaller } from "./smoke.ts";

@@ -14,7 +14,8 @@
  * @module
  */
 import { loadSla, type Sla } from "../sla/sla.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import type { Clock } from "../../supabase/functions/_shared/clock.ts";
+import { systemClock } from "./clock.ts";
 import type {
   ApiTarget,
   EffectiveOptions,
@@ -33,7 +34,8 @@ import {
 import { ConfigurationError, ExitCode, exitCodeOf, PreconditionError } from "./errors.ts";
 import { loadEnvironments, type ResolvedEnvironment, resolveEnvironment } from "./environments.ts";
 import { Executor, type Queryable } from "./executor.ts";
-import { defaultActor, readFlag, rolloutFlag } from "./flag_store.ts";
+import { defaultActor, readFlag } from "./flag_store.ts";
+import { rolloutFlagKey as rolloutFlag } from "../../supabase/functions/_shared/rollout_flag.ts";
 import { type LocalStack, readRunningStack } from "./local_stack.ts";
 import { acquireDeployLock, type DeployLock } from "./lock.ts";
 import type { RolloutOptions } from "./options.ts";

@@ -10,7 +10,8 @@
  */
 import { z } from "zod";
 import { ConfigurationError, parseConfigJson } from "./errors.ts";
-import { flagKeySchema, type FlagState } from "./flag_store.ts";
+import type { FlagState } from "../../supabase/functions/_shared/rollout_flag.ts";
+import { flagKeySchema } from "./flag_store.ts";
 
 const entrySchema = z.object({
   enabled: z.boolean(),

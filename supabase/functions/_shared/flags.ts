@@ -1,6 +1,6 @@
 /**
- * Feature flags from `public.feature_flags`, read through a per-isolate cache so that steady
- * state costs no flag query per request.
+ * Feature flags from `public.feature_flags` (their row and state: `rollout_flag.ts`), read
+ * through a per-isolate cache so that steady state costs no flag query per request.
  *
  * - A value younger than `ttlMs` is answered from memory.
  * - An older one is still answered at once, and one background read refreshes it
@@ -15,16 +15,16 @@
  *
  * @module
  */
-import type { RolloutFlag } from "./bucketing.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Sql } from "./db.ts";
 import { DeadlineExceeded, withDeadline } from "./deadline.ts";
 import { textArray } from "./pg_array.ts";
-
-/** A flag as the cache keeps it. */
-export interface FlagState extends RolloutFlag {
-  key: string;
-}
+import {
+  featureFlagColumns,
+  type FeatureFlagRow,
+  type FlagState,
+  flagState,
+} from "./rollout_flag.ts";
 
 /** Reads the rows of `keys`; absent keys are simply not returned. */
 export type FlagLoader = (keys: readonly string[]) => Promise<FlagState[]>;
@@ -32,15 +32,11 @@ export type FlagLoader = (keys: readonly string[]) => Promise<FlagState[]>;
 /** The loader for `public.feature_flags` on `sql`: one query for all keys. */
 export function flagLoader(sql: Sql): FlagLoader {
   return async (keys) => {
-    const rows = await sql<{ flag_key: string; enabled: boolean; traffic_percentage: number }[]>`
-      select flag_key, enabled, traffic_percentage
+    const rows = await sql<FeatureFlagRow[]>`
+      select ${sql.unsafe(featureFlagColumns)}
         from public.feature_flags
        where flag_key = any(${textArray(sql, keys)}::text[])`;
-    return rows.map((r) => ({
-      key: r.flag_key,
-      enabled: r.enabled,
-      trafficPercentage: r.traffic_percentage,
-    }));
+    return rows.map(flagState);
   };
 }
 
@@ -173,7 +169,9 @@ export class FlagCache {
           "database",
         );
         const wanted = new Set(this.#keys);
-        this.#values = new Map(rows.filter((r) => wanted.has(r.key)).map((r) => [r.key, r]));
+        this.#values = new Map(
+          rows.filter((r) => wanted.has(r.flagKey)).map((r) => [r.flagKey, r]),
+        );
         this.#loadedAt = this.#clock.now();
         this.#nextAttemptAt = this.#loadedAt + this.#ttlMs;
         this.#stats.loaded = true;

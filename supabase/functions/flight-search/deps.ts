@@ -15,13 +15,13 @@ import { breakerOptionsFromEnv, CircuitBreaker } from "../_shared/circuit_breake
 import { type EnvSource, processEnv } from "../_shared/env.ts";
 import { FlagCache, flagLoader } from "../_shared/flags.ts";
 import { metricsWriter } from "../_shared/metric_row.ts";
+import { rolloutFlagKey } from "../_shared/rollout_flag.ts";
 import { airportLoader, AirportSet, airportSetOptionsFromEnv } from "./airports.ts";
 import { type SearchConfig, searchConfig } from "./config.ts";
 import { createDataLoaderSearch } from "./dataloader_peer.ts";
 import { createCacheWarmer } from "./cache_warm.ts";
 import { nextDepartureDates, topRoutes } from "./demand.ts";
 import {
-  flagKey,
   type ResultCache,
   resultCacheKey,
   resultCacheVersion,
@@ -83,7 +83,7 @@ export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: Se
     ? createDataLoaderSearch({ sql, countQuery: (n) => metrics.recordQueries("none", n) })
     : undefined;
   const flags = new FlagCache({
-    keys: [flagKey],
+    keys: [rolloutFlagKey],
     load: flagLoader(sql),
     ttlMs: config.flagTtlMs,
     initialWaitMs: config.flagInitialWaitMs,
@@ -122,7 +122,7 @@ export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: Se
         isolateId: metrics.isolateId,
         uptimeMs: () => (clock ?? systemClock).now() - startedAt,
         memoryRss,
-        flag: { key: flagKey, peek: () => flags.peek(flagKey) },
+        flag: { key: rolloutFlagKey, peek: () => flags.peek(rolloutFlagKey) },
         cache,
         coalescer: optimized,
         pool: { max: sql.options.max, legacyInFlight: () => legacyInFlight },
@@ -139,7 +139,7 @@ export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: Se
       // whose batches make a warm run cheap; off (or unknown), on legacy.
       choosePath: async () => {
         if (config.forcePath) return config.forcePath;
-        const flag = await flags.get(flagKey);
+        const flag = await flags.get(rolloutFlagKey);
         return flag?.enabled && flag.trafficPercentage > 0 ? "optimized" : "legacy";
       },
       warmOne: async (search, path) =>

@@ -23,6 +23,7 @@ import { Budget } from "../_shared/deadline.ts";
 import { asUnavailable } from "../_shared/dependency_error.ts";
 import { type ErrorLogger, errorResponse, HttpError, json } from "../_shared/http_error.ts";
 import type { MetricPath } from "../_shared/metric_row.ts";
+import { rolloutFlagKey } from "../_shared/rollout_flag.ts";
 import { routingId, sessionHeader } from "../_shared/routing_id.ts";
 import { type AirportSet, requireKnownAirports } from "./airports.ts";
 import { type CacheWarmer, parseWarmRequest } from "./cache_warm.ts";
@@ -30,9 +31,6 @@ import type { ForcedPath } from "./config.ts";
 import { parseSearch, searchKey, type SearchRequest } from "./request.ts";
 import type { SearchResult } from "./result.ts";
 import type { IsolateStats } from "./stats.ts";
-
-/** The flag routing traffic to the optimized path. */
-export const flagKey = "flight_search_optimization";
 
 /**
  * Version of the cached answer's shape, part of every L2 key (the cache's `version` option):
@@ -371,6 +369,6 @@ async function runWithFallback(
 async function choosePath(req: Request, deps: SearchDeps): Promise<ForcedPath> {
   if (deps.forcePath) return deps.forcePath;
   const who = routingId(req, deps.randomId);
-  const flag = await deps.flags.get(flagKey);
-  return inRollout(flag, flagKey, who.id) ? "optimized" : "legacy";
+  const flag = await deps.flags.get(rolloutFlagKey);
+  return inRollout(flag, rolloutFlagKey, who.id) ? "optimized" : "legacy";
 }

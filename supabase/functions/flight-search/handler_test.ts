@@ -9,7 +9,8 @@ import { TwoTierCache } from "../_shared/cache.ts";
 import { OverloadError } from "../_shared/coalescer.ts";
 import { DeadlineExceeded } from "../_shared/deadline.ts";
 import type { MetricPath } from "../_shared/metric_row.ts";
-import { flagKey, handler, resultCacheKey, type SearchDeps, type SearchPath } from "./handler.ts";
+import { rolloutFlagKey } from "../_shared/rollout_flag.ts";
+import { handler, resultCacheKey, type SearchDeps, type SearchPath } from "./handler.ts";
 import { type SearchRequest, validateSearch } from "./request.ts";
 import type { SearchResult } from "./result.ts";
 
@@ -31,7 +32,7 @@ function fakeDeps(overrides: Partial<SearchDeps> & { flag?: RolloutFlag } = {}) 
   const deps: SearchDeps = {
     legacy: (s) => (calls.legacy++, Promise.resolve(resultFor(s, "legacy"))),
     optimized: (s) => (calls.optimized++, Promise.resolve(resultFor(s, "optimized"))),
-    flags: { get: (key) => Promise.resolve(key === flagKey ? overrides.flag : undefined) },
+    flags: { get: (key) => Promise.resolve(key === rolloutFlagKey ? overrides.flag : undefined) },
     metrics: {
       recordRequest: (path, o) => recorded.push({ path, status: o.status, fallback: o.fallback }),
       recordCache: () => {},
@@ -119,7 +120,7 @@ Deno.test("flight-search handler() routes by flag and sticky bucket", async () =
   let optimized = 0;
   for (let i = 0; i < 200; i++) {
     const session = `session-${i.toString().padStart(4, "0")}`;
-    const expected = inRollout(half, flagKey, session) ? "optimized" : "legacy";
+    const expected = inRollout(half, rolloutFlagKey, session) ? "optimized" : "legacy";
     for (let again = 0; again < 2; again++) {
       const res = await handler(get(undefined, { "x-session-id": session }), deps);
       assertEquals(res.headers.get("x-search-path"), expected, session);
@@ -203,6 +204,7 @@ Deno.test("flight-search handler() reports its own duration in server-timing", a
       wallNow: () => 0,
       setTimeout: () => 0,
       clearTimeout: () => {},
+      sleep: () => Promise.resolve(),
     },
     legacy: (s) => {
       now += 42.25;
