@@ -56,7 +56,7 @@ Deno.test(
       };
 
       const a = await isolate();
-      assert(a.cache?.l2Enabled, "L2 configured from UPSTASH_REDIS_REST_URL/TOKEN");
+      assert(a.stats?.().cache.l2_enabled, "L2 configured from UPSTASH_REDIS_REST_URL/TOKEN");
       const first = await ask(a);
       assertEquals([first.tier, first.queries], ["miss", 1]);
       assert(first.body.outbound.flights.length > 0);

@@ -7,7 +7,8 @@
  * loader's lifetime — for a loader shared across requests that is an unbounded, never-expiring
  * result cache, not a batching strategy, and the comparison is about batching.
  *
- * Served only when `FLIGHT_SEARCH_FORCE_PATH=dataloader` (the benchmark sets it).
+ * Served, and imported at all (`deps.ts`), only when `FLIGHT_SEARCH_FORCE_PATH=dataloader` (the
+ * benchmark sets it).
  *
  * @module
  */
