@@ -72,6 +72,29 @@ export function invalidInput(error: z.ZodError): HttpError {
   return new HttpError(400, "invalid_request", message, { field });
 }
 
+/**
+ * `input` parsed by `schema`, or a 400 naming the first invalid field. A key a strict schema does
+ * not know is named itself (`<key>: unknown <noun>`), so a typo such as `passenger=2` cannot pass
+ * unnoticed as a default.
+ *
+ * @param noun What a key of `input` is to the caller: "parameter", "field".
+ * @throws {HttpError} 400 `invalid_request` with the field at fault.
+ */
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  noun: string,
+): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const [issue] = result.error.issues;
+  if (issue?.code === "unrecognized_keys" && issue.keys[0] !== undefined) {
+    const field = issue.keys[0];
+    throw new HttpError(400, "invalid_request", `${field}: unknown ${noun}`, { field });
+  }
+  throw invalidInput(result.error);
+}
+
 /** A JSON response with `cache-control: no-store` unless headers say otherwise. */
 export function json(body: unknown, init: ResponseInit = {}): Response {
   const headers = new Headers(init.headers);

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { assertEquals } from "../../../tests/support/assert.ts";
-import { errorResponse, HttpError, invalidInput, readJson } from "./http_error.ts";
+import { assertEquals, assertThrows } from "../../../tests/support/assert.ts";
+import { errorResponse, HttpError, invalidInput, parseInput, readJson } from "./http_error.ts";
 
 Deno.test("errorResponse() echoes an HttpError's code, message and field", async () => {
   const res = errorResponse(new HttpError(422, "bad_thing", "thing is bad", { field: "thing" }));
@@ -58,4 +58,17 @@ Deno.test("readJson() answers 415, 400 and 413 for the ways a body can be wrong"
   assertEquals(await status(post("{nope")), 400);
   assertEquals(await status(post(JSON.stringify({ big: "x".repeat(100) })), 10), 413);
   assertEquals(await readJson(post('{"ok":true}')), { ok: true });
+});
+
+Deno.test("parseInput() names a stray key itself and any other issue by its path", () => {
+  const schema = z.strictObject({ limit: z.number().int().default(20) });
+  assertEquals(parseInput(schema, {}, "parameter"), { limit: 20 });
+  const stray = assertThrows(() => parseInput(schema, { limt: 5 }, "parameter"), HttpError);
+  assertEquals([stray.status, stray.field, stray.message], [
+    400,
+    "limt",
+    "limt: unknown parameter",
+  ]);
+  const bad = assertThrows(() => parseInput(schema, { limit: 2.5 }, "field"), HttpError);
+  assertEquals([bad.status, bad.field], [400, "limit"]);
 });
