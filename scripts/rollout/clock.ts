@@ -1,32 +1,13 @@
 /**
- * Time for the rollout, injected so tests drive the monitoring loop with a fake clock instead of
- * waiting.
+ * The rollout's clock: the system clock of `supabase/functions/_shared/clock.ts` (the project's
+ * one `Clock`), injected so tests drive the monitoring loop with a fake clock instead of waiting.
+ *
+ * Its `now()` counts from the epoch, like `wallNow()`: the rollout stamps its deployment log with
+ * `new Date(clock.now())` as well as measuring phases with it.
  *
  * @module
  */
+import { type Clock, systemClock as processClock } from "../../supabase/functions/_shared/clock.ts";
 
-/** Reads the time and waits. */
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-  /** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
-/** The real clock. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal!.reason);
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    }),
-};
+/** The real clock of the rollout; see the module comment. */
+export const systemClock: Clock = { ...processClock, now: () => Date.now() };

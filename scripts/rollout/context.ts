@@ -8,7 +8,7 @@
  * @module
  */
 import type { Sla } from "../sla/sla.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../../supabase/functions/_shared/clock.ts";
 import type { DeploymentLog } from "./deployment_log.ts";
 import type { ResolvedEnvironment } from "./environments.ts";
 import type { Executor } from "./executor.ts";

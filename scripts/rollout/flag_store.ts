@@ -3,16 +3,20 @@
  * `reason`); the table's trigger copies both into `feature_flag_history`.
  *
  * Functions read the flag through a per-isolate cache, so a change takes effect within that
- * cache's TTL, without a redeploy.
+ * cache's TTL, without a redeploy. The flag's key, row, columns and state are defined once, for
+ * both sides, in `supabase/functions/_shared/rollout_flag.ts`.
  *
  * @module
  */
 import { z } from "zod";
+import {
+  featureFlagColumns,
+  type FeatureFlagRow,
+  type FlagState,
+  flagState,
+} from "../../supabase/functions/_shared/rollout_flag.ts";
 import { PreconditionError } from "../_cli/errors.ts";
 import type { Executor, Queryable } from "./executor.ts";
-
-/** The flag the rollout moves. */
-export const rolloutFlag = "flight_search_optimization";
 
 /** A flag key as the table's CHECK constraint allows. */
 export const flagKeySchema = z.string().regex(
@@ -25,16 +29,6 @@ export const reasonSchema = z.string().trim().min(3, "a reason needs at least 3 
   500,
 );
 
-/** One row of `public.feature_flags`. */
-export interface FlagState {
-  flagKey: string;
-  enabled: boolean;
-  trafficPercentage: number;
-  updatedAt: Date;
-  updatedBy: string;
-  reason: string;
-}
-
 /** A change to one flag. */
 export interface FlagChange {
   flagKey: string;
@@ -46,28 +40,6 @@ export interface FlagChange {
   reason: string;
 }
 
-interface FlagRow {
-  flag_key: string;
-  enabled: boolean;
-  traffic_percentage: number;
-  updated_at: Date;
-  updated_by: string;
-  reason: string;
-}
-
-const columns = "flag_key, enabled, traffic_percentage, updated_at, updated_by, reason";
-
-function toState(row: FlagRow): FlagState {
-  return {
-    flagKey: row.flag_key,
-    enabled: row.enabled,
-    trafficPercentage: Number(row.traffic_percentage),
-    updatedAt: new Date(row.updated_at),
-    updatedBy: row.updated_by,
-    reason: row.reason,
-  };
-}
-
 /**
  * Every flag, ordered by key (or only `keys`). In a dry run without a connection: `undefined`.
  */
@@ -77,15 +49,15 @@ export async function readFlags(
   keys?: readonly string[],
 ): Promise<FlagState[] | undefined> {
   const rows = keys
-    ? await executor.read<FlagRow>(db, {
+    ? await executor.read<FeatureFlagRow>(db, {
       text:
-        `select ${columns} from public.feature_flags where flag_key = any($1::text[]) order by flag_key`,
+        `select ${featureFlagColumns} from public.feature_flags where flag_key = any($1::text[]) order by flag_key`,
       params: [keys],
     })
-    : await executor.read<FlagRow>(db, {
-      text: `select ${columns} from public.feature_flags order by flag_key`,
+    : await executor.read<FeatureFlagRow>(db, {
+      text: `select ${featureFlagColumns} from public.feature_flags order by flag_key`,
     });
-  return rows?.map(toState);
+  return rows?.map(flagState);
 }
 
 /** One flag, `null` when the table has no such row, `undefined` when unknown (dry run). */
@@ -108,10 +80,10 @@ export async function writeFlag(
   db: Queryable | undefined,
   change: FlagChange,
 ): Promise<FlagState | undefined> {
-  const rows = await executor.write<FlagRow>(db, {
+  const rows = await executor.write<FeatureFlagRow>(db, {
     text: `update public.feature_flags
       set enabled = $2, traffic_percentage = $3, updated_by = $4, reason = $5
-      where flag_key = $1 returning ${columns}`,
+      where flag_key = $1 returning ${featureFlagColumns}`,
     params: [change.flagKey, change.enabled, change.trafficPercentage, change.actor, change.reason],
   });
   if (executor.dryRun) return undefined;
@@ -121,7 +93,7 @@ export async function writeFlag(
       `flag ${change.flagKey} does not exist (flags are created by migrations; is the database migrated?)`,
     );
   }
-  return toState(row);
+  return flagState(row);
 }
 
 /** `user@host` of this process, for `updated_by` when no `--actor` is given. */

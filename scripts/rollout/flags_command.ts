@@ -19,7 +19,6 @@ import { Executor, type Queryable } from "./executor.ts";
 import {
   defaultActor,
   flagKeySchema,
-  type FlagState,
   readFlag,
   readFlags,
   reasonSchema,
@@ -36,6 +35,7 @@ import {
   tableSide,
 } from "./traffic_routing.ts";
 import { createPool } from "../../supabase/functions/_shared/db.ts";
+import type { FlagState } from "../../supabase/functions/_shared/rollout_flag.ts";
 
 /** The flags command's usage text. */
 export const flagsUsage =

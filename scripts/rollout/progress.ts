@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../../supabase/functions/_shared/clock.ts";
 import type { DeploymentLog, PhaseRecord } from "./deployment_log.ts";
 
 /** The five phases, in order. */
@@ -57,7 +57,7 @@ export class Progress {
   /** Prints a top-level line with the elapsed time and records it. */
   info(message: string, data?: unknown): void {
     this.#print(`[${this.elapsed()}] ${message}`);
-    this.#log.event(new Date(this.#clock.now()), message, undefined, data);
+    this.#log.event(new Date(this.#clock.wallNow()), message, undefined, data);
   }
 
   /**
@@ -81,7 +81,7 @@ export class Progress {
     const handle: PhaseHandle = {
       info: (message, data) => {
         this.#print(`[${this.elapsed()}]     ${message}`);
-        this.#log.event(new Date(this.#clock.now()), message, name, data);
+        this.#log.event(new Date(this.#clock.wallNow()), message, name, data);
       },
       skip: (why) => {
         skipped = why;
@@ -95,7 +95,7 @@ export class Progress {
       const took = ((this.#clock.now() - started) / 1000).toFixed(1);
       this.#log.finishPhase(
         record,
-        new Date(this.#clock.now()),
+        new Date(this.#clock.wallNow()),
         skipped ? "skipped" : "ok",
         skipped ?? detail,
       );
@@ -108,7 +108,7 @@ export class Progress {
     } catch (error) {
       const took = ((this.#clock.now() - started) / 1000).toFixed(1);
       const message = error instanceof Error ? error.message : String(error);
-      this.#log.finishPhase(record, new Date(this.#clock.now()), "failed", message);
+      this.#log.finishPhase(record, new Date(this.#clock.wallNow()), "failed", message);
       this.#print(`[${this.elapsed()}] ✗ ${label} failed after ${took} s: ${message}`);
       throw error;
     }

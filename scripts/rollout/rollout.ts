@@ -11,7 +11,8 @@
  * @module
  */
 import { ExitCode, exitCodeOf } from "../_cli/errors.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import type { Clock } from "../../supabase/functions/_shared/clock.ts";
+import { systemClock } from "./clock.ts";
 import type { RolloutContext } from "./context.ts";
 import {
   DeploymentLog,
@@ -21,7 +22,7 @@ import {
 } from "./deployment_log.ts";
 import { writeDeploymentRow } from "./deployment_row.ts";
 import { Executor } from "./executor.ts";
-import { rolloutFlag } from "./flag_store.ts";
+import { rolloutFlagKey } from "../../supabase/functions/_shared/rollout_flag.ts";
 import type { LocalStack } from "./local_stack.ts";
 import type { RolloutOptions } from "./options.ts";
 import { deploymentReportsDir } from "./paths.ts";
@@ -111,7 +112,7 @@ export async function runRollout(
       ...(deps.localStack ? { localStack: deps.localStack } : {}),
       ...(deps.startLocalStack ? { startLocalStack: deps.startLocalStack } : {}),
     },
-    flag: deployFlag(rolloutFlag),
+    flag: deployFlag(rolloutFlagKey),
     recorded: false,
   };
   try {
@@ -142,7 +143,7 @@ function startDeploy(
   const log = new DeploymentLog({
     id: newDeploymentId(startedAt, deps.random),
     environment: environment.name,
-    flagKey: rolloutFlag,
+    flagKey: rolloutFlagKey,
     steps: options.steps,
     startedBy: options.actor,
     startedAt,
@@ -167,7 +168,7 @@ function startDeploy(
   progress.info(
     `${
       options.dryRun ? "DRY RUN: " : ""
-    }deploy ${log.id} to ${environment.name}: ${rolloutFlag} → ` +
+    }deploy ${log.id} to ${environment.name}: ${rolloutFlagKey} → ` +
       `${options.steps.join("% → ")}% by ${options.actor}`,
   );
   return {

@@ -7,7 +7,8 @@
  */
 import { PreconditionError } from "../_cli/errors.ts";
 import type { RolloutContext } from "./context.ts";
-import { type FlagState, readFlag, writeFlag } from "./flag_store.ts";
+import type { FlagState } from "../../supabase/functions/_shared/rollout_flag.ts";
+import { readFlag, writeFlag } from "./flag_store.ts";
 import type { Session } from "./target.ts";
 
 /** The flag a deploy moves, as the deploy knows it. */

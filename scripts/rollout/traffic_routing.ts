@@ -11,7 +11,8 @@
 import { z } from "zod";
 import { parseConfigJson } from "../_cli/config_json.ts";
 import { ConfigError } from "../../supabase/functions/_shared/env.ts";
-import { flagKeySchema, type FlagState } from "./flag_store.ts";
+import type { FlagState } from "../../supabase/functions/_shared/rollout_flag.ts";
+import { flagKeySchema } from "./flag_store.ts";
 
 const entrySchema = z.object({
   enabled: z.boolean(),

@@ -1,6 +1,6 @@
 import { assertEquals, assertStringIncludes, assertThrows } from "../../tests/support/assert.ts";
 import { ConfigError } from "../../supabase/functions/_shared/env.ts";
-import type { FlagState } from "./flag_store.ts";
+import type { FlagState } from "../../supabase/functions/_shared/rollout_flag.ts";
 import {
   diffFlags,
   fileSide,

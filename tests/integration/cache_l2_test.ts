@@ -5,12 +5,11 @@
  */
 import { startRedis } from "../../scripts/local/redis.ts";
 import { startUpstashBridge } from "../../scripts/local/upstash_bridge.ts";
+import { TwoTierCache, type TwoTierCacheOptions } from "../../supabase/functions/_shared/cache.ts";
 import {
   cacheOptionsFromEnv,
   l2ClientFromEnv,
-  TwoTierCache,
-  type TwoTierCacheOptions,
-} from "../../supabase/functions/_shared/cache.ts";
+} from "../../supabase/functions/_shared/cache_env.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { startTestUpstash } from "../support/redis.ts";
 

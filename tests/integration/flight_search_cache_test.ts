@@ -11,7 +11,8 @@ import { startLatencyProxy } from "../../scripts/local/latency_proxy.ts";
 import { popularRoutes } from "../../scripts/seed/seed.ts";
 import { searchConfig } from "../../supabase/functions/flight-search/config.ts";
 import { buildDeps, resultCache } from "../../supabase/functions/flight-search/deps.ts";
-import { flagKey, handler } from "../../supabase/functions/flight-search/handler.ts";
+import { rolloutFlagKey } from "../../supabase/functions/_shared/rollout_flag.ts";
+import { handler } from "../../supabase/functions/flight-search/handler.ts";
 import { searchQueryCount, testIsolatePool } from "../support/search.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
@@ -41,7 +42,7 @@ Deno.test(
     const searchQueries = () => searchQueryCount(proxy);
     try {
       await db.sql`update public.feature_flags set enabled = true, traffic_percentage = 100,
-                   reason = 'cache test' where flag_key = ${flagKey}`;
+                   reason = 'cache test' where flag_key = ${rolloutFlagKey}`;
       const [route] = await popularRoutes(db.sql, 1);
       const url = `http://127.0.0.1/flight-search?origin=${route!.origin}&destination=${
         route!.destination
@@ -55,7 +56,7 @@ Deno.test(
       };
 
       const a = await isolate();
-      assert(a.cache?.l2Enabled, "L2 configured from UPSTASH_REDIS_REST_URL/TOKEN");
+      assert(a.stats?.().cache.l2_enabled, "L2 configured from UPSTASH_REDIS_REST_URL/TOKEN");
       const first = await ask(a);
       assertEquals([first.tier, first.queries], ["miss", 1]);
       assert(first.body.outbound.flights.length > 0);

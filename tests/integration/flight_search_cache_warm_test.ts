@@ -16,7 +16,8 @@ import { createAuthVerifier } from "../../supabase/functions/_shared/auth.ts";
 import { type Clock, systemClock } from "../../supabase/functions/_shared/clock.ts";
 import { searchConfig } from "../../supabase/functions/flight-search/config.ts";
 import { buildDeps, resultCache } from "../../supabase/functions/flight-search/deps.ts";
-import { flagKey, handler } from "../../supabase/functions/flight-search/handler.ts";
+import { rolloutFlagKey } from "../../supabase/functions/_shared/rollout_flag.ts";
+import { handler } from "../../supabase/functions/flight-search/handler.ts";
 import { searchQueryCount, testIsolatePool } from "../support/search.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
@@ -80,7 +81,7 @@ Deno.test(
 
     try {
       await db.sql`update public.feature_flags set enabled = true, traffic_percentage = 100,
-                   reason = 'cache warm test' where flag_key = ${flagKey}`;
+                   reason = 'cache warm test' where flag_key = ${rolloutFlagKey}`;
       const routes = await popularRoutes(db.sql, 3);
       assertEquals(routes.length, 3);
       const a = await isolate();

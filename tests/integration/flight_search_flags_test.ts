@@ -10,7 +10,7 @@ import { inRollout } from "../../supabase/functions/_shared/bucketing.ts";
 import { createPool } from "../../supabase/functions/_shared/db.ts";
 import { FakeClock } from "../../supabase/functions/_shared/fake_clock.ts";
 import { FlagCache, flagLoader } from "../../supabase/functions/_shared/flags.ts";
-import { flagKey } from "../../supabase/functions/flight-search/handler.ts";
+import { rolloutFlagKey } from "../../supabase/functions/_shared/rollout_flag.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
@@ -34,11 +34,11 @@ Deno.test(
         .reduce((n, [, count]) => n + count, 0);
     const setFlag = (percentage: number) =>
       db.sql`update public.feature_flags set enabled = true, traffic_percentage = ${percentage},
-             reason = 'test' where flag_key = ${flagKey}`;
+             reason = 'test' where flag_key = ${rolloutFlagKey}`;
     const errors: unknown[] = [];
     const clock = new FakeClock();
     const cache = new FlagCache({
-      keys: [flagKey],
+      keys: [rolloutFlagKey],
       load: flagLoader(sql),
       ttlMs: 5000,
       retryMs: 5000,
@@ -47,49 +47,58 @@ Deno.test(
     });
     try {
       await setFlag(40);
-      assertEquals(await cache.get(flagKey), {
-        key: flagKey,
-        enabled: true,
-        trafficPercentage: 40,
-      });
-      for (let i = 0; i < 100; i++) await cache.get(flagKey);
+      const state = await cache.get(rolloutFlagKey);
+      assertEquals(
+        [state?.flagKey, state?.enabled, state?.trafficPercentage, state?.reason],
+        [rolloutFlagKey, true, 40, "test"],
+      );
+      assert(state?.updatedAt instanceof Date, "the whole row, as the deploy CLI reads it");
+      for (let i = 0; i < 100; i++) await cache.get(rolloutFlagKey);
       assertEquals(flagQueries(), 1, "101 look-ups, one flag query");
 
       await setFlag(60);
       await clock.tick(5000);
-      assertEquals((await cache.get(flagKey))?.trafficPercentage, 40, "stale, refreshing behind");
+      assertEquals(
+        (await cache.get(rolloutFlagKey))?.trafficPercentage,
+        40,
+        "stale, refreshing behind",
+      );
       await cache.refresh();
-      assertEquals((await cache.get(flagKey))?.trafficPercentage, 60);
+      assertEquals((await cache.get(rolloutFlagKey))?.trafficPercentage, 60);
 
       proxy.setBlocked(true);
       await clock.tick(5000);
-      assertEquals((await cache.get(flagKey))?.trafficPercentage, 60, "last known while down");
+      assertEquals(
+        (await cache.get(rolloutFlagKey))?.trafficPercentage,
+        60,
+        "last known while down",
+      );
       await cache.refresh(); // joins the failing background read
       for (let i = 0; i < 100; i++) {
         await clock.tick(40); // 4 s: inside the retry interval
-        assertEquals((await cache.get(flagKey))?.trafficPercentage, 60);
+        assertEquals((await cache.get(rolloutFlagKey))?.trafficPercentage, 60);
       }
       assertEquals(cache.stats().failures, 1, "one failed read, not one per request");
       assert(errors.length === 1);
 
       // A fresh isolate that never managed to read the flag routes everyone to legacy.
       const fresh = new FlagCache({
-        keys: [flagKey],
+        keys: [rolloutFlagKey],
         load: flagLoader(sql),
         clock: new FakeClock(),
         onError: () => {},
       });
-      const unknown = await fresh.get(flagKey);
+      const unknown = await fresh.get(rolloutFlagKey);
       assertEquals(unknown, undefined);
-      assertEquals(inRollout(unknown, flagKey, "any-user-id"), false);
+      assertEquals(inRollout(unknown, rolloutFlagKey, "any-user-id"), false);
 
       proxy.setBlocked(false);
       await clock.tick(1000); // the retry interval has passed
-      await cache.get(flagKey);
+      await cache.get(rolloutFlagKey);
       await cache.refresh();
       assertEquals(cache.stats().loaded, true);
-      assertEquals((await cache.get(flagKey))?.trafficPercentage, 60);
-      assertEquals((await fresh.refresh(), await fresh.get(flagKey))?.trafficPercentage, 60);
+      assertEquals((await cache.get(rolloutFlagKey))?.trafficPercentage, 60);
+      assertEquals((await fresh.refresh(), await fresh.get(rolloutFlagKey))?.trafficPercentage, 60);
     } finally {
       await sql.end({ timeout: 1 });
       await proxy.close();

@@ -9,7 +9,7 @@ import { startLatencyProxy } from "../../scripts/local/latency_proxy.ts";
 import { startStack } from "../../scripts/local/stack.ts";
 import { popularRoutes } from "../../scripts/seed/seed.ts";
 import { inRollout } from "../../supabase/functions/_shared/bucketing.ts";
-import { flagKey } from "../../supabase/functions/flight-search/handler.ts";
+import { rolloutFlagKey } from "../../supabase/functions/_shared/rollout_flag.ts";
 import { searchQueryCount } from "../support/search.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
@@ -131,7 +131,7 @@ Deno.test(
     };
     const setFlag = (enabled: boolean, percentage: number) =>
       db.sql`update public.feature_flags set enabled = ${enabled},
-             traffic_percentage = ${percentage}, reason = 'http test' where flag_key = ${flagKey}`;
+             traffic_percentage = ${percentage}, reason = 'http test' where flag_key = ${rolloutFlagKey}`;
     const pathOf = async (target: string, headers: Record<string, string> = {}) => {
       const res = await fetch(target, { headers: { ...auth, ...headers } });
       await res.body?.cancel();
@@ -182,9 +182,9 @@ Deno.test(
         const half = { enabled: true, trafficPercentage: 50 };
         await eventually("50% routing", async () => {
           const session = "sticky-probe-0001";
-          const expected = inRollout(half, flagKey, session) ? "optimized" : "legacy";
+          const expected = inRollout(half, rolloutFlagKey, session) ? "optimized" : "legacy";
           const other = "sticky-probe-0002";
-          const otherExpected = inRollout(half, flagKey, other) ? "optimized" : "legacy";
+          const otherExpected = inRollout(half, rolloutFlagKey, other) ? "optimized" : "legacy";
           const seen = [
             await pathOf(searchUrl(2), { "x-session-id": session }),
             await pathOf(searchUrl(2), { "x-session-id": other }),
@@ -193,7 +193,7 @@ Deno.test(
         });
         for (let i = 0; i < 20; i++) {
           const session = `session-${String(i).padStart(6, "0")}`;
-          const expected = inRollout(half, flagKey, session) ? "optimized" : "legacy";
+          const expected = inRollout(half, rolloutFlagKey, session) ? "optimized" : "legacy";
           assertEquals(await pathOf(searchUrl(i), { "x-session-id": session }), expected);
           assertEquals(await pathOf(searchUrl(i + 1), { "x-session-id": session }), expected);
         }
@@ -205,7 +205,7 @@ Deno.test(
           .sign(new TextEncoder().encode(stack.jwtSecret));
         assertEquals(
           await pathOf(searchUrl(3), { authorization: `Bearer ${userJwt}` }),
-          inRollout(half, flagKey, sub) ? "optimized" : "legacy",
+          inRollout(half, rolloutFlagKey, sub) ? "optimized" : "legacy",
         );
       });
 
@@ -216,7 +216,7 @@ Deno.test(
           // Probe as a session the 50% rollout had on the optimized path: it gets legacy only
           // once the isolate has seen 0% (a random id would get legacy half the time at 50%).
           const inAtHalf = Array.from({ length: 100 }, (_, i) => `probe-session-${i}`)
-            .find((id) => inRollout({ enabled: true, trafficPercentage: 50 }, flagKey, id))!;
+            .find((id) => inRollout({ enabled: true, trafficPercentage: 50 }, rolloutFlagKey, id))!;
           await eventually(
             "legacy path at 0%",
             async () =>

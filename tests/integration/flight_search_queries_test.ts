@@ -137,3 +137,34 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "database-counted: the forced dataloader peer, imported on first use, answers as legacy does",
+  opts,
+  async () => {
+    const { sql, deps, urls, setFlag, close } = await setup();
+    try {
+      await setFlag(false, 0);
+      const peer = buildDeps({
+        sql,
+        config: searchConfig({
+          FLIGHT_SEARCH_FORCE_PATH: "dataloader",
+          FLIGHT_SEARCH_RESULT_CACHE: "off",
+          METRICS_FLUSH_INTERVAL_MS: "3600000",
+        }),
+      });
+      for (const url of urls.slice(0, 3)) {
+        const [legacy, loaded] = await Promise.all(
+          [deps, peer].map((d) => handler(new Request(url), d)),
+        );
+        assertEquals([legacy!.status, loaded!.status], [200, 200]);
+        assertEquals(loaded!.headers.get("x-search-path"), "dataloader");
+        assertEquals(await loaded!.json(), await legacy!.json());
+      }
+      const counted = peer.metrics.pendingRows().find((r) => r.path === "none");
+      assertEquals(counted?.db_queries, 3, "one statement per dataloader batch");
+    } finally {
+      await close();
+    }
+  },
+);

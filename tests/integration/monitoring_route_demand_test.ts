@@ -8,7 +8,8 @@ import { testDatabase } from "../support/database.ts";
 import { startLatencyProxy } from "../../scripts/local/latency_proxy.ts";
 import { createPool } from "../../supabase/functions/_shared/db.ts";
 import { FakeClock } from "../../supabase/functions/_shared/fake_clock.ts";
-import { FunctionMetrics, metricsWriter } from "../../supabase/functions/_shared/metrics.ts";
+import { metricsWriter } from "../../supabase/functions/_shared/metric_row.ts";
+import { SearchMetrics } from "../../supabase/functions/flight-search/search_metrics.ts";
 
 const db = { sanitizeResources: false, sanitizeOps: false };
 
@@ -29,7 +30,7 @@ Deno.test(
     try {
       await sql`select 1`;
       const isolate = (isolateId: string) =>
-        new FunctionMetrics({
+        new SearchMetrics({
           functionName: "flight-search",
           isolateId,
           write: metricsWriter(sql),
@@ -38,7 +39,7 @@ Deno.test(
         });
       const a = isolate("iso-a");
       const b = isolate("iso-b");
-      const search = (m: FunctionMetrics, route: string, times: number) => {
+      const search = (m: SearchMetrics, route: string, times: number) => {
         const [origin, destination] = route.split("-") as [string, string];
         for (let i = 0; i < times; i++) {
           m.recordRequest("optimized", { status: 200, latencyMs: 3 });

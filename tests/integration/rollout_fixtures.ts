@@ -7,7 +7,7 @@
  * @module
  */
 import type { Sql } from "../../supabase/functions/_shared/db.ts";
-import type { Clock } from "../../scripts/rollout/clock.ts";
+import type { Clock, TimerHandle } from "../../supabase/functions/_shared/clock.ts";
 import { repoRoot } from "../../scripts/local/paths.ts";
 import { type Bounds, histogram, insertRows, metricRow } from "./monitoring_fixtures.ts";
 
@@ -65,8 +65,9 @@ Deno.exit(${exitCode});
 }
 
 /**
- * Time under the test's control: `sleep` advances `now` at once and then runs `onSleep`, where a
- * test writes the metrics "flushed" during that interval; `gate` lets a test hold a sleeper.
+ * Time under the test's control: `sleep` advances `now` (epoch ms, as the rollout's clock counts)
+ * at once and then runs `onSleep`, where a test writes the metrics "flushed" during that interval;
+ * `gate` lets a test hold a sleeper.
  */
 export class FakeClock implements Clock {
   #now: number;
@@ -80,6 +81,20 @@ export class FakeClock implements Clock {
 
   now(): number {
     return this.#now;
+  }
+
+  wallNow(): number {
+    return this.#now;
+  }
+
+  /** Not faked: the rollout only sleeps. */
+  setTimeout(): TimerHandle {
+    throw new Error("FakeClock (rollout): timers are not faked, the rollout only sleeps");
+  }
+
+  /** Not faked: the rollout only sleeps. */
+  clearTimeout(): void {
+    throw new Error("FakeClock (rollout): timers are not faked, the rollout only sleeps");
   }
 
   async sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -48,8 +48,10 @@ const challenge = 'Bearer realm="functions"';
 const jwtShape = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 function unauthorized(message: string, invalidToken: boolean): HttpError {
-  return new HttpError(401, "unauthorized", message, undefined, {
-    "www-authenticate": invalidToken ? `${challenge}, error="invalid_token"` : challenge,
+  return new HttpError(401, "unauthorized", message, {
+    headers: {
+      "www-authenticate": invalidToken ? `${challenge}, error="invalid_token"` : challenge,
+    },
   });
 }
 
@@ -98,15 +100,10 @@ export function createAuthVerifier(options: AuthOptions): AuthVerifier {
       const keysUnavailable = code === undefined || code === "ERR_JWKS_TIMEOUT" ||
         code === "ERR_JOSE_GENERIC";
       if (jwksUrl !== undefined && keysUnavailable) {
-        throw new HttpError(
-          503,
-          "auth_unavailable",
-          "signing keys could not be fetched",
-          undefined,
-          {
-            "retry-after": "5",
-          },
-        );
+        throw new HttpError(503, "auth_unavailable", "signing keys could not be fetched", {
+          headers: { "retry-after": "5" },
+          cause: error,
+        });
       }
       throw unauthorized(jwtRejection(error), true);
     }

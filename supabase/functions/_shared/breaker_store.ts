@@ -7,7 +7,7 @@
  */
 import type { BreakerSnapshot } from "./circuit_breaker.ts";
 import type { Sql } from "./db.ts";
-import type { MetricsWriter } from "./metrics.ts";
+import type { MetricsWriter } from "./metric_row.ts";
 
 /** Upserts the rows of `breakers` for one isolate of `functionName`, in one statement. */
 export async function writeBreakers(

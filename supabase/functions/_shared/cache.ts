@@ -1,7 +1,8 @@
 /**
- * A two-tier cache for JSON values: L1 in the isolate (LRU, TTL, bounded by entries and bytes),
- * L2 in Upstash Redis through `@upstash/redis` when configured, and single-flight loading so
- * concurrent misses of one key call the loader once.
+ * A two-tier cache for JSON values: L1 in the isolate (`cache_l1.ts`: LRU, TTL, bounded by
+ * entries and bytes), L2 in Upstash Redis through `@upstash/redis` when configured (`cache_l2.ts`),
+ * and single-flight loading so concurrent misses of one key call the loader once. Its settings
+ * come from the environment through `cache_env.ts`.
  *
  * L2 is an optimisation, never a dependency: a slow, failing or unreachable L2 is a miss (counted
  * in `l2Errors`) after at most `l2TimeoutMs`, and the value comes from the loader.
@@ -12,12 +13,9 @@
  *
  * @module
  */
-import { Redis } from "@upstash/redis";
-import { LRUCache } from "lru-cache";
 import { z } from "zod";
-import { systemClock } from "./clock.ts";
-import { withDeadline } from "./deadline.ts";
-import { ConfigError, type EnvSource, intVar, processEnv, readEnv } from "./env.ts";
+import { L1Cache } from "./cache_l1.ts";
+import { type CacheL2Client, L2Tier } from "./cache_l2.ts";
 
 /** Which tier answered: the isolate's L1, Upstash L2, or neither (the loader ran). */
 export type CacheTier = "l1" | "l2" | "miss";
@@ -48,12 +46,9 @@ export interface CacheResult<V> {
   tier: CacheTier;
 }
 
-/** The part of an `@upstash/redis` client the cache uses. */
-export type CacheL2Client = Pick<Redis, "get" | "set" | "del">;
-
 /**
- * Options of a {@link TwoTierCache}. Every field has a default; {@link cacheOptionsFromEnv}
- * reads them from the environment.
+ * Options of a {@link TwoTierCache}. Every field has a default; `cacheOptionsFromEnv()`
+ * (`cache_env.ts`) reads them from the environment.
  */
 export interface TwoTierCacheOptions {
   /** Most entries in L1. @default 1000 (CACHE_L1_MAX_ENTRIES) */
@@ -94,7 +89,8 @@ export interface TwoTierCacheOptions {
   log?: (line: string) => void;
 }
 
-const defaults = {
+/** Defaults of {@link TwoTierCacheOptions}; `cache_env.ts` reads the same from the environment. */
+export const cacheDefaults = {
   l1MaxEntries: 1000,
   l1MaxBytes: 16 * 1024 * 1024,
   ttlMs: 30_000,
@@ -108,29 +104,21 @@ const defaults = {
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 
 const optionsSchema = z.object({
-  l1MaxEntries: positiveInt(10_000_000).default(defaults.l1MaxEntries),
-  l1MaxBytes: positiveInt(Number.MAX_SAFE_INTEGER).default(defaults.l1MaxBytes),
-  ttlMs: positiveInt(2 ** 31 - 1).default(defaults.ttlMs),
-  l2TtlS: positiveInt(2 ** 31 - 1).default(defaults.l2TtlS),
-  l2TimeoutMs: positiveInt(600_000).default(defaults.l2TimeoutMs),
-  l2MaxPendingWrites: positiveInt(1_000_000).default(defaults.l2MaxPendingWrites),
+  l1MaxEntries: positiveInt(10_000_000).default(cacheDefaults.l1MaxEntries),
+  l1MaxBytes: positiveInt(Number.MAX_SAFE_INTEGER).default(cacheDefaults.l1MaxBytes),
+  ttlMs: positiveInt(2 ** 31 - 1).default(cacheDefaults.ttlMs),
+  l2TtlS: positiveInt(2 ** 31 - 1).default(cacheDefaults.l2TtlS),
+  l2TimeoutMs: positiveInt(600_000).default(cacheDefaults.l2TimeoutMs),
+  l2MaxPendingWrites: positiveInt(1_000_000).default(cacheDefaults.l2MaxPendingWrites),
   prefix: z.string().min(1).max(200).regex(/^\S+$/, "expected no whitespace").default(
-    defaults.prefix,
+    cacheDefaults.prefix,
   ),
   version: z.union([z.string().min(1).max(50).regex(/^\S+$/), z.number().int().min(0)])
-    .default(defaults.version),
+    .default(cacheDefaults.version),
 });
 
 /** Longest key accepted; keys are built by code, so a longer one is a bug, not a request. */
 const MAX_KEY_LENGTH = 1024;
-
-/** The least time between two "L2 failed" log lines of one cache. */
-export const l2LogIntervalMs = 10_000;
-
-interface L1Entry {
-  value: unknown;
-  bytes: number;
-}
 
 interface Flight<V> {
   promise: Promise<CacheResult<V>>;
@@ -146,38 +134,12 @@ function defaultWaitUntil(): ((promise: Promise<unknown>) => void) | undefined {
   return typeof waitUntil === "function" ? waitUntil.bind(runtime) : undefined;
 }
 
-/** UTF-8 byte length of `text` without encoding it. */
-function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) bytes += 1;
-    else if (code < 0x800) bytes += 2;
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else bytes += 3;
-    } else bytes += 3;
-  }
-  return bytes;
-}
-
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const child of Object.values(value)) deepFreeze(child);
   }
   return value;
-}
-
-/** A short description of an L2 failure: no values, no credentials. */
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return "unknown error";
-  // UpstashError messages end with ", command was: [...]", which holds the cached value.
-  const message = error.message.split(", command was:")[0] ?? "";
-  return `${error.name}: ${message.slice(0, 200)}`;
 }
 
 /**
@@ -195,29 +157,11 @@ export class TwoTierCache<V> {
   /** True when an L2 client was given. */
   readonly l2Enabled: boolean;
 
-  readonly #l1: LRUCache<string, L1Entry>;
-  readonly #l2: CacheL2Client | undefined;
-  readonly #l2TtlS: number;
-  readonly #l2TimeoutMs: number;
-  readonly #l2MaxPendingWrites: number;
-  readonly #keyPrefix: string;
-  readonly #waitUntil: ((promise: Promise<unknown>) => void) | undefined;
-  readonly #log: (line: string) => void;
-  readonly #now: () => number;
-  /** When the last "L2 failed" line was logged (clock of `now`). */
-  #l2ReportedAt: number | undefined;
-  /** L2 errors since that line that were not logged. */
-  #l2Unreported = 0;
-  /** Whether a failure was logged and its recovery not yet. */
-  #l2OutageReported = false;
+  readonly #l1: L1Cache;
+  readonly #l2: L2Tier | undefined;
   readonly #inFlight = new Map<string, Flight<V>>();
-  readonly #pendingL2 = new Set<Promise<void>>();
-  #l2Healthy = true;
   #l1Hits = 0;
   #l1Misses = 0;
-  #l2Hits = 0;
-  #l2Misses = 0;
-  #l2Errors = 0;
 
   /** @param options See {@link TwoTierCacheOptions}; unset fields take their defaults. */
   constructor(options: TwoTierCacheOptions = {}) {
@@ -255,27 +199,23 @@ export class TwoTierCache<V> {
     }
 
     const now = options.now ?? (() => performance.now());
-    // lru-cache takes a start time of 0 to mean "no TTL", so its clock starts at 1.
-    const epoch = now();
-    this.#l1 = new LRUCache<string, L1Entry>({
-      max: o.l1MaxEntries,
-      maxSize: o.l1MaxBytes,
-      sizeCalculation: (entry) => entry.bytes,
-      ttl: o.ttlMs,
-      // Read the clock on every check rather than caching it behind a timer: exact expiry under
-      // a fake clock, and no timer per look-up.
-      ttlResolution: 0,
-      perf: { now: () => now() - epoch + 1 },
+    this.#l1 = new L1Cache({
+      maxEntries: o.l1MaxEntries,
+      maxBytes: o.l1MaxBytes,
+      ttlMs: o.ttlMs,
+      now,
     });
-    this.#l2 = l2;
+    this.#l2 = l2 && new L2Tier({
+      client: l2,
+      keyPrefix: `${o.prefix}:v${o.version}:`,
+      ttlS: o.l2TtlS,
+      timeoutMs: o.l2TimeoutMs,
+      maxPendingWrites: o.l2MaxPendingWrites,
+      waitUntil: options.waitUntil ?? defaultWaitUntil(),
+      log: options.log ?? ((line) => console.warn(line)),
+      now,
+    });
     this.l2Enabled = l2 !== undefined;
-    this.#l2TtlS = o.l2TtlS;
-    this.#l2TimeoutMs = o.l2TimeoutMs;
-    this.#l2MaxPendingWrites = o.l2MaxPendingWrites;
-    this.#keyPrefix = `${o.prefix}:v${o.version}:`;
-    this.#waitUntil = options.waitUntil ?? defaultWaitUntil();
-    this.#log = options.log ?? ((line) => console.warn(line));
-    this.#now = now;
   }
 
   /**
@@ -324,14 +264,7 @@ export class TwoTierCache<V> {
       flight.invalidated = true;
       this.#inFlight.delete(key);
     }
-    if (!this.#l2) return;
-    const l2 = this.#l2;
-    await this.#track(
-      this.#bounded(() => l2.del(this.#keyPrefix + key)).then(
-        () => this.#l2Ok(),
-        (error) => this.#l2Failed("delete", error),
-      ),
-    );
+    await this.#l2?.delete(key);
   }
 
   /** Empties L1 and stops running loads from being kept. L2 is left alone (bump `version`). */
@@ -343,31 +276,32 @@ export class TwoTierCache<V> {
 
   /** Counters and L1 occupancy; expired L1 entries are dropped first so counts are live ones. */
   stats(): CacheStats {
-    this.#l1.purgeStale();
+    const l1 = this.#l1.occupancy();
+    const l2 = this.#l2?.counts() ?? { hits: 0, misses: 0, errors: 0 };
     return {
       l1Hits: this.#l1Hits,
       l1Misses: this.#l1Misses,
-      l2Hits: this.#l2Hits,
-      l2Misses: this.#l2Misses,
-      l2Errors: this.#l2Errors,
-      l1Entries: this.#l1.size,
-      l1Bytes: this.#l1.calculatedSize,
+      l2Hits: l2.hits,
+      l2Misses: l2.misses,
+      l2Errors: l2.errors,
+      l1Entries: l1.entries,
+      l1Bytes: l1.bytes,
       inFlight: this.#inFlight.size,
     };
   }
 
   /** Resolves once every L2 write and delete started so far has settled (for tests, shutdown). */
   async flush(): Promise<void> {
-    while (this.#pendingL2.size > 0) await Promise.all([...this.#pendingL2]);
+    await this.#l2?.flush();
   }
 
   async #fill(key: string, loader: () => Promise<V>, flight: Flight<V>): Promise<CacheResult<V>> {
     if (this.#l2) {
-      const found = await this.#l2Get(key);
+      const found = await this.#l2.get(key);
       if (found !== undefined) {
         const json = JSON.stringify(found.v);
         const value = deepFreeze(JSON.parse(json)) as V;
-        if (!flight.invalidated) this.#remember(key, value, json);
+        if (!flight.invalidated) this.#l1.set(key, value, json);
         return { value, tier: "l2" };
       }
     }
@@ -380,219 +314,9 @@ export class TwoTierCache<V> {
     }
     const value = deepFreeze(JSON.parse(json)) as V;
     if (!flight.invalidated) {
-      this.#remember(key, value, json);
-      this.#l2Write(key, json);
+      this.#l1.set(key, value, json);
+      this.#l2?.write(key, json);
     }
     return { value, tier: "miss" };
   }
-
-  #remember(key: string, value: unknown, json: string): void {
-    // lru-cache keeps nothing larger than maxSize: such a value is served, not kept.
-    this.#l1.set(key, { value, bytes: utf8Length(json) });
-  }
-
-  /** The L2 envelope for `key`, or undefined on a miss or any failure (counted). */
-  async #l2Get(key: string): Promise<{ v: unknown } | undefined> {
-    const l2 = this.#l2;
-    if (!l2) return undefined;
-    try {
-      const raw = await this.#bounded(() => l2.get<unknown>(this.#keyPrefix + key));
-      this.#l2Ok();
-      if (raw === null || raw === undefined) {
-        this.#l2Misses++;
-        return undefined;
-      }
-      // Values are stored as {"v": value} so a client that deserialises JSON itself (the
-      // @upstash/redis default) and one that does not both read the same thing back.
-      const envelope = typeof raw === "string" ? JSON.parse(raw) : raw;
-      if (envelope === null || typeof envelope !== "object" || !("v" in envelope)) {
-        throw new TypeError("L2 entry is not a cache envelope");
-      }
-      this.#l2Hits++;
-      return envelope as { v: unknown };
-    } catch (error) {
-      this.#l2Failed("read", error);
-      return undefined;
-    }
-  }
-
-  #l2Write(key: string, json: string): void {
-    const l2 = this.#l2;
-    if (!l2) return;
-    if (this.#pendingL2.size >= this.#l2MaxPendingWrites) {
-      this.#l2Failed("write", new Error(`more than ${this.#l2MaxPendingWrites} writes pending`));
-      return;
-    }
-    const write = this.#bounded(() =>
-      l2.set(this.#keyPrefix + key, `{"v":${json}}`, { ex: this.#l2TtlS })
-    ).then(
-      () => this.#l2Ok(),
-      (error) => this.#l2Failed("write", error),
-    );
-    const tracked = this.#track(write);
-    this.#waitUntil?.(tracked);
-  }
-
-  /** Keeps `work` in the pending set until it settles; `work` must not reject. */
-  #track(work: Promise<void>): Promise<void> {
-    this.#pendingL2.add(work);
-    return work.finally(() => this.#pendingL2.delete(work));
-  }
-
-  /**
-   * Runs an L2 call, rejecting with a `DeadlineExceeded` (dependency `cache`) after
-   * `l2TimeoutMs`; a call that fails after that was already counted as the timeout.
-   */
-  #bounded<T>(call: () => Promise<T>): Promise<T> {
-    return withDeadline(
-      () => {
-        try {
-          return call();
-        } catch (error) {
-          return Promise.reject(error);
-        }
-      },
-      this.#l2TimeoutMs,
-      "L2 call",
-      systemClock,
-      "cache",
-    );
-  }
-
-  #l2Ok(): void {
-    if (!this.#l2Healthy && this.#l2OutageReported) {
-      this.#log("cache: L2 answering again");
-      this.#l2OutageReported = false;
-    }
-    this.#l2Healthy = true;
-  }
-
-  /**
-   * Counts an L2 failure and logs it on the transition from healthy, at most once per
-   * {@link l2LogIntervalMs}: an overloaded L2 that flaps between answering and timing out logs a
-   * line (with the errors not logged since the last one) every interval, not one per flap.
-   */
-  #l2Failed(operation: string, error: unknown): void {
-    this.#l2Errors++;
-    const now = this.#now();
-    const due = this.#l2ReportedAt === undefined || now - this.#l2ReportedAt >= l2LogIntervalMs;
-    if (this.#l2Healthy && due) {
-      const unreported = this.#l2Unreported > 0
-        ? ` (${this.#l2Unreported} more L2 errors since the last report)`
-        : "";
-      this.#log(
-        `cache: L2 ${operation} failed (${
-          describe(error)
-        }); serving from L1 and loaders until L2 answers${unreported}`,
-      );
-      this.#l2ReportedAt = now;
-      this.#l2Unreported = 0;
-      this.#l2OutageReported = true;
-    } else {
-      this.#l2Unreported++;
-    }
-    this.#l2Healthy = false;
-  }
-}
-
-/**
- * The `@upstash/redis` client for L2 from `UPSTASH_REDIS_REST_URL` and
- * `UPSTASH_REDIS_REST_TOKEN`, or undefined when neither is set. Retries are off and every request
- * is aborted after `timeoutMs`: the cache bounds its waits and must not leave requests running.
- *
- * @throws {ConfigError} when only one of the two is set or the URL is not http(s).
- */
-export function l2ClientFromEnv(
-  source: EnvSource = processEnv(),
-  timeoutMs: number = defaults.l2TimeoutMs,
-): Redis | undefined {
-  const env = upstashConfig(source);
-  if (!env) return undefined;
-  return new Redis({
-    url: env.url,
-    token: env.token,
-    retry: false,
-    enableTelemetry: false,
-    automaticDeserialization: false,
-    signal: () => AbortSignal.timeout(timeoutMs),
-  });
-}
-
-/**
- * Where L2 is: `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN`, both or neither
- * (undefined). Shared with `health`, so a half-set pair fails there the way it fails here.
- *
- * @throws {ConfigError} when only one of the two is set or the URL is not http(s).
- */
-export function upstashConfig(
-  source: EnvSource = processEnv(),
-): { url: string; token: string } | undefined {
-  const env = readEnv(
-    z.object({
-      UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" })
-        .optional(),
-      UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
-    }),
-    source,
-  );
-  const url = env.UPSTASH_REDIS_REST_URL;
-  const token = env.UPSTASH_REDIS_REST_TOKEN;
-  if (url === undefined && token === undefined) return undefined;
-  if (url === undefined || token === undefined) {
-    throw new ConfigError(
-      `invalid function environment: ${
-        url === undefined ? "UPSTASH_REDIS_REST_URL" : "UPSTASH_REDIS_REST_TOKEN"
-      } is not set but ${
-        url === undefined ? "UPSTASH_REDIS_REST_TOKEN" : "UPSTASH_REDIS_REST_URL"
-      } is; set both for L2 or neither for L1 only`,
-    );
-  }
-  return { url, token };
-}
-
-/**
- * {@link TwoTierCacheOptions} from the environment, with the L2 client when
- * `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN` are set:
- *
- * | variable | option | default |
- * | --- | --- | --- |
- * | CACHE_L1_MAX_ENTRIES | l1MaxEntries | 1000 |
- * | CACHE_L1_MAX_BYTES | l1MaxBytes | 16777216 |
- * | CACHE_TTL_MS | ttlMs | 30000 |
- * | CACHE_L2_TTL_S | l2TtlS | 300 |
- * | CACHE_L2_TIMEOUT_MS | l2TimeoutMs | 50 |
- * | CACHE_KEY_PREFIX | prefix | pf-cache |
- * | UPSTASH_REDIS_REST_URL + UPSTASH_REDIS_REST_TOKEN | l2 | none (L1 only) |
- *
- * `version` is not read from the environment: it belongs to the code that knows the values'
- * shape; spread these options and add it.
- *
- * @example
- * ```ts
- * const cache = new TwoTierCache<Result>({ ...cacheOptionsFromEnv(), version: 2 });
- * ```
- * @throws {ConfigError} when a variable is malformed or only one Upstash variable is set.
- */
-export function cacheOptionsFromEnv(source: EnvSource = processEnv()): TwoTierCacheOptions {
-  const env = readEnv(
-    z.object({
-      CACHE_L1_MAX_ENTRIES: intVar(defaults.l1MaxEntries, { max: 10_000_000 }),
-      CACHE_L1_MAX_BYTES: intVar(defaults.l1MaxBytes),
-      CACHE_TTL_MS: intVar(defaults.ttlMs, { max: 2 ** 31 - 1 }),
-      CACHE_L2_TTL_S: intVar(defaults.l2TtlS, { max: 2 ** 31 - 1 }),
-      CACHE_L2_TIMEOUT_MS: intVar(defaults.l2TimeoutMs, { max: 600_000 }),
-      CACHE_KEY_PREFIX: z.string().min(1).max(200).regex(/^\S+$/, "expected no whitespace")
-        .default(defaults.prefix),
-    }),
-    source,
-  );
-  return {
-    l1MaxEntries: env.CACHE_L1_MAX_ENTRIES,
-    l1MaxBytes: env.CACHE_L1_MAX_BYTES,
-    ttlMs: env.CACHE_TTL_MS,
-    l2TtlS: env.CACHE_L2_TTL_S,
-    l2TimeoutMs: env.CACHE_L2_TIMEOUT_MS,
-    prefix: env.CACHE_KEY_PREFIX,
-    l2: l2ClientFromEnv(source, env.CACHE_L2_TIMEOUT_MS) ?? null,
-  };
 }

@@ -1,14 +1,11 @@
-import { Redis } from "@upstash/redis";
 import {
   assert,
   assertEquals,
-  assertInstanceOf,
   assertRejects,
   assertStringIncludes,
   assertThrows,
 } from "../../../tests/support/assert.ts";
-import { cacheOptionsFromEnv, TwoTierCache } from "./cache.ts";
-import { ConfigError } from "./env.ts";
+import { TwoTierCache } from "./cache.ts";
 
 /** A clock the test moves by hand. */
 function fakeClock(start = 1_000) {
@@ -240,104 +237,4 @@ Deno.test("TwoTierCache rejects malformed options and keys", async () => {
     TypeError,
     "key",
   );
-});
-
-Deno.test("cacheOptionsFromEnv() applies defaults and reads every variable", () => {
-  const defaults = cacheOptionsFromEnv({});
-  assertEquals(defaults.l2, null);
-  assertEquals(new TwoTierCache(defaults).l2Enabled, false);
-  assert((defaults.l1MaxEntries ?? 0) > 0 && (defaults.l2TimeoutMs ?? 0) > 0, "defaults set");
-
-  const options = cacheOptionsFromEnv({
-    CACHE_L1_MAX_ENTRIES: "10",
-    CACHE_L1_MAX_BYTES: "2048",
-    CACHE_TTL_MS: "500",
-    CACHE_L2_TTL_S: "60",
-    CACHE_L2_TIMEOUT_MS: "25",
-    CACHE_KEY_PREFIX: "search",
-    UPSTASH_REDIS_REST_URL: "http://127.0.0.1:8079",
-    UPSTASH_REDIS_REST_TOKEN: "secret-token",
-  });
-  const { l2, ...rest } = options;
-  assertEquals(rest, {
-    l1MaxEntries: 10,
-    l1MaxBytes: 2048,
-    ttlMs: 500,
-    l2TtlS: 60,
-    l2TimeoutMs: 25,
-    prefix: "search",
-  });
-  assertInstanceOf(l2, Redis);
-  assertEquals(new TwoTierCache(options).l2Enabled, true);
-});
-
-Deno.test("cacheOptionsFromEnv() names a malformed or half-set variable", () => {
-  const malformed = assertThrows(
-    () => cacheOptionsFromEnv({ CACHE_L1_MAX_BYTES: "lots" }),
-    ConfigError,
-  );
-  assertStringIncludes(malformed.message, "CACHE_L1_MAX_BYTES");
-  assertThrows(() => cacheOptionsFromEnv({ CACHE_TTL_MS: "0" }), ConfigError, "CACHE_TTL_MS");
-  assertThrows(
-    () => cacheOptionsFromEnv({ UPSTASH_REDIS_REST_URL: "http://127.0.0.1:8079" }),
-    ConfigError,
-    "UPSTASH_REDIS_REST_TOKEN is not set",
-  );
-  const badUrl = assertThrows(
-    () =>
-      cacheOptionsFromEnv({
-        UPSTASH_REDIS_REST_URL: "redis://127.0.0.1:6379",
-        UPSTASH_REDIS_REST_TOKEN: "secret-token",
-      }),
-    ConfigError,
-    "UPSTASH_REDIS_REST_URL",
-  );
-  assert(!badUrl.message.includes("secret-token"), "the token is never echoed");
-});
-
-Deno.test("TwoTierCache logs an L2 that flaps at most once per interval, then its recovery", async () => {
-  const clock = fakeClock();
-  let failing = false;
-  const answer = <T>(value: T) =>
-    failing ? Promise.reject(new Error("HTTP 503")) : Promise.resolve(value);
-  const l2 = {
-    get: () => answer(null),
-    set: () => answer("OK"),
-    del: () => answer(1),
-  };
-  const logged: string[] = [];
-  const cache = new TwoTierCache<string>({
-    l2: l2 as never,
-    now: clock.now,
-    log: (line) => logged.push(line),
-  });
-  let key = 0;
-  const search = async () => {
-    await cache.getOrLoad(`k${key++}`, () => Promise.resolve("v"));
-    await cache.flush();
-  };
-
-  await search();
-  assertEquals(logged, [], "a healthy L2 logs nothing");
-  // Flapping within one interval: one failure line, one recovery line.
-  for (let i = 0; i < 5; i++) {
-    failing = true;
-    await search();
-    failing = false;
-    await search();
-    clock.advance(1_000);
-  }
-  assertEquals(logged.length, 2, logged.join("\n"));
-  assertStringIncludes(logged[0]!, "cache: L2 read failed (Error: HTTP 503)");
-  assertEquals(logged[1], "cache: L2 answering again");
-  const errors = cache.stats().l2Errors;
-  assertEquals(errors, 5 * 2, "get and background set fail on every failing search");
-
-  // Past the interval the next failure is logged again, with what went unlogged.
-  clock.advance(10_000);
-  failing = true;
-  await search();
-  assertEquals(logged.length, 3);
-  assertStringIncludes(logged[2]!, "(9 more L2 errors since the last report)");
-  assert(logged.every((line) => !line.includes('"v"')), "no cached value in the log");
 });

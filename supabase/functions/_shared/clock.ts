@@ -1,8 +1,10 @@
 import { clearImmediate, setImmediate } from "node:timers";
 
 /**
- * Time as modules see it: a clock to read and timers to set, passed in so tests can replace it
- * with {@link FakeClock} from `fake_clock.ts` instead of sleeping.
+ * Time as modules see it: a clock to read, timers to set and sleeps to wait out, passed in so
+ * tests can replace it with `FakeClock` from `fake_clock.ts` instead of sleeping. The one clock
+ * interface of the project: the functions and the deploy CLI (`scripts/rollout/clock.ts`) both
+ * take it.
  *
  * @module
  */
@@ -10,7 +12,7 @@ import { clearImmediate, setImmediate } from "node:timers";
 /** An opaque timer handle. */
 export type TimerHandle = unknown;
 
-/** Reads time and sets timers. */
+/** Reads time, sets timers and sleeps. */
 export interface Clock {
   /** Milliseconds since an arbitrary origin (monotonic for the system clock). */
   now(): number;
@@ -19,6 +21,31 @@ export interface Clock {
   /** Calls `fn` after `ms` milliseconds; `0` means "after the current turn of the event loop". */
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
+  /** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/**
+ * A sleep on `clock`'s timers: resolves after `ms`, or rejects with `signal`'s reason once it
+ * aborts (at once when it already has), clearing its timer.
+ */
+export function sleepOn(
+  clock: Pick<Clock, "setTimeout" | "clearTimeout">,
+  ms: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clock.clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = clock.setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 type SystemHandle =
@@ -44,4 +71,5 @@ export const systemClock: Clock = {
     if (h?.kind === "immediate") clearImmediate(h.id);
     else if (h?.kind === "timeout") clearTimeout(h.id);
   },
+  sleep: (ms, signal) => sleepOn(systemClock, ms, signal),
 };

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Clock, TimerHandle } from "./clock.ts";
+import { type Clock, sleepOn, type TimerHandle } from "./clock.ts";
 
 interface Timer {
   id: number;
@@ -48,6 +48,10 @@ export class FakeClock implements Clock {
 
   clearTimeout(handle: TimerHandle): void {
     this.#timers = this.#timers.filter((t) => t.id !== handle);
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return sleepOn(this, ms, signal);
   }
 
   /** Timers not yet fired. */

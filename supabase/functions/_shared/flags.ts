@@ -1,6 +1,7 @@
 /**
- * Feature flags from `public.feature_flags`, read through a per-isolate cache so that steady
- * state costs no flag query per request.
+ * Feature flags from `public.feature_flags` (their row and state: `rollout_flag.ts`), read
+ * through a per-isolate cache so that steady state costs no flag query per request. The cache is
+ * a `RefreshedValue` (`refreshed_value.ts`):
  *
  * - A value younger than `ttlMs` is answered from memory.
  * - An older one is still answered at once, and one background read refreshes it
@@ -15,16 +16,16 @@
  *
  * @module
  */
-import type { RolloutFlag } from "./bucketing.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import type { Clock } from "./clock.ts";
 import type { Sql } from "./db.ts";
-import { DeadlineExceeded, withDeadline } from "./deadline.ts";
 import { textArray } from "./pg_array.ts";
-
-/** A flag as the cache keeps it. */
-export interface FlagState extends RolloutFlag {
-  key: string;
-}
+import { nonNegativeOption, RefreshedValue, type RefreshedValueStats } from "./refreshed_value.ts";
+import {
+  featureFlagColumns,
+  type FeatureFlagRow,
+  type FlagState,
+  flagState,
+} from "./rollout_flag.ts";
 
 /** Reads the rows of `keys`; absent keys are simply not returned. */
 export type FlagLoader = (keys: readonly string[]) => Promise<FlagState[]>;
@@ -32,15 +33,11 @@ export type FlagLoader = (keys: readonly string[]) => Promise<FlagState[]>;
 /** The loader for `public.feature_flags` on `sql`: one query for all keys. */
 export function flagLoader(sql: Sql): FlagLoader {
   return async (keys) => {
-    const rows = await sql<{ flag_key: string; enabled: boolean; traffic_percentage: number }[]>`
-      select flag_key, enabled, traffic_percentage
+    const rows = await sql<FeatureFlagRow[]>`
+      select ${sql.unsafe(featureFlagColumns)}
         from public.feature_flags
        where flag_key = any(${textArray(sql, keys)}::text[])`;
-    return rows.map((r) => ({
-      key: r.flag_key,
-      enabled: r.enabled,
-      trafficPercentage: r.traffic_percentage,
-    }));
+    return rows.map(flagState);
   };
 }
 
@@ -63,38 +60,13 @@ export interface FlagCacheOptions {
 }
 
 /** Counters of the cache, for tests and diagnostics. */
-export interface FlagCacheStats {
-  reads: number;
-  failures: number;
-  /** Whether a read has ever succeeded. */
-  loaded: boolean;
-}
-
-function nonNegative(name: string, value: number): number {
-  if (!Number.isFinite(value) || value < 0) {
-    throw new RangeError(`flag cache option ${name}: expected a number ≥ 0, received ${value}`);
-  }
-  return value;
-}
+export type FlagCacheStats = RefreshedValueStats;
 
 /** Per-isolate flag cache; see the module comment for its rules. */
 export class FlagCache {
-  readonly #keys: readonly string[];
-  readonly #load: FlagLoader;
-  readonly #ttlMs: number;
-  readonly #retryMs: number;
-  readonly #initialWaitMs: number;
-  readonly #readTimeoutMs: number;
-  readonly #clock: Clock;
-  readonly #onError: (error: unknown) => void;
+  readonly #flags: RefreshedValue<ReadonlyMap<string, FlagState>>;
 
-  #values = new Map<string, FlagState>();
-  #loadedAt: number | undefined;
-  #nextAttemptAt = -Infinity;
-  #refreshing: Promise<void> | undefined;
-  #stats: FlagCacheStats = { reads: 0, failures: 0, loaded: false };
-
-  /** @throws {RangeError} for a negative or non-finite duration. */
+  /** @throws {RangeError} for no keys or a negative or non-finite duration. */
   constructor(options: FlagCacheOptions) {
     const {
       keys,
@@ -103,7 +75,7 @@ export class FlagCache {
       retryMs = ttlMs,
       initialWaitMs = 250,
       readTimeoutMs = 2000,
-      clock = systemClock,
+      clock,
       onError = (error) =>
         console.warn(
           "feature flags: read failed, keeping last known values:",
@@ -111,19 +83,28 @@ export class FlagCache {
         ),
     } = options;
     if (keys.length === 0) throw new RangeError("flag cache option keys: expected at least one");
-    this.#keys = [...keys];
-    this.#load = load;
-    this.#ttlMs = nonNegative("ttlMs", ttlMs);
-    this.#retryMs = nonNegative("retryMs", retryMs);
-    this.#initialWaitMs = nonNegative("initialWaitMs", initialWaitMs);
-    this.#readTimeoutMs = nonNegative("readTimeoutMs", readTimeoutMs);
-    this.#clock = clock;
-    this.#onError = onError;
+    const wanted = [...keys];
+    const duration = (name: string, value: number) => nonNegativeOption("flag cache", name, value);
+    this.#flags = new RefreshedValue({
+      what: "flag",
+      load: async () => {
+        const rows = await load(wanted);
+        const known = new Set(wanted);
+        return new Map(rows.filter((r) => known.has(r.flagKey)).map((r) => [r.flagKey, r]));
+      },
+      refreshMs: duration("ttlMs", ttlMs),
+      retryMs: duration("retryMs", retryMs),
+      initialWaitMs: duration("initialWaitMs", initialWaitMs),
+      readTimeoutMs: duration("readTimeoutMs", readTimeoutMs),
+      dependency: "database",
+      clock,
+      onError,
+    });
   }
 
   /** Counters since construction. */
   stats(): FlagCacheStats {
-    return { ...this.#stats };
+    return this.#flags.stats();
   }
 
   /**
@@ -131,14 +112,7 @@ export class FlagCache {
    * Never waits for anything but the very first read, and that at most `initialWaitMs`.
    */
   async get(key: string): Promise<FlagState | undefined> {
-    const now = this.#clock.now();
-    if (this.#loadedAt === undefined) {
-      const refresh = this.#startRefresh(now);
-      if (refresh) await this.#bounded(refresh);
-      return this.#values.get(key);
-    }
-    if (now - this.#loadedAt >= this.#ttlMs) this.#startRefresh(now);
-    return this.#values.get(key);
+    return (await this.#flags.current())?.get(key);
   }
 
   /**
@@ -147,53 +121,12 @@ export class FlagCache {
    * before the first successful read).
    */
   peek(key: string): { state: FlagState | undefined; ageMs: number | undefined } {
-    return {
-      state: this.#values.get(key),
-      ageMs: this.#loadedAt === undefined ? undefined : this.#clock.now() - this.#loadedAt,
-    };
+    const { value, ageMs } = this.#flags.peek();
+    return { state: value?.get(key), ageMs };
   }
 
   /** Reads the flags now (joining a read in flight). Resolves whether or not the read worked. */
   refresh(): Promise<void> {
-    return this.#startRefresh(this.#clock.now(), true) ?? Promise.resolve();
-  }
-
-  #startRefresh(now: number, force = false): Promise<void> | undefined {
-    if (this.#refreshing) return this.#refreshing;
-    if (!force && now < this.#nextAttemptAt) return undefined;
-    this.#nextAttemptAt = now + this.#retryMs;
-    this.#stats.reads++;
-    const refreshing = (async () => {
-      try {
-        const rows = await withDeadline(
-          this.#load(this.#keys),
-          this.#readTimeoutMs,
-          "flag read",
-          this.#clock,
-          "database",
-        );
-        const wanted = new Set(this.#keys);
-        this.#values = new Map(rows.filter((r) => wanted.has(r.key)).map((r) => [r.key, r]));
-        this.#loadedAt = this.#clock.now();
-        this.#nextAttemptAt = this.#loadedAt + this.#ttlMs;
-        this.#stats.loaded = true;
-      } catch (error) {
-        this.#stats.failures++;
-        this.#onError(error);
-      } finally {
-        this.#refreshing = undefined;
-      }
-    })();
-    this.#refreshing = refreshing;
-    return refreshing;
-  }
-
-  /** Waits for `refresh` at most `initialWaitMs`; past that the caller goes on without it. */
-  async #bounded(refresh: Promise<void>): Promise<void> {
-    try {
-      await withDeadline(refresh, this.#initialWaitMs, "first flag read", this.#clock);
-    } catch (error) {
-      if (!(error instanceof DeadlineExceeded)) throw error;
-    }
+    return this.#flags.refresh();
   }
 }

@@ -1,9 +1,8 @@
 import { assertEquals, assertInstanceOf, assertThrows } from "../../../tests/support/assert.ts";
 import { DeadlineExceeded } from "./deadline.ts";
 import { FakeClock, settle } from "./fake_clock.ts";
-import { FlagCache, type FlagState } from "./flags.ts";
-
-const key = "flight_search_optimization";
+import { FlagCache } from "./flags.ts";
+import { type FlagState, rolloutFlagKey as key } from "./rollout_flag.ts";
 
 function controlledLoader() {
   const calls: Array<{ resolve(rows: FlagState[]): void; reject(e: unknown): void }> = [];
@@ -16,9 +15,12 @@ function controlledLoader() {
 }
 
 const flag = (trafficPercentage: number, enabled = true): FlagState => ({
-  key,
+  flagKey: key,
   enabled,
   trafficPercentage,
+  updatedAt: new Date(0),
+  updatedBy: "ops@host",
+  reason: "test",
 });
 
 Deno.test("FlagCache.get() answers from memory within the TTL: no read per request", async () => {

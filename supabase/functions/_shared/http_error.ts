@@ -19,24 +19,46 @@ export interface ErrorBody {
   error: { code: string; message: string; field?: string };
 }
 
-/** An error that maps to a specific HTTP answer. */
+/** Options of an {@link HttpError}, all optional. */
+export interface HttpErrorOptions {
+  /** The input field at fault, dotted path, when there is one; echoed in the answer. */
+  field?: string;
+  /** Extra headers for the answer (e.g. `WWW-Authenticate`, `Retry-After`). */
+  headers?: HeadersInit;
+  /** The error this one answers for; kept for logs and debuggers, never echoed. */
+  cause?: unknown;
+}
+
+/**
+ * An error that maps to a specific HTTP answer.
+ *
+ * @example
+ * ```ts
+ * throw new HttpError(405, "method_not_allowed", "use GET", { headers: { allow: "GET" } });
+ * ```
+ */
 export class HttpError extends Error {
   override name = "HttpError";
+  /** The input field at fault, when there is one. */
+  readonly field: string | undefined;
+  /** Extra headers of the answer. */
+  readonly headers: HeadersInit;
+
   /**
    * @param status HTTP status to answer with (4xx for client mistakes).
    * @param code Stable machine-readable code, e.g. `invalid_request`.
    * @param message Human-readable message; safe to show to the caller.
-   * @param field The input field at fault, dotted path, when there is one.
-   * @param headers Extra headers for the answer (e.g. `WWW-Authenticate`, `Retry-After`).
+   * @param options The field at fault, extra headers and the cause; see {@link HttpErrorOptions}.
    */
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly field?: string,
-    readonly headers: HeadersInit = {},
+    options: HttpErrorOptions = {},
   ) {
-    super(message);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.field = options.field;
+    this.headers = options.headers ?? {};
   }
 }
 
@@ -47,7 +69,30 @@ export function invalidInput(error: z.ZodError): HttpError {
   const message = issue
     ? (field ? `${field}: ${issue.message}` : issue.message)
     : "invalid request";
-  return new HttpError(400, "invalid_request", message, field);
+  return new HttpError(400, "invalid_request", message, { field });
+}
+
+/**
+ * `input` parsed by `schema`, or a 400 naming the first invalid field. A key a strict schema does
+ * not know is named itself (`<key>: unknown <noun>`), so a typo such as `passenger=2` cannot pass
+ * unnoticed as a default.
+ *
+ * @param noun What a key of `input` is to the caller: "parameter", "field".
+ * @throws {HttpError} 400 `invalid_request` with the field at fault.
+ */
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  noun: string,
+): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const [issue] = result.error.issues;
+  if (issue?.code === "unrecognized_keys" && issue.keys[0] !== undefined) {
+    const field = issue.keys[0];
+    throw new HttpError(400, "invalid_request", `${field}: unknown ${noun}`, { field });
+  }
+  throw invalidInput(result.error);
 }
 
 /** A JSON response with `cache-control: no-store` unless headers say otherwise. */

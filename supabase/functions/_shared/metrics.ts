@@ -6,129 +6,22 @@
  * A flush is scheduled `flushIntervalMs` after the first event following the previous flush and
  * handed to `EdgeRuntime.waitUntil` when the runtime has it, so the isolate is kept alive until
  * the numbers are written. A failed flush puts its rows back to be merged into the next one;
- * rows are bounded by `maxRows` (oldest dropped first, and counted).
+ * rows are bounded by `maxRows` (oldest dropped first, and counted). The row itself and its
+ * writer are in `metric_row.ts`.
  *
  * @module
  */
 import { type Clock, systemClock, type TimerHandle } from "./clock.ts";
-import type { Sql } from "./db.ts";
-import { int4Array } from "./pg_array.ts";
-
-/**
- * Upper bounds (inclusive, ms) of the latency histogram. Must equal
- * `monitoring.latency_bounds_ms()`; a test compares them.
- */
-export const latencyBoundsMs: readonly number[] = [
-  1,
-  2,
-  5,
-  10,
-  25,
-  50,
-  75,
-  100,
-  150,
-  200,
-  300,
-  500,
-  750,
-  1000,
-  2500,
-  5000,
-  10000,
-];
-
-/**
- * Upper bounds (inclusive) of the batch-size histogram. Must equal
- * `monitoring.batch_size_bounds()`; a test compares them.
- */
-export const batchSizeBounds: readonly number[] = [1, 2, 5, 10, 20, 50, 100, 200];
-
-/** Index of the histogram bucket of `value`: the first bound ≥ value, else the overflow slot. */
-export function bucketIndex(bounds: readonly number[], value: number): number {
-  for (let i = 0; i < bounds.length; i++) if (value <= bounds[i]!) return i;
-  return bounds.length;
-}
-
-/** The code path a row describes (the CHECK of `function_metrics.path`). */
-export type MetricPath = "legacy" | "optimized" | "none";
-
-/** One aggregated row, named as the table's columns. */
-export interface MetricRow {
-  bucket_start: Date;
-  function_name: string;
-  path: MetricPath;
-  isolate_id: string;
-  requests: number;
-  server_errors: number;
-  client_errors: number;
-  fallbacks: number;
-  latency_sum_ms: number;
-  latency_buckets: number[];
-  db_queries: number;
-  db_batches: number;
-  batch_size_buckets: number[];
-  cache_l1_hits: number;
-  cache_l1_misses: number;
-  cache_l2_hits: number;
-  cache_l2_misses: number;
-  kms_requests: number;
-  kms_new_connections: number;
-  /** Data keys the KMS data-key cache served (no KMS call) and those it had to fetch. */
-  kms_data_key_hits: number;
-  kms_data_key_misses: number;
-  /** Resident memory of the isolate when the row was flushed; null until then. */
-  memory_rss_bytes: number | null;
-  /** Searches per route (`"JFK-ORD": 3`); null when none was recorded. */
-  route_demand: Record<string, number> | null;
-}
-
-/** Writes rows: one statement for all of them. */
-export type MetricsWriter = (rows: readonly MetricRow[]) => Promise<void>;
-
-const columns = [
-  "bucket_start",
-  "function_name",
-  "path",
-  "isolate_id",
-  "requests",
-  "server_errors",
-  "client_errors",
-  "fallbacks",
-  "latency_sum_ms",
-  "latency_buckets",
-  "db_queries",
-  "db_batches",
-  "batch_size_buckets",
-  "cache_l1_hits",
-  "cache_l1_misses",
-  "cache_l2_hits",
-  "cache_l2_misses",
-  "kms_requests",
-  "kms_new_connections",
-  "kms_data_key_hits",
-  "kms_data_key_misses",
-  "memory_rss_bytes",
-  "route_demand",
-] as const;
-
-/** The writer for `monitoring.function_metrics` on `sql`: one multi-row INSERT. */
-export function metricsWriter(sql: Sql): MetricsWriter {
-  return async (rows) => {
-    if (rows.length === 0) return;
-    await sql`insert into monitoring.function_metrics ${
-      sql(
-        rows.map((r) => ({
-          ...r,
-          latency_buckets: int4Array(sql, r.latency_buckets),
-          batch_size_buckets: int4Array(sql, r.batch_size_buckets),
-          route_demand: r.route_demand === null ? null : sql.json(r.route_demand),
-        })),
-        ...columns,
-      )
-    }`;
-  };
-}
+import {
+  batchSizeBounds,
+  bucketIndex,
+  emptyMetricRow,
+  latencyBoundsMs,
+  mergeMetricRows,
+  type MetricPath,
+  type MetricRow,
+  type MetricsWriter,
+} from "./metric_row.ts";
 
 /** How a request ended, for {@link FunctionMetrics.recordRequest}. */
 export interface RequestOutcome {
@@ -163,8 +56,8 @@ export interface FunctionMetricsOptions {
   /** Told about a failed flush. @default console.warn */
   onError?: (error: unknown) => void;
   /**
-   * Most distinct routes one row counts; searches of further routes in that row are dropped
-   * (counted in `routesDropped`), which bounds memory and row size. @default 1000
+   * Most distinct routes one row's `route_demand` counts; searches of further routes in that row
+   * are dropped (counted in `routesDropped`), which bounds memory and row size. @default 1000
    */
   maxRoutesPerRow?: number;
   /**
@@ -189,86 +82,6 @@ function edgeWaitUntil(): ((promise: Promise<unknown>) => void) | undefined {
   const runtime = (globalThis as { EdgeRuntime?: { waitUntil?: (p: Promise<unknown>) => void } })
     .EdgeRuntime;
   return typeof runtime?.waitUntil === "function" ? runtime.waitUntil.bind(runtime) : undefined;
-}
-
-function emptyRow(
-  bucketStart: number,
-  functionName: string,
-  path: MetricPath,
-  isolateId: string,
-): MetricRow {
-  return {
-    bucket_start: new Date(bucketStart),
-    function_name: functionName,
-    path,
-    isolate_id: isolateId,
-    requests: 0,
-    server_errors: 0,
-    client_errors: 0,
-    fallbacks: 0,
-    latency_sum_ms: 0,
-    latency_buckets: new Array(latencyBoundsMs.length + 1).fill(0),
-    db_queries: 0,
-    db_batches: 0,
-    batch_size_buckets: new Array(batchSizeBounds.length + 1).fill(0),
-    cache_l1_hits: 0,
-    cache_l1_misses: 0,
-    cache_l2_hits: 0,
-    cache_l2_misses: 0,
-    kms_requests: 0,
-    kms_new_connections: 0,
-    kms_data_key_hits: 0,
-    kms_data_key_misses: 0,
-    memory_rss_bytes: null,
-    route_demand: null,
-  };
-}
-
-type Counter = Exclude<
-  keyof MetricRow,
-  | "bucket_start"
-  | "function_name"
-  | "path"
-  | "isolate_id"
-  | "latency_buckets"
-  | "batch_size_buckets"
-  | "memory_rss_bytes"
-  | "route_demand"
->;
-
-/** The route key of a search, as `monitoring.is_route_demand()` accepts it. */
-const routePattern = /^[A-Z]{3}$/;
-
-/**
- * Adds `from` into `into` (same key), keeping at most `maxRoutes` routes.
- *
- * @returns how many route searches did not fit.
- */
-function merge(into: MetricRow, from: MetricRow, maxRoutes: number): number {
-  let dropped = 0;
-  for (const column of columns) {
-    // A gauge, set again at the next flush; route counts are merged below.
-    if (column === "memory_rss_bytes" || column === "route_demand") continue;
-    const value = from[column];
-    if (typeof value === "number") (into[column as Counter] as number) += value;
-  }
-  from.latency_buckets.forEach((n, i) => (into.latency_buckets[i]! += n));
-  from.batch_size_buckets.forEach((n, i) => (into.batch_size_buckets[i]! += n));
-  if (from.route_demand) {
-    const demand = into.route_demand ??= {};
-    let routes = Object.keys(demand).length;
-    for (const [route, n] of Object.entries(from.route_demand)) {
-      if (demand[route] === undefined) {
-        if (routes >= maxRoutes) {
-          dropped += n;
-          continue;
-        }
-        routes++;
-      }
-      demand[route] = (demand[route] ?? 0) + n;
-    }
-  }
-  return dropped;
 }
 
 /** In-memory aggregation with background flushes; one instance per function per isolate. */
@@ -359,7 +172,12 @@ export class FunctionMetrics {
     const key = `${minute}:${path}`;
     let row = this.#rows.get(key);
     if (!row) {
-      row = emptyRow(minute, this.functionName, path, this.isolateId);
+      row = emptyMetricRow({
+        bucketStart: new Date(minute),
+        functionName: this.functionName,
+        path,
+        isolateId: this.isolateId,
+      });
       this.#rows.set(key, row);
       this.#trim();
     }
@@ -399,20 +217,14 @@ export class FunctionMetrics {
   }
 
   /**
-   * Counts one search of the route `origin` → `destination` (upper-case IATA codes), the demand
-   * cache warming reads back through `monitoring.top_routes()`.
-   *
-   * @throws {RangeError} for a code that is not three upper-case letters.
+   * Counts one search of `route` in the row's `route_demand`, the demand cache warming reads
+   * back through `monitoring.top_routes()`. The route must be a key `monitoring.is_route_demand()`
+   * accepts (`JFK-ORD`): a subclass that knows what a route is checks it first (flight-search's
+   * `SearchMetrics.recordRoute`), since a malformed key would fail every flush of its row.
    */
-  recordRoute(path: MetricPath, origin: string, destination: string): void {
-    if (!routePattern.test(origin) || !routePattern.test(destination)) {
-      throw new RangeError(
-        `metrics recordRoute: expected IATA codes like "JFK", received ${origin}-${destination}`,
-      );
-    }
+  protected recordDemand(path: MetricPath, route: string): void {
     const row = this.#row(path);
     const demand = row.route_demand ??= {};
-    const route = `${origin}-${destination}`;
     if (demand[route] === undefined && Object.keys(demand).length >= this.#maxRoutesPerRow) {
       this.#stats.routesDropped++;
       return;
@@ -498,7 +310,7 @@ export class FunctionMetrics {
         for (const [key, row] of this.#rows) {
           const earlier = batch.get(key);
           if (earlier) {
-            this.#stats.routesDropped += merge(earlier, row, this.#maxRoutesPerRow);
+            this.#stats.routesDropped += mergeMetricRows(earlier, row, this.#maxRoutesPerRow);
           } else batch.set(key, row);
         }
         this.#rows = batch;

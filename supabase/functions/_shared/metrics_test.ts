@@ -1,18 +1,7 @@
-import { assert, assertEquals, assertThrows } from "../../../tests/support/assert.ts";
-import { testDatabase } from "../../../tests/support/database.ts";
-import { startLatencyProxy } from "../../../scripts/local/latency_proxy.ts";
-import { createPool } from "./db.ts";
+import { assertEquals } from "../../../tests/support/assert.ts";
 import { FakeClock, settle } from "./fake_clock.ts";
-import {
-  batchSizeBounds,
-  bucketIndex,
-  FunctionMetrics,
-  latencyBoundsMs,
-  type MetricRow,
-  metricsWriter,
-} from "./metrics.ts";
-
-const dbOpts = { sanitizeResources: false, sanitizeOps: false };
+import { latencyBoundsMs, type MetricRow } from "./metric_row.ts";
+import { FunctionMetrics } from "./metrics.ts";
 
 function recorder() {
   const writes: MetricRow[][] = [];
@@ -27,16 +16,6 @@ function recorder() {
     },
   };
 }
-
-Deno.test("bucketIndex() puts a value on a bound into that bound's bucket", () => {
-  assertEquals(bucketIndex(latencyBoundsMs, 0), 0);
-  assertEquals(bucketIndex(latencyBoundsMs, 1), 0);
-  assertEquals(bucketIndex(latencyBoundsMs, 1.01), 1);
-  assertEquals(bucketIndex(latencyBoundsMs, 10_000), latencyBoundsMs.length - 1);
-  assertEquals(bucketIndex(latencyBoundsMs, 10_000.5), latencyBoundsMs.length);
-  assertEquals(bucketIndex(batchSizeBounds, 50), 5);
-  assertEquals(bucketIndex(batchSizeBounds, 51), 6);
-});
 
 Deno.test("FunctionMetrics aggregates many requests into one write per flush", async () => {
   const clock = new FakeClock();
@@ -149,39 +128,6 @@ Deno.test("FunctionMetrics writes the latest resident memory into every row of a
   assertEquals(writes[1]![0]!.memory_rss_bytes, null, "a value the runtime cannot give is null");
 });
 
-Deno.test("FunctionMetrics counts searches per route in the row, bounded per row", async () => {
-  const clock = new FakeClock();
-  const { writes, write, failNext } = recorder();
-  const metrics = new FunctionMetrics({
-    functionName: "flight-search",
-    write,
-    clock,
-    maxRoutesPerRow: 2,
-    onError: () => {},
-  });
-  metrics.recordRoute("optimized", "JFK", "ORD");
-  metrics.recordRoute("optimized", "JFK", "ORD");
-  metrics.recordRoute("optimized", "LAX", "SFO");
-  metrics.recordRoute("optimized", "BOS", "MIA"); // a third route: dropped
-  metrics.recordRoute("legacy", "BOS", "MIA");
-  assertThrows(() => metrics.recordRoute("legacy", "jfk", "ORD"), RangeError, "IATA");
-  failNext(true);
-  await metrics.flush();
-  failNext(false);
-  metrics.recordRoute("optimized", "JFK", "ORD");
-  metrics.recordRoute("legacy", "BOS", "MIA");
-  await metrics.flush();
-  const byPath = Object.fromEntries(writes[0]!.map((r) => [r.path, r.route_demand]));
-  assertEquals(byPath, {
-    optimized: { "JFK-ORD": 3, "LAX-SFO": 1 },
-    legacy: { "BOS-MIA": 2 },
-  });
-  assertEquals(metrics.stats().routesDropped, 1);
-  metrics.recordRequest("none", { status: 200, latencyMs: 1 });
-  await metrics.flush();
-  assertEquals(writes[1]![0]!.route_demand, null, "no search, no demand");
-});
-
 Deno.test("FunctionMetrics keeps rows after a failed flush and merges them into the next", async () => {
   const clock = new FakeClock();
   const { writes, write, failNext } = recorder();
@@ -226,83 +172,4 @@ Deno.test("FunctionMetrics bounds rows while flushes fail, dropping the oldest",
   assertEquals(rows.length, 3);
   assertEquals(metrics.stats().rowsDropped, 2);
   assertEquals(rows[0]!.bucket_start.toISOString(), "2026-11-22T12:02:00.000Z");
-});
-
-Deno.test(
-  "metrics histogram bounds equal monitoring.latency_bounds_ms() and batch_size_bounds()",
-  dbOpts,
-  async () => {
-    const db = await testDatabase({ seeded: false });
-    try {
-      const [row] = await db.sql<{ latency: number[]; batch: number[] }[]>`
-      select monitoring.latency_bounds_ms() as latency, monitoring.batch_size_bounds() as batch`;
-      assertEquals(row?.latency.map(Number), [...latencyBoundsMs]);
-      assertEquals(row?.batch.map(Number), [...batchSizeBounds]);
-    } finally {
-      await db.drop();
-    }
-  },
-);
-
-Deno.test("metricsWriter() stores every row with a single INSERT", dbOpts, async () => {
-  const db = await testDatabase({ seeded: false });
-  const proxy = startLatencyProxy({ targetPort: Number(new URL(db.url).port), delayMs: 0 });
-  const sql = createPool({
-    url: proxy.urlFor(db.url),
-    max: 1,
-    statementTimeoutMs: 5000,
-    idleTimeoutS: 5,
-    connectTimeoutS: 5,
-    applicationName: "metrics-test",
-  });
-  try {
-    await sql`select 1`;
-    proxy.reset();
-    const clock = new FakeClock();
-    const metrics = new FunctionMetrics({
-      functionName: "flight-search",
-      write: metricsWriter(sql),
-      clock,
-      isolateId: "iso-test",
-      flushIntervalMs: 3_600_000, // only the explicit flush below
-    });
-    for (const path of ["legacy", "optimized", "none"] as const) {
-      for (let i = 0; i < 100; i++) metrics.recordRequest(path, { status: 200, latencyMs: i });
-    }
-    metrics.recordBatch("optimized", 7);
-    await clock.tick(60_000);
-    metrics.recordRequest("legacy", { status: 503, latencyMs: 20_000 });
-    await metrics.flush();
-    const stats = proxy.stats();
-    assertEquals(stats.queries, 1, JSON.stringify(stats.byStatement));
-    assert(
-      Object.keys(stats.byStatement)[0]!.startsWith("insert into monitoring.function_metrics"),
-    );
-
-    const rows = await db.sql<
-      {
-        path: string;
-        requests: number;
-        server_errors: number;
-        latency_buckets: number[];
-        memory_rss_bytes: string | null;
-      }[]
-    >`select path, requests, server_errors, latency_buckets, memory_rss_bytes
-        from monitoring.function_metrics
-       where isolate_id = 'iso-test' order by bucket_start, path`;
-    for (const row of rows) {
-      assert(Number(row.memory_rss_bytes) > 0, "Deno.memoryUsage().rss by default");
-    }
-    assertEquals(rows.map((r) => [r.path, r.requests, r.server_errors]), [
-      ["legacy", 100, 0],
-      ["none", 100, 0],
-      ["optimized", 100, 0],
-      ["legacy", 1, 1],
-    ]);
-    assertEquals(rows[3]!.latency_buckets.at(-1), 1, "20 s lands in the overflow bucket");
-  } finally {
-    await sql.end({ timeout: 1 });
-    await proxy.close();
-    await db.drop();
-  }
 });

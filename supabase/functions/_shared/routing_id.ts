@@ -56,7 +56,7 @@ export function routingId(
         400,
         "invalid_request",
         `${sessionHeader}: expected 8-128 characters of A-Z a-z 0-9 . _ : -`,
-        sessionHeader,
+        { field: sessionHeader },
       );
     }
     return { id: session, source: "session" };

@@ -13,14 +13,16 @@
  *   is accepted: the search then runs (and answers from cache, or 503 while the database is down)
  *   rather than refusing valid airports. A known set is never dropped for an empty one.
  *
+ * The schedule is `_shared/refreshed_value.ts`'s, as for the flag cache.
+ *
  * @module
  */
 import { z } from "zod";
-import { type Clock, systemClock } from "../_shared/clock.ts";
+import type { Clock } from "../_shared/clock.ts";
 import type { Sql } from "../_shared/db.ts";
-import { withDeadline } from "../_shared/deadline.ts";
 import { type EnvSource, processEnv, readEnv } from "../_shared/env.ts";
 import { HttpError } from "../_shared/http_error.ts";
+import { nonNegativeOption, RefreshedValue } from "../_shared/refreshed_value.ts";
 
 /** Reads every airport code. */
 export type AirportLoader = () => Promise<string[]>;
@@ -64,29 +66,9 @@ export interface AirportSetStats {
   failures: number;
 }
 
-function duration(name: string, value: number): number {
-  if (!Number.isFinite(value) || value < 0) {
-    throw new RangeError(`airport set option ${name}: expected a number ≥ 0, received ${value}`);
-  }
-  return value;
-}
-
 /** The per-isolate set of known airport codes; see the module comment for its rules. */
 export class AirportSet {
-  readonly #load: AirportLoader;
-  readonly #refreshMs: number;
-  readonly #retryMs: number;
-  readonly #initialWaitMs: number;
-  readonly #readTimeoutMs: number;
-  readonly #clock: Clock;
-  readonly #onError: (error: unknown) => void;
-
-  #codes: ReadonlySet<string> | undefined;
-  #loadedAt: number | undefined;
-  #nextAttemptAt = -Infinity;
-  #refreshing: Promise<void> | undefined;
-  #reads = 0;
-  #failures = 0;
+  readonly #codes: RefreshedValue<ReadonlySet<string>>;
 
   /** @throws {RangeError} for a negative or non-finite duration. */
   constructor(options: AirportSetOptions) {
@@ -96,20 +78,30 @@ export class AirportSet {
       retryMs = Math.min(30_000, refreshMs),
       initialWaitMs = 250,
       readTimeoutMs = 2000,
-      clock = systemClock,
+      clock,
       onError = (error) =>
         console.warn(
           "flight-search: airport set read failed, keeping the last known set:",
           error instanceof Error ? `${error.name}: ${error.message}` : error,
         ),
     } = options;
-    this.#load = load;
-    this.#refreshMs = duration("refreshMs", refreshMs);
-    this.#retryMs = duration("retryMs", retryMs);
-    this.#initialWaitMs = duration("initialWaitMs", initialWaitMs);
-    this.#readTimeoutMs = duration("readTimeoutMs", readTimeoutMs);
-    this.#clock = clock;
-    this.#onError = onError;
+    const duration = (name: string, value: number) => nonNegativeOption("airport set", name, value);
+    this.#codes = new RefreshedValue({
+      what: "airport set",
+      load: async () => {
+        const codes = await load();
+        // An empty table is a broken read (a wrong database, a truncated seed), not "no airport
+        // exists": keep what was known.
+        if (codes.length === 0) throw new Error("public.airports returned no rows");
+        return new Set(codes);
+      },
+      refreshMs: duration("refreshMs", refreshMs),
+      retryMs: duration("retryMs", retryMs),
+      initialWaitMs: duration("initialWaitMs", initialWaitMs),
+      readTimeoutMs: duration("readTimeoutMs", readTimeoutMs),
+      clock,
+      onError,
+    });
   }
 
   /**
@@ -117,64 +109,20 @@ export class AirportSet {
    * ever been read. Waits only for the very first read, and that at most `initialWaitMs`.
    */
   async isKnown(code: string): Promise<boolean> {
-    const now = this.#clock.now();
-    if (this.#loadedAt === undefined) {
-      const refresh = this.#startRefresh(now);
-      if (refresh) await this.#bounded(refresh);
-    } else if (now - this.#loadedAt >= this.#refreshMs) {
-      this.#startRefresh(now);
-    }
-    return this.#codes === undefined || this.#codes.has(code);
+    const codes = await this.#codes.current();
+    return codes === undefined || codes.has(code);
   }
 
   /** Reads the set now (joining a read in flight); resolves whether or not the read worked. */
   refresh(): Promise<void> {
-    return this.#startRefresh(this.#clock.now(), true) ?? Promise.resolve();
+    return this.#codes.refresh();
   }
 
   /** What the set holds now. */
   stats(): AirportSetStats {
-    return {
-      loaded: this.#codes !== undefined,
-      size: this.#codes?.size ?? 0,
-      ageMs: this.#loadedAt === undefined ? undefined : this.#clock.now() - this.#loadedAt,
-      reads: this.#reads,
-      failures: this.#failures,
-    };
-  }
-
-  #startRefresh(now: number, force = false): Promise<void> | undefined {
-    if (this.#refreshing) return this.#refreshing;
-    if (!force && now < this.#nextAttemptAt) return undefined;
-    this.#nextAttemptAt = now + this.#retryMs;
-    this.#reads++;
-    this.#refreshing = (async () => {
-      try {
-        const codes = await withDeadline(
-          this.#load(),
-          this.#readTimeoutMs,
-          "airport set read",
-          this.#clock,
-        );
-        // An empty table is a broken read (a wrong database, a truncated seed), not "no airport
-        // exists": keep what was known.
-        if (codes.length === 0) throw new Error("public.airports returned no rows");
-        this.#codes = new Set(codes);
-        this.#loadedAt = this.#clock.now();
-        this.#nextAttemptAt = this.#loadedAt + this.#refreshMs;
-      } catch (error) {
-        this.#failures++;
-        this.#onError(error);
-      } finally {
-        this.#refreshing = undefined;
-      }
-    })();
-    return this.#refreshing;
-  }
-
-  async #bounded(refresh: Promise<void>): Promise<void> {
-    await withDeadline(refresh, this.#initialWaitMs, "first airport set read", this.#clock)
-      .catch(() => {}); // slower than the wait: the check goes on without a set
+    const { value, ageMs } = this.#codes.peek();
+    const { reads, failures } = this.#codes.stats();
+    return { loaded: value !== undefined, size: value?.size ?? 0, ageMs, reads, failures };
   }
 }
 
@@ -194,7 +142,7 @@ export async function requireKnownAirports(
         400,
         "invalid_request",
         `${field}: no airport with IATA code ${search[field]}`,
-        field,
+        { field },
       );
     }
   }

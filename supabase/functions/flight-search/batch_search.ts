@@ -8,16 +8,9 @@
  */
 import type { Sql } from "../_shared/db.ts";
 import { cancellable } from "../_shared/deadline.ts";
-import type { QueryCounter } from "./legacy.ts";
 import type { SearchRequest } from "./request.ts";
-import {
-  assembleResult,
-  groupBy,
-  legId,
-  type LegKey,
-  legsOf,
-  type SearchResult,
-} from "./result.ts";
+import { assembleResult, legsOf, type SearchResult } from "./result.ts";
+import { legId, type LegKey, type QueryCounter, rowSource } from "./search_rows.ts";
 import { splitWaveRows, waveStatement } from "./wave_statement.ts";
 
 /** Options for {@link searchBatch}. */
@@ -54,19 +47,7 @@ export async function searchBatch(
     ),
   );
 
-  const flightsByLeg = groupBy(
-    flights,
-    (f) => legId({ origin: f.origin, destination: f.destination, date: f.departure_date }),
-  );
-  const faresByFlight = groupBy(fares, (f) => f.flight_id);
-  const airports = new Map(refs.filter((r) => r.kind === "airport").map((r) => [r.code, r]));
-  const airlines = new Map(refs.filter((r) => r.kind === "airline").map((r) => [r.code, r]));
-  const rows = {
-    flightsOf: (leg: LegKey) => flightsByLeg.get(legId(leg)) ?? [],
-    faresOf: (id: string) => faresByFlight.get(id) ?? [],
-    airport: (code: string) => airports.get(code),
-    airline: (code: string) => airlines.get(code),
-  };
+  const rows = rowSource({ flights, fares, refs });
   return searches.map((search) => {
     try {
       return assembleResult(search, rows);

@@ -13,7 +13,7 @@
 import { z } from "zod";
 import type { CacheTier } from "../_shared/cache.ts";
 import { type Clock, systemClock } from "../_shared/clock.ts";
-import { HttpError, invalidInput } from "../_shared/http_error.ts";
+import { HttpError, parseInput } from "../_shared/http_error.ts";
 import type { ForcedPath } from "./config.ts";
 import type { RouteDate, RouteDemand } from "./demand.ts";
 import { type SearchRequest, validateSearch } from "./request.ts";
@@ -62,14 +62,7 @@ export async function parseWarmRequest(req: Request): Promise<WarmRequest> {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new HttpError(400, "invalid_request", "body must be a JSON object");
   }
-  const result = warmRequestSchema.safeParse(body);
-  if (result.success) return result.data;
-  const [issue] = result.error.issues;
-  if (issue?.code === "unrecognized_keys" && issue.keys[0] !== undefined) {
-    const field = issue.keys[0];
-    throw new HttpError(400, "invalid_request", `${field}: unknown field`, field);
-  }
-  throw invalidInput(result.error);
+  return parseInput(warmRequestSchema, body, "field");
 }
 
 /** What a warm request did. */

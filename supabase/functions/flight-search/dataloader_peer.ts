@@ -7,17 +7,18 @@
  * loader's lifetime — for a loader shared across requests that is an unbounded, never-expiring
  * result cache, not a batching strategy, and the comparison is about batching.
  *
- * Served only when `FLIGHT_SEARCH_FORCE_PATH=dataloader` (the benchmark sets it).
+ * Served, and imported at all (`deps.ts`), only when `FLIGHT_SEARCH_FORCE_PATH=dataloader` (the
+ * benchmark sets it).
  *
  * @module
  */
 import DataLoader from "dataloader";
 import type { Sql } from "../_shared/db.ts";
 import { searchBatch } from "./batch_search.ts";
-import type { QueryCounter } from "./legacy.ts";
 import type { OptimizedSearch } from "./optimized.ts";
 import type { SearchRequest } from "./request.ts";
 import type { SearchResult } from "./result.ts";
+import type { QueryCounter } from "./search_rows.ts";
 
 /** Creates the dataloader-backed peer of the optimized path. */
 export function createDataLoaderSearch(

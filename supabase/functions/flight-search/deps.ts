@@ -1,35 +1,41 @@
 /**
  * The real dependencies of the handler, built once per isolate: the pool, the flag cache, the
- * optimized path's coalescer, metrics, and the service_role routes' verifier, stats and cache
- * warmer.
+ * paths (the optimized one with its coalescer) and the search pipeline over them, metrics, and
+ * the service_role routes' verifier, stats and cache warmer. Fault injection for rollback drills
+ * is added around the pipeline here, and the benchmark's dataloader peer is loaded only when
+ * `FLIGHT_SEARCH_FORCE_PATH=dataloader` asks for it.
  *
  * @module
  */
 import { authOptions, type AuthVerifier, createAuthVerifier } from "../_shared/auth.ts";
-import { cacheOptionsFromEnv, type CacheStats, TwoTierCache } from "../_shared/cache.ts";
+import { type CacheStats, TwoTierCache } from "../_shared/cache.ts";
+import { cacheOptionsFromEnv } from "../_shared/cache_env.ts";
 import { type Clock, systemClock } from "../_shared/clock.ts";
 import { isolatePool, resetIsolatePool, type Sql } from "../_shared/db.ts";
 import { withBreakers } from "../_shared/breaker_store.ts";
 import { breakerOptionsFromEnv, CircuitBreaker } from "../_shared/circuit_breaker.ts";
 import { type EnvSource, processEnv } from "../_shared/env.ts";
 import { FlagCache, flagLoader } from "../_shared/flags.ts";
-import { FunctionMetrics, metricsWriter } from "../_shared/metrics.ts";
+import { metricsWriter } from "../_shared/metric_row.ts";
+import { rolloutFlagKey } from "../_shared/rollout_flag.ts";
 import { airportLoader, AirportSet, airportSetOptionsFromEnv } from "./airports.ts";
-import { type SearchConfig, searchConfig } from "./config.ts";
-import { createDataLoaderSearch } from "./dataloader_peer.ts";
 import { createCacheWarmer } from "./cache_warm.ts";
+import { type SearchConfig, searchConfig } from "./config.ts";
 import { nextDepartureDates, topRoutes } from "./demand.ts";
-import {
-  flagKey,
-  type ResultCache,
-  resultCacheKey,
-  resultCacheVersion,
-  runOnPath,
-  type SearchDeps,
-} from "./handler.ts";
+import { withFaultInjection } from "./fault_injection.ts";
+import type { SearchDeps } from "./handler.ts";
 import { legacySearch } from "./legacy.ts";
-import { createOptimizedSearch } from "./optimized.ts";
+import { createOptimizedSearch, type OptimizedSearch } from "./optimized.ts";
+import {
+  createSearchPipeline,
+  type ResultCache,
+  resultCacheVersion,
+  type SearchPath,
+  type SearchPipelineOptions,
+} from "./pipeline.ts";
 import type { SearchResult } from "./result.ts";
+import { SearchMetrics } from "./search_metrics.ts";
+import type { QueryCounter } from "./search_rows.ts";
 import { isolateStats } from "./stats.ts";
 
 /** Name of the function: its metrics rows and its pool's application_name. */
@@ -52,13 +58,31 @@ export interface BuildDepsOptions {
   clock?: Clock;
 }
 
+/**
+ * The benchmark's dataloader peer as a path, imported on its first search: a deployment that
+ * does not force the peer never loads it (nor the `dataloader` package).
+ */
+function dataLoaderPeer(sql: Sql, countQuery: QueryCounter): SearchPath {
+  let peer: Promise<OptimizedSearch> | undefined;
+  return (search, budget) => {
+    peer ??= import("./dataloader_peer.ts").then(
+      ({ createDataLoaderSearch }) => createDataLoaderSearch({ sql, countQuery }),
+      (error) => {
+        peer = undefined;
+        throw error;
+      },
+    );
+    return budget.run(peer.then((loader) => loader.search(search)), "dataloader search");
+  };
+}
+
 /** Wires the handler's dependencies around one pool; tests pass their own pool and config. */
-export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: FunctionMetrics } {
+export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: SearchMetrics } {
   const { sql, config, cache, verify, airports, clock } = options;
   const memoryRss = options.memoryRss ?? (() => Deno.memoryUsage().rss);
   const startedAt = (clock ?? systemClock).now();
   const dbBreaker = options.dbBreaker ?? new CircuitBreaker({ dependency: "database", clock });
-  const metrics: FunctionMetrics = new FunctionMetrics({
+  const metrics: SearchMetrics = new SearchMetrics({
     functionName,
     write: withBreakers(
       metricsWriter(sql),
@@ -77,18 +101,15 @@ export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: Fu
     countQuery: (n) => metrics.recordQueries("optimized", n),
     onBatch: (report) => metrics.recordBatch("optimized", report.size),
   });
-  const peer = config.forcePath === "dataloader"
-    ? createDataLoaderSearch({ sql, countQuery: (n) => metrics.recordQueries("none", n) })
-    : undefined;
   const flags = new FlagCache({
-    keys: [flagKey],
+    keys: [rolloutFlagKey],
     load: flagLoader(sql),
     ttlMs: config.flagTtlMs,
     initialWaitMs: config.flagInitialWaitMs,
     clock,
   });
   let legacyInFlight = 0;
-  const deps: SearchDeps & { metrics: FunctionMetrics } = {
+  const paths: SearchPipelineOptions = {
     // Both paths spend from the request's budget: a connection that hangs is covered by no
     // server-side statement_timeout, so the waits end, and the queries are cancelled, with it.
     legacy: async (search, budget) => {
@@ -105,13 +126,23 @@ export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: Fu
     },
     optimized: (search, budget) =>
       budget.run(optimized.search(search), "optimized search", "database"),
-    peer: peer && ((search, budget) => budget.run(peer.search(search), "dataloader search")),
-    airports,
+    peer: config.forcePath === "dataloader"
+      ? dataLoaderPeer(sql, (n) => metrics.recordQueries("none", n))
+      : undefined,
     flags,
     forcePath: config.forcePath,
-    faultRate: config.faultRate,
     cache,
     dbBreaker,
+    budgets: config.budgets,
+    metrics,
+    clock,
+  };
+  const pipeline = config.faultRate > 0
+    ? withFaultInjection(paths, { rate: config.faultRate })
+    : createSearchPipeline(paths);
+  return {
+    pipeline,
+    airports,
     budgets: config.budgets,
     metrics,
     verify,
@@ -120,33 +151,23 @@ export function buildDeps(options: BuildDepsOptions): SearchDeps & { metrics: Fu
         isolateId: metrics.isolateId,
         uptimeMs: () => (clock ?? systemClock).now() - startedAt,
         memoryRss,
-        flag: { key: flagKey, peek: () => flags.peek(flagKey) },
+        flag: { key: rolloutFlagKey, peek: () => flags.peek(rolloutFlagKey) },
         cache,
         coalescer: optimized,
         pool: { max: sql.options.max, legacyInFlight: () => legacyInFlight },
         breakers: () => [dbBreaker.snapshot()],
       }),
-    clock,
-  };
-  if (cache) {
-    deps.warm = createCacheWarmer({
+    warm: cache && createCacheWarmer({
       topRoutes: (windowMinutes, top) => topRoutes(sql, functionName, windowMinutes, top),
       nextDates: (routes, fromDate, perRoute) =>
         nextDepartureDates(sql, routes, fromDate, perRoute),
-      // Misses load where the flag sends traffic: once it is on at all, on the optimized path,
-      // whose batches make a warm run cheap; off (or unknown), on legacy.
-      choosePath: async () => {
-        if (config.forcePath) return config.forcePath;
-        const flag = await flags.get(flagKey);
-        return flag?.enabled && flag.trafficPercentage > 0 ? "optimized" : "legacy";
-      },
-      warmOne: async (search, path) =>
-        (await cache.getOrLoad(resultCacheKey(search), () => runOnPath(path, search, deps))).tier,
+      choosePath: () => pipeline.warmPath(),
+      warmOne: (search, path) => pipeline.warm(search, path),
       flush: () => cache.flush(),
       clock,
-    });
-  }
-  return deps;
+    }),
+    clock,
+  };
 }
 
 /**

@@ -3,6 +3,7 @@ import { TwoTierCache } from "../_shared/cache.ts";
 import { CircuitBreaker } from "../_shared/circuit_breaker.ts";
 import { FakeClock } from "../_shared/fake_clock.ts";
 import { handler, type SearchDeps } from "./handler.ts";
+import { createSearchPipeline, type SearchPipelineOptions } from "./pipeline.ts";
 import type { SearchRequest } from "./request.ts";
 import type { SearchResult } from "./result.ts";
 
@@ -19,14 +20,22 @@ function resultFor(s: SearchRequest): SearchResult {
 
 const refused = () => Promise.reject(Object.assign(new Error("refused"), { code: "ECONNREFUSED" }));
 
-function deps(overrides: Partial<SearchDeps>): SearchDeps {
+/** The handler over a real pipeline of healthy fake paths, `overrides` applied to both. */
+function deps(
+  overrides: Partial<Omit<SearchPipelineOptions, "metrics">> & Pick<SearchDeps, "clock">,
+): SearchDeps {
   return {
-    legacy: (s) => Promise.resolve(resultFor(s)),
-    optimized: (s) => Promise.resolve(resultFor(s)),
-    flags: { get: () => Promise.resolve(undefined) },
-    metrics: { recordRequest: () => {}, recordCache: () => {}, recordRoute: () => {} },
+    pipeline: createSearchPipeline({
+      legacy: (s) => Promise.resolve(resultFor(s)),
+      optimized: (s) => Promise.resolve(resultFor(s)),
+      flags: { get: () => Promise.resolve(undefined) },
+      metrics: { recordCache: () => {} },
+      log: () => {},
+      ...overrides,
+    }),
+    metrics: { recordRequest: () => {}, recordRoute: () => {} },
     log: () => {},
-    ...overrides,
+    clock: overrides.clock,
   };
 }
 
@@ -69,7 +78,7 @@ Deno.test("flight-search handler() ends a hung search at its budget and cancels 
   let signal: AbortSignal | undefined;
   const d = deps({
     clock,
-    budgets: { searchMs: 3000, warmMs: 30_000, fallbackMinMs: 500 },
+    budgets: { searchMs: 3000, fallbackMinMs: 500 },
     legacy: (_s, budget) => {
       signal = budget.signal;
       return new Promise(() => {});
@@ -91,7 +100,7 @@ Deno.test("flight-search handler() skips the legacy fallback when too little bud
   const d = deps({
     clock,
     forcePath: "optimized",
-    budgets: { searchMs: 3000, warmMs: 30_000, fallbackMinMs: 500 },
+    budgets: { searchMs: 3000, fallbackMinMs: 500 },
     optimized: async (_s, budget) => {
       await budget.run(new Promise((r) => clock.setTimeout(() => r(undefined), 2600)));
       return refused();

@@ -8,9 +8,11 @@ import { inRollout, type RolloutFlag } from "../_shared/bucketing.ts";
 import { TwoTierCache } from "../_shared/cache.ts";
 import { OverloadError } from "../_shared/coalescer.ts";
 import { DeadlineExceeded } from "../_shared/deadline.ts";
-import type { MetricPath } from "../_shared/metrics.ts";
-import { flagKey, handler, resultCacheKey, type SearchDeps, type SearchPath } from "./handler.ts";
-import { type SearchRequest, validateSearch } from "./request.ts";
+import type { MetricPath } from "../_shared/metric_row.ts";
+import { rolloutFlagKey } from "../_shared/rollout_flag.ts";
+import { handler, type SearchDeps } from "./handler.ts";
+import { createSearchPipeline, type SearchPath, type SearchPipelineOptions } from "./pipeline.ts";
+import type { SearchRequest } from "./request.ts";
 import type { SearchResult } from "./result.ts";
 
 const query = "origin=JFK&destination=LAX&departure_date=2026-12-01";
@@ -23,25 +25,39 @@ function resultFor(search: SearchRequest, tag: string): SearchResult {
   };
 }
 
-function fakeDeps(overrides: Partial<SearchDeps> & { flag?: RolloutFlag } = {}) {
+/** What a test may set: the pipeline's parts, the handler's other deps, and the flag. */
+type FakeOverrides =
+  & Partial<Omit<SearchPipelineOptions, "metrics">>
+  & Partial<Omit<SearchDeps, "pipeline" | "metrics">>
+  & { flag?: RolloutFlag };
+
+/** The handler over a real pipeline of fake paths that count their calls. */
+function fakeDeps(overrides: FakeOverrides = {}) {
   const recorded: Array<{ path: MetricPath; status: number; fallback?: boolean }> = [];
   const logged: string[] = [];
   const calls = { legacy: 0, optimized: 0 };
   const routes: string[] = [];
-  const deps: SearchDeps = {
+  const tiers: string[] = [];
+  const log = (message: string) => logged.push(message);
+  const pipeline = createSearchPipeline({
     legacy: (s) => (calls.legacy++, Promise.resolve(resultFor(s, "legacy"))),
     optimized: (s) => (calls.optimized++, Promise.resolve(resultFor(s, "optimized"))),
-    flags: { get: (key) => Promise.resolve(key === flagKey ? overrides.flag : undefined) },
+    flags: { get: (key) => Promise.resolve(key === rolloutFlagKey ? overrides.flag : undefined) },
+    metrics: { recordCache: (_path, tier) => tiers.push(tier) },
+    log,
+    ...overrides,
+  });
+  const deps: SearchDeps = {
+    pipeline,
     metrics: {
       recordRequest: (path, o) => recorded.push({ path, status: o.status, fallback: o.fallback }),
-      recordCache: () => {},
       recordRoute: (_path, origin, destination) => routes.push(`${origin}-${destination}`),
     },
     randomId: () => "random-id",
-    log: (message) => logged.push(message),
+    log,
     ...overrides,
   };
-  return { deps, recorded, logged, calls, routes };
+  return { deps, recorded, logged, calls, routes, tiers };
 }
 
 const get = (path = `/flight-search?${query}`, headers: Record<string, string> = {}) =>
@@ -119,7 +135,7 @@ Deno.test("flight-search handler() routes by flag and sticky bucket", async () =
   let optimized = 0;
   for (let i = 0; i < 200; i++) {
     const session = `session-${i.toString().padStart(4, "0")}`;
-    const expected = inRollout(half, flagKey, session) ? "optimized" : "legacy";
+    const expected = inRollout(half, rolloutFlagKey, session) ? "optimized" : "legacy";
     for (let again = 0; again < 2; again++) {
       const res = await handler(get(undefined, { "x-session-id": session }), deps);
       assertEquals(res.headers.get("x-search-path"), expected, session);
@@ -203,6 +219,7 @@ Deno.test("flight-search handler() reports its own duration in server-timing", a
       wallNow: () => 0,
       setTimeout: () => 0,
       clearTimeout: () => {},
+      sleep: () => Promise.resolve(),
     },
     legacy: (s) => {
       now += 42.25;
@@ -215,9 +232,7 @@ Deno.test("flight-search handler() reports its own duration in server-timing", a
 
 Deno.test("flight-search handler() answers a repeated search from the result cache", async () => {
   const cache = new TwoTierCache<SearchResult>({ log: () => {} });
-  const tiers: string[] = [];
-  const { deps, calls } = fakeDeps({ cache });
-  deps.metrics.recordCache = (_path, tier) => tiers.push(tier);
+  const { deps, calls, tiers } = fakeDeps({ cache });
   const first = await handler(get(), deps);
   assertEquals([first.status, first.headers.get("x-cache")], [200, "miss"]);
   const again = await handler(get(`/functions/v1/flight-search?${query}`), deps);
@@ -249,68 +264,6 @@ Deno.test("flight-search handler() never caches a failed search", async () => {
   assertEquals(cache.stats().l1Entries, 1);
 });
 
-Deno.test("flight-search handler() fails the injected share of optimized requests past the cache", async () => {
-  const cache = new TwoTierCache<SearchResult>({ log: () => {} });
-  // Every third draw is below the rate: requests 1, 4, 7, ... are faulted.
-  let draw = 0;
-  const { deps, recorded, calls, logged } = fakeDeps({
-    cache,
-    forcePath: "optimized",
-    faultRate: 0.1,
-    random: () => (draw++ % 3 === 0 ? 0.05 : 0.5),
-  });
-  const seen: Array<[string | null, string | null, string | null]> = [];
-  for (let i = 0; i < 6; i++) {
-    const res = await handler(get(), deps);
-    assertEquals(res.status, 200);
-    seen.push([
-      res.headers.get("x-search-path"),
-      res.headers.get("x-cache"),
-      res.headers.get("x-search-fallback"),
-    ]);
-    await res.body?.cancel();
-  }
-  // A faulted request never answers from the cache, even once the search is cached.
-  assertEquals(seen, [
-    ["legacy", "miss", "optimized"],
-    ["optimized", "miss", null],
-    ["optimized", "l1", null],
-    ["legacy", "miss", "optimized"],
-    ["optimized", "l1", null],
-    ["optimized", "l1", null],
-  ]);
-  assertEquals(recorded.filter((r) => r.fallback).length, 2);
-  assertEquals(calls, { legacy: 2, optimized: 1 });
-  assertEquals(logged, [], "injected faults are announced once per isolate, not per request");
-});
-
-Deno.test("flight-search handler() never injects faults into the legacy path", async () => {
-  const { deps, recorded } = fakeDeps({ forcePath: "legacy", faultRate: 1, random: () => 0 });
-  const res = await handler(get(), deps);
-  assertEquals([res.status, res.headers.get("x-search-fallback")], [200, null]);
-  await res.body?.cancel();
-  assertEquals(recorded, [{ path: "legacy", status: 200, fallback: false }]);
-});
-
-Deno.test("resultCacheKey() names every field of the normalized search", () => {
-  const a = validateSearch({ origin: "jfk", destination: "LAX", departure_date: "2026-12-01" });
-  assertEquals(resultCacheKey(a), "flight-search:JFK:LAX:2026-12-01:-:1:economy:price:20");
-  const b = validateSearch({
-    origin: "JFK",
-    destination: "LAX",
-    departure_date: "2026-12-01",
-    return_date: "2026-12-08",
-    passengers: 2,
-    cabin: "business",
-    sort: "duration",
-    limit: 5,
-  });
-  assertEquals(
-    resultCacheKey(b),
-    "flight-search:JFK:LAX:2026-12-01:2026-12-08:2:business:duration:5",
-  );
-});
-
 Deno.test("flight-search handler() counts the route of every valid search, none of an invalid one", async () => {
   const { deps, routes } = fakeDeps();
   await handler(get(`/flight-search?${query}`), deps);
@@ -339,12 +292,14 @@ function deps(overrides: Partial<SearchDeps> = {}) {
   const warmed: WarmRequest[] = [];
   const recorded: number[] = [];
   const d: SearchDeps = {
-    legacy: () => Promise.reject(new Error("no search here")),
-    optimized: () => Promise.reject(new Error("no search here")),
-    flags: { get: () => Promise.resolve(undefined) },
+    pipeline: createSearchPipeline({
+      legacy: () => Promise.reject(new Error("no search here")),
+      optimized: () => Promise.reject(new Error("no search here")),
+      flags: { get: () => Promise.resolve(undefined) },
+      metrics: { recordCache: () => {} },
+    }),
     metrics: {
       recordRequest: (_path, o) => recorded.push(o.status),
-      recordCache: () => {},
       recordRoute: () => {},
     },
     verify: createAuthVerifier({ jwtSecret: defaultJwtSecret }),

@@ -7,28 +7,24 @@
  */
 import type { Sql } from "../_shared/db.ts";
 import { cancellable } from "../_shared/deadline.ts";
+import { int8Array, textArray } from "../_shared/pg_array.ts";
 import type { SearchRequest } from "./request.ts";
+import { assembleResult, type SearchResult } from "./result.ts";
 import {
-  assembleResult,
   type FareRow,
   type FlightRow,
-  groupBy,
-  legId,
+  type QueryCounter,
   referencedCodes,
   type RefRow,
-  type SearchResult,
-} from "./result.ts";
-import { int8Array, textArray } from "../_shared/pg_array.ts";
+  rowSource,
+} from "./search_rows.ts";
 
-/** Called once per query a path sends; for metrics. */
-export type QueryCounter = (queries: number) => void;
-
-/** Columns both paths select from `public.flights`. */
-export const flightColumns = `f.id, f.airline_code, f.flight_number, f.origin, f.destination,
+/** Columns selected from `public.flights`: a `FlightRow`. */
+const flightColumns = `f.id, f.airline_code, f.flight_number, f.origin, f.destination,
   f.departure_date::text as departure_date, f.departure_at, f.arrival_at, f.aircraft, f.status`;
 
 /** Reference rows (airports, then airlines) for `airports` and `airlines` codes: one query. */
-export function refsQuery(sql: Sql, airports: string[], airlines: string[]) {
+function refsQuery(sql: Sql, airports: string[], airlines: string[]) {
   return sql<RefRow[]>`
     select 'airport' as kind, a.iata_code as code, a.name, a.city, a.country_code, a.time_zone,
            null::text as alliance
@@ -83,17 +79,5 @@ export async function legacySearch(
     refs = await cancellable(refsQuery(sql, codes.airports, codes.airlines), signal);
   }
 
-  const flightsByLeg = groupBy(
-    flights,
-    (f) => legId({ origin: f.origin, destination: f.destination, date: f.departure_date }),
-  );
-  const faresByFlight = groupBy(fares, (f) => f.flight_id);
-  const airports = new Map(refs.filter((r) => r.kind === "airport").map((r) => [r.code, r]));
-  const airlines = new Map(refs.filter((r) => r.kind === "airline").map((r) => [r.code, r]));
-  return assembleResult(search, {
-    flightsOf: (leg) => flightsByLeg.get(legId(leg)) ?? [],
-    faresOf: (id) => faresByFlight.get(id) ?? [],
-    airport: (code) => airports.get(code),
-    airline: (code) => airlines.get(code),
-  });
+  return assembleResult(search, rowSource({ flights, fares, refs }));
 }

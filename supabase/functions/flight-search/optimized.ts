@@ -8,9 +8,9 @@ import type { Clock } from "../_shared/clock.ts";
 import { type BatchReport, Coalescer } from "../_shared/coalescer.ts";
 import type { Sql } from "../_shared/db.ts";
 import { searchBatch } from "./batch_search.ts";
-import type { QueryCounter } from "./legacy.ts";
 import { searchKey, type SearchRequest } from "./request.ts";
 import type { SearchResult } from "./result.ts";
+import type { QueryCounter } from "./search_rows.ts";
 
 /** Coalescer settings of the optimized path (see `CoalescerOptions`). */
 export interface CoalescingSettings {

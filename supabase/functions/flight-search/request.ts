@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "zod";
-import { HttpError, invalidInput, readJson } from "../_shared/http_error.ts";
+import { HttpError, parseInput, readJson } from "../_shared/http_error.ts";
 
 /** Cabins a fare can be sold in (the CHECK of `public.fares.cabin`). */
 export const cabins = ["economy", "premium_economy", "business", "first"] as const;
@@ -76,7 +76,9 @@ export function queryToObject(params: URLSearchParams): Record<string, unknown> 
   const out: Record<string, unknown> = {};
   for (const [name, value] of params) {
     if (Object.hasOwn(out, name)) {
-      throw new HttpError(400, "invalid_request", `${name}: given more than once`, name);
+      throw new HttpError(400, "invalid_request", `${name}: given more than once`, {
+        field: name,
+      });
     }
     out[name] = numericFields.has(name) && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
   }
@@ -85,15 +87,7 @@ export function queryToObject(params: URLSearchParams): Record<string, unknown> 
 
 /** Validates `input` as a search. @throws {HttpError} 400 naming the first bad field. */
 export function validateSearch(input: unknown): SearchRequest {
-  const result = searchSchema.safeParse(input);
-  if (result.success) return result.data;
-  const [issue] = result.error.issues;
-  if (issue?.code === "unrecognized_keys" && issue.keys[0] !== undefined) {
-    // Name the stray field itself: a typo such as `passenger=2` must not pass unnoticed.
-    const field = issue.keys[0];
-    throw new HttpError(400, "invalid_request", `${field}: unknown parameter`, field);
-  }
-  throw invalidInput(result.error);
+  return parseInput(searchSchema, input, "parameter");
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The search answer and how it is assembled from database rows.
+ * The search answer and how it is assembled from database rows (`search_rows.ts`).
  *
  * Both paths fetch rows differently — the legacy path per request, the optimized path per batch —
  * and both hand them to {@link assembleResult}, which applies the search's filters, order and
@@ -8,44 +8,7 @@
  * @module
  */
 import type { SearchRequest } from "./request.ts";
-
-/** A row of the flights query (both paths select the same columns). */
-export interface FlightRow {
-  /** int8, as postgres.js returns it. */
-  id: string;
-  airline_code: string;
-  flight_number: number;
-  origin: string;
-  destination: string;
-  /** Local departure date, YYYY-MM-DD (selected as text). */
-  departure_date: string;
-  departure_at: Date;
-  arrival_at: Date;
-  aircraft: string | null;
-  status: string;
-}
-
-/** A row of the fares query. */
-export interface FareRow {
-  flight_id: string;
-  cabin: string;
-  fare_class: string;
-  price_minor: number;
-  currency: string;
-  seats_left: number;
-  refundable: boolean;
-}
-
-/** A row of the reference-data query: an airport or an airline. */
-export interface RefRow {
-  kind: "airport" | "airline";
-  code: string;
-  name: string;
-  city: string | null;
-  country_code: string;
-  time_zone: string | null;
-  alliance: string | null;
-}
+import type { FareRow, LegKey, RefRow, RowSource } from "./search_rows.ts";
 
 /** An airport as answered. */
 export interface Airport {
@@ -64,15 +27,8 @@ export interface Airline {
   alliance: string | null;
 }
 
-/** A bookable fare as answered. */
-export interface Fare {
-  cabin: string;
-  fare_class: string;
-  price_minor: number;
-  currency: string;
-  seats_left: number;
-  refundable: boolean;
-}
+/** A bookable fare as answered: its row without the flight id. */
+export type Fare = Omit<FareRow, "flight_id">;
 
 /** A flight with its qualifying fares. */
 export interface FlightOffer {
@@ -111,13 +67,6 @@ export interface SearchResult {
   return: Leg | null;
 }
 
-/** A direction to search: route and local departure date. */
-export interface LegKey {
-  origin: string;
-  destination: string;
-  date: string;
-}
-
 /** The legs of a search: outbound, then return when asked for. */
 export function legsOf(search: SearchRequest): LegKey[] {
   const outbound = {
@@ -131,21 +80,6 @@ export function legsOf(search: SearchRequest): LegKey[] {
     destination: search.origin,
     date: search.return_date,
   }];
-}
-
-/** Identity of a leg, for grouping rows. */
-export function legId(leg: LegKey): string {
-  return `${leg.origin}:${leg.destination}:${leg.date}`;
-}
-
-/** What {@link assembleResult} reads rows from. */
-export interface RowSource {
-  /** Flights of a leg (any order). */
-  flightsOf(leg: LegKey): readonly FlightRow[];
-  /** Fares of a flight (any order; may include other cabins). */
-  faresOf(flightId: string): readonly FareRow[];
-  airport(code: string): RefRow | undefined;
-  airline(code: string): RefRow | undefined;
 }
 
 /** Thrown when rows contradict each other (a flight whose airline is missing). */
@@ -243,31 +177,4 @@ export function assembleResult(search: SearchRequest, rows: RowSource): SearchRe
     outbound: assembleLeg(search, outbound!, rows),
     return: inbound ? assembleLeg(search, inbound, rows) : null,
   };
-}
-
-/** Airport and airline codes the rows of `flights` refer to. */
-export function referencedCodes(flights: Iterable<FlightRow>): {
-  airports: string[];
-  airlines: string[];
-} {
-  const airports = new Set<string>();
-  const airlines = new Set<string>();
-  for (const f of flights) {
-    airports.add(f.origin);
-    airports.add(f.destination);
-    airlines.add(f.airline_code);
-  }
-  return { airports: [...airports].sort(), airlines: [...airlines].sort() };
-}
-
-/** Groups rows by a key. */
-export function groupBy<T>(rows: Iterable<T>, key: (row: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const row of rows) {
-    const k = key(row);
-    const group = groups.get(k);
-    if (group) group.push(row);
-    else groups.set(k, [row]);
-  }
-  return groups;
 }

@@ -5,9 +5,9 @@
  *
  * @module
  */
+import type { RolloutFlag } from "../_shared/bucketing.ts";
 import type { CacheStats } from "../_shared/cache.ts";
 import type { BreakerSnapshot, BreakerState } from "../_shared/circuit_breaker.ts";
-import type { FlagState } from "../_shared/flags.ts";
 
 /** Where {@link isolateStats} reads from; `deps.ts` wires the isolate's real components. */
 export interface StatsSources {
@@ -20,7 +20,7 @@ export interface StatsSources {
   flag: {
     key: string;
     /** The flag cache's view, read without refreshing it. */
-    peek: () => { state: FlagState | undefined; ageMs: number | undefined };
+    peek: () => { state: RolloutFlag | undefined; ageMs: number | undefined };
   };
   /** The result cache; absent when `FLIGHT_SEARCH_RESULT_CACHE=off`. */
   cache?: { stats(): CacheStats; readonly l2Enabled: boolean };

@@ -9,7 +9,7 @@ const sources = (overrides: Partial<StatsSources> = {}): StatsSources => ({
   flag: {
     key: "flight_search_optimization",
     peek: () => ({
-      state: { key: "flight_search_optimization", enabled: true, trafficPercentage: 25 },
+      state: { enabled: true, trafficPercentage: 25 },
       ageMs: 1200.4,
     }),
   },

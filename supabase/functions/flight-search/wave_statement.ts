@@ -38,7 +38,7 @@ import type postgres from "postgres";
 import type { Sql } from "../_shared/db.ts";
 import { integerLiteral, textArrayLiteral } from "../_shared/sql_literal.ts";
 import { textArray } from "../_shared/pg_array.ts";
-import type { FareRow, FlightRow, LegKey, RefRow } from "./result.ts";
+import type { FareRow, FlightRow, LegKey, RefRow } from "./search_rows.ts";
 
 /** What one wave asks for: distinct legs, the cabins searched, the fewest passengers. */
 export interface WaveQuery {

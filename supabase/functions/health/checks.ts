@@ -12,7 +12,7 @@
  */
 import { DescribeKeyCommand, type DescribeKeyCommandOutput } from "@aws-sdk/client-kms";
 import { Redis } from "@upstash/redis";
-import { upstashConfig } from "../_shared/cache.ts";
+import { upstashConfig } from "../_shared/cache_env.ts";
 import type { Sql } from "../_shared/db.ts";
 import { cancellable } from "../_shared/deadline.ts";
 import { type EnvSource, processEnv } from "../_shared/env.ts";

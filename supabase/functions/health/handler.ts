@@ -54,7 +54,9 @@ async function runCheck(check: Check, now: () => number, budget: Budget): Promis
 export async function handler(req: Request, deps: HealthDeps): Promise<Response> {
   try {
     if (req.method !== "GET" && req.method !== "HEAD") {
-      throw new HttpError(405, "method_not_allowed", "use GET", undefined, { allow: "GET, HEAD" });
+      throw new HttpError(405, "method_not_allowed", "use GET", {
+        headers: { allow: "GET, HEAD" },
+      });
     }
     const { now = () => performance.now(), timeoutMs = 2000 } = deps;
     const names = Object.keys(deps.checks);

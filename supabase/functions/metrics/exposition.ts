@@ -75,80 +75,109 @@ class Writer {
 const pathLabels = (t: PathTotals): Labels => ({ function: t.function, path: t.path });
 
 /**
- * Renders `snapshot`. Families are always declared (HELP/TYPE) so dashboards and rules see the
- * names even before the first flush; samples appear once a function has flushed.
- *
- * @throws {RangeError} when a latency histogram does not have one bucket more than the bounds.
+ * A counter family per function and path: its samples of one path's totals, each with the labels
+ * it adds to `function` and `path` (a tier, a class) or none.
  */
-export function renderExposition(snapshot: MetricsSnapshot): string {
-  const w = new Writer();
-  const { totals } = snapshot;
-  const counter = (
-    name: string,
-    help: string,
-    value: (t: PathTotals) => number,
-  ) => {
-    w.family(name, help, "counter");
-    for (const t of totals) w.sample(name, pathLabels(t), value(t));
-  };
+interface PathCounter {
+  name: string;
+  help: string;
+  samples: (t: PathTotals) => Array<[Labels, number]>;
+}
 
-  counter(metricNames.requests, "Requests served, by function and code path.", (t) => t.requests);
+/** The counters, in the order they are written. */
+const pathCounters: PathCounter[] = [
+  {
+    name: metricNames.requests,
+    help: "Requests served, by function and code path.",
+    samples: (t) => [[{}, t.requests]],
+  },
+  {
+    name: metricNames.errors,
+    help: "Requests answered with an error: class server (5xx) or client (4xx).",
+    samples: (t) => [[{ class: "server" }, t.serverErrors], [{ class: "client" }, t.clientErrors]],
+  },
+  {
+    name: metricNames.fallbacks,
+    help: "Requests the optimized path failed and the legacy path served.",
+    samples: (t) => [[{}, t.fallbacks]],
+  },
+  {
+    name: metricNames.dbQueries,
+    help: "Database queries issued.",
+    samples: (t) => [[{}, t.dbQueries]],
+  },
+  {
+    name: metricNames.dbBatches,
+    help: "Coalesced database batches dispatched.",
+    samples: (t) => [[{}, t.dbBatches]],
+  },
+  {
+    name: metricNames.cacheHits,
+    help: "Cache look-ups answered, by tier (l1, l2).",
+    samples: (t) => [[{ tier: "l1" }, t.cacheL1Hits], [{ tier: "l2" }, t.cacheL2Hits]],
+  },
+  {
+    name: metricNames.cacheMisses,
+    help: "Cache look-ups missed, by tier (l1, l2).",
+    samples: (t) => [[{ tier: "l1" }, t.cacheL1Misses], [{ tier: "l2" }, t.cacheL2Misses]],
+  },
+  {
+    name: metricNames.cacheLookups,
+    help: "Cache look-ups across both tiers (each passes L1 first); hit ratio = hits / look-ups.",
+    samples: (t) => [[{}, t.cacheLookups]],
+  },
+  {
+    name: metricNames.kmsRequests,
+    help: "Requests sent to KMS.",
+    samples: (t) => [[{}, t.kmsRequests]],
+  },
+  {
+    name: metricNames.kmsNewConnections,
+    help: "KMS requests that had to open a new connection.",
+    samples: (t) => [[{}, t.kmsNewConnections]],
+  },
+  {
+    name: metricNames.kmsDataKeyHits,
+    help: "Data keys the KMS data-key cache served without calling KMS.",
+    samples: (t) => [[{}, t.kmsDataKeyHits]],
+  },
+  {
+    name: metricNames.kmsDataKeyMisses,
+    help: "Data keys the KMS data-key cache had to get from KMS.",
+    samples: (t) => [[{}, t.kmsDataKeyMisses]],
+  },
+];
 
-  w.family(
-    metricNames.errors,
-    "Requests answered with an error: class server (5xx) or client (4xx).",
-    "counter",
-  );
-  for (const t of totals) {
-    w.sample(metricNames.errors, { ...pathLabels(t), class: "server" }, t.serverErrors);
-    w.sample(metricNames.errors, { ...pathLabels(t), class: "client" }, t.clientErrors);
-  }
+/** The breaker gauges per function and dependency, in the order they are written. */
+const breakerGauges: Array<{ name: string; help: string; value: (b: BreakerSummary) => number }> = [
+  {
+    name: metricNames.breakerOpenIsolates,
+    help: "Live isolates whose circuit breaker for the dependency is open.",
+    value: (b) => b.openIsolates,
+  },
+  {
+    name: metricNames.breakerIsolates,
+    help: "Live isolates reporting a circuit breaker for the dependency.",
+    value: (b) => b.isolates,
+  },
+  {
+    name: metricNames.breakerOpens,
+    help: "Times the live isolates' breakers opened (each since its isolate started).",
+    value: (b) => b.opens,
+  },
+  {
+    name: metricNames.breakerRejected,
+    help: "Calls the live isolates' open breakers refused (each since its isolate started).",
+    value: (b) => b.rejected,
+  },
+];
 
-  counter(
-    metricNames.fallbacks,
-    "Requests the optimized path failed and the legacy path served.",
-    (t) => t.fallbacks,
-  );
-  counter(metricNames.dbQueries, "Database queries issued.", (t) => t.dbQueries);
-  counter(metricNames.dbBatches, "Coalesced database batches dispatched.", (t) => t.dbBatches);
-
-  w.family(metricNames.cacheHits, "Cache look-ups answered, by tier (l1, l2).", "counter");
-  for (const t of totals) {
-    w.sample(metricNames.cacheHits, { ...pathLabels(t), tier: "l1" }, t.cacheL1Hits);
-    w.sample(metricNames.cacheHits, { ...pathLabels(t), tier: "l2" }, t.cacheL2Hits);
-  }
-  w.family(metricNames.cacheMisses, "Cache look-ups missed, by tier (l1, l2).", "counter");
-  for (const t of totals) {
-    w.sample(metricNames.cacheMisses, { ...pathLabels(t), tier: "l1" }, t.cacheL1Misses);
-    w.sample(metricNames.cacheMisses, { ...pathLabels(t), tier: "l2" }, t.cacheL2Misses);
-  }
-  counter(
-    metricNames.cacheLookups,
-    "Cache look-ups across both tiers (each passes L1 first); hit ratio = hits / look-ups.",
-    (t) => t.cacheLookups,
-  );
-
-  counter(metricNames.kmsRequests, "Requests sent to KMS.", (t) => t.kmsRequests);
-  counter(
-    metricNames.kmsNewConnections,
-    "KMS requests that had to open a new connection.",
-    (t) => t.kmsNewConnections,
-  );
-  counter(
-    metricNames.kmsDataKeyHits,
-    "Data keys the KMS data-key cache served without calling KMS.",
-    (t) => t.kmsDataKeyHits,
-  );
-  counter(
-    metricNames.kmsDataKeyMisses,
-    "Data keys the KMS data-key cache had to get from KMS.",
-    (t) => t.kmsDataKeyMisses,
-  );
-
+/** The latency histogram per function and path, in seconds. */
+function writeLatencies(w: Writer, snapshot: MetricsSnapshot): void {
   const duration = metricNames.requestDuration;
   const bounds = snapshot.latencyBoundsMs;
   w.family(duration, "Server-side request latency.", "histogram");
-  for (const t of totals) {
+  for (const t of snapshot.totals) {
     if (t.latencyBuckets.length !== bounds.length + 1) {
       throw new RangeError(
         `latency histogram of ${t.function}/${t.path} has ${t.latencyBuckets.length} buckets, ` +
@@ -169,6 +198,27 @@ export function renderExposition(snapshot: MetricsSnapshot): string {
     w.sample(`${duration}_sum`, pathLabels(t), t.latencySumMs / 1000);
     w.sample(`${duration}_count`, pathLabels(t), cumulative);
   }
+}
+
+/**
+ * Renders `snapshot`. Families are always declared (HELP/TYPE) so dashboards and rules see the
+ * names even before the first flush; samples appear once a function has flushed.
+ *
+ * @throws {RangeError} when a latency histogram does not have one bucket more than the bounds.
+ */
+export function renderExposition(snapshot: MetricsSnapshot): string {
+  const w = new Writer();
+  const { totals } = snapshot;
+  for (const { name, help, samples } of pathCounters) {
+    w.family(name, help, "counter");
+    for (const t of totals) {
+      for (const [labels, value] of samples(t)) {
+        w.sample(name, { ...pathLabels(t), ...labels }, value);
+      }
+    }
+  }
+
+  writeLatencies(w, snapshot);
 
   w.family(metricNames.lastFlush, "When the function last flushed metrics (Unix time).", "gauge");
   for (const t of totals) {
@@ -184,32 +234,11 @@ export function renderExposition(snapshot: MetricsSnapshot): string {
     w.sample(metricNames.isolateMemory, { function: m.function, isolate: m.isolate }, m.rssBytes);
   }
 
-  const breakers = snapshot.breakers ?? [];
-  const breakerGauge = (name: string, help: string, value: (b: BreakerSummary) => number) => {
+  for (const { name, help, value } of breakerGauges) {
     w.family(name, help, "gauge");
-    for (const b of breakers) {
+    for (const b of snapshot.breakers ?? []) {
       w.sample(name, { function: b.function, dependency: b.dependency }, value(b));
     }
-  };
-  breakerGauge(
-    metricNames.breakerOpenIsolates,
-    "Live isolates whose circuit breaker for the dependency is open.",
-    (b) => b.openIsolates,
-  );
-  breakerGauge(
-    metricNames.breakerIsolates,
-    "Live isolates reporting a circuit breaker for the dependency.",
-    (b) => b.isolates,
-  );
-  breakerGauge(
-    metricNames.breakerOpens,
-    "Times the live isolates' breakers opened (each since its isolate started).",
-    (b) => b.opens,
-  );
-  breakerGauge(
-    metricNames.breakerRejected,
-    "Calls the live isolates' open breakers refused (each since its isolate started).",
-    (b) => b.rejected,
-  );
+  }
   return w.text();
 }

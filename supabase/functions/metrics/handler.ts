@@ -23,15 +23,17 @@ export interface MetricsDeps {
 }
 
 const unauthorized = (message: string) =>
-  new HttpError(401, "unauthorized", message, undefined, {
-    "www-authenticate": 'Bearer realm="metrics"',
+  new HttpError(401, "unauthorized", message, {
+    headers: { "www-authenticate": 'Bearer realm="metrics"' },
   });
 
 /** GET/HEAD with the bearer secret → 200 exposition; no or a wrong secret → 401. */
 export async function handler(req: Request, deps: MetricsDeps): Promise<Response> {
   try {
     if (req.method !== "GET" && req.method !== "HEAD") {
-      throw new HttpError(405, "method_not_allowed", "use GET", undefined, { allow: "GET, HEAD" });
+      throw new HttpError(405, "method_not_allowed", "use GET", {
+        headers: { allow: "GET, HEAD" },
+      });
     }
     const { bearerToken: secret } = deps.config();
     const presented = bearerToken(req.headers.get("authorization"));

@@ -108,7 +108,7 @@ function requireUser(caller: Caller): string {
 }
 
 function methodNotAllowed(allow: string): HttpError {
-  return new HttpError(405, "method_not_allowed", `use ${allow}`, undefined, { allow });
+  return new HttpError(405, "method_not_allowed", `use ${allow}`, { headers: { allow } });
 }
 
 function describe(error: unknown): string {
@@ -275,7 +275,9 @@ export async function handler(req: Request, deps: PaymentMethodsDeps): Promise<R
     if (rawId !== undefined) {
       const parsedId = paymentMethodId.safeParse(rawId);
       if (!parsedId.success) {
-        throw new HttpError(400, "invalid_request", "expected a payment method id (a UUID)", "id");
+        throw new HttpError(400, "invalid_request", "expected a payment method id (a UUID)", {
+          field: "id",
+        });
       }
       id = parsedId.data;
     }
@@ -300,27 +302,31 @@ export async function handler(req: Request, deps: PaymentMethodsDeps): Promise<R
     ) {
       log(`payment-methods: KMS unavailable: ${describe(error)}`);
       return errorResponse(
-        new HttpError(
-          503,
-          "kms_unavailable",
-          "the key service is unavailable; retry later",
-          undefined,
-          {
-            "retry-after": "2",
-          },
-        ),
+        new HttpError(503, "kms_unavailable", "the key service is unavailable; retry later", {
+          headers: { "retry-after": "2" },
+          cause: error,
+        }),
       );
     }
     if (error instanceof KmsRequestError) {
       log(`payment-methods: KMS refused the request: ${describe(error)}`);
       return errorResponse(
-        new HttpError(503, "kms_unavailable", "the key service refused the request"),
+        new HttpError(503, "kms_unavailable", "the key service refused the request", {
+          cause: error,
+        }),
       );
     }
     if (error instanceof DecryptionError) {
       log(`payment-methods: envelope failed to decrypt: ${describe(error)}`);
       return errorResponse(
-        new HttpError(422, "undecryptable", "the stored payment method failed its integrity check"),
+        new HttpError(
+          422,
+          "undecryptable",
+          "the stored payment method failed its integrity check",
+          {
+            cause: error,
+          },
+        ),
       );
     }
     return errorResponse(

@@ -8,7 +8,8 @@ import { DataKeyCache } from "../_shared/kms/data_key_cache.ts";
 import { EnvelopeCipher } from "../_shared/kms/envelope.ts";
 import { isolateKmsClient } from "../_shared/kms/kms_client.ts";
 import { KmsKeyring } from "../_shared/kms/kms_keyring.ts";
-import { FunctionMetrics, metricsWriter } from "../_shared/metrics.ts";
+import { metricsWriter } from "../_shared/metric_row.ts";
+import { FunctionMetrics } from "../_shared/metrics.ts";
 import { withBreakers } from "../_shared/breaker_store.ts";
 import { handler, type PaymentMethodsDeps } from "./handler.ts";
 import {

@@ -1,7 +1,8 @@
 import { assertEquals, assertRejects, assertThrows } from "../../../tests/support/assert.ts";
 import { ConfigError } from "../_shared/env.ts";
 import { FakeClock } from "../_shared/fake_clock.ts";
-import { FunctionMetrics, type MetricRow } from "../_shared/metrics.ts";
+import type { MetricRow } from "../_shared/metric_row.ts";
+import { FunctionMetrics } from "../_shared/metrics.ts";
 import { KmsMetricsRecorder, metricsFlushIntervalMs, recordingKmsMetrics } from "./kms_metrics.ts";
 
 function setup() {

@@ -63,8 +63,13 @@ export class KmsKeyring implements DataKeyProvider {
     this.#clock = clock;
   }
 
-  #send<T>(operation: string, send: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
-    return withDeadline(send, this.#callTimeoutMs, `KMS ${operation}`, this.#clock, "kms");
+  /** Runs one KMS call under its deadline; a failure comes out classified (`kms_error.ts`). */
+  async #send<T>(operation: string, send: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    try {
+      return await withDeadline(send, this.#callTimeoutMs, `KMS ${operation}`, this.#clock, "kms");
+    } catch (error) {
+      throw classifyKmsError(operation, error);
+    }
   }
 
   /**
@@ -73,20 +78,15 @@ export class KmsKeyring implements DataKeyProvider {
    */
   async generateDataKey(context: EncryptionContext): Promise<DataKeyMaterial> {
     assertEncryptionContext(context);
-    let out;
-    try {
-      out = await this.#send("GenerateDataKey", (abortSignal) =>
-        this.client.send(
-          new GenerateDataKeyCommand({
-            KeyId: this.keyId,
-            KeySpec: "AES_256",
-            EncryptionContext: { ...context },
-          }),
-          { abortSignal },
-        ));
-    } catch (error) {
-      throw classifyKmsError("GenerateDataKey", error);
-    }
+    const out = await this.#send("GenerateDataKey", (abortSignal) =>
+      this.client.send(
+        new GenerateDataKeyCommand({
+          KeyId: this.keyId,
+          KeySpec: "AES_256",
+          EncryptionContext: { ...context },
+        }),
+        { abortSignal },
+      ));
     if (out.Plaintext?.length !== 32 || !out.CiphertextBlob?.length || !out.KeyId) {
       out.Plaintext?.fill(0);
       throw new KmsRequestError("KMS GenerateDataKey answered without a 32-byte key");
@@ -101,20 +101,15 @@ export class KmsKeyring implements DataKeyProvider {
    */
   async decryptDataKey(encryptedKey: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
     assertEncryptionContext(context);
-    let out;
-    try {
-      out = await this.#send("Decrypt", (abortSignal) =>
-        this.client.send(
-          new DecryptCommand({
-            CiphertextBlob: encryptedKey,
-            EncryptionContext: { ...context },
-            KeyId: this.keyId,
-          }),
-          { abortSignal },
-        ));
-    } catch (error) {
-      throw classifyKmsError("Decrypt", error);
-    }
+    const out = await this.#send("Decrypt", (abortSignal) =>
+      this.client.send(
+        new DecryptCommand({
+          CiphertextBlob: encryptedKey,
+          EncryptionContext: { ...context },
+          KeyId: this.keyId,
+        }),
+        { abortSignal },
+      ));
     if (out.Plaintext?.length !== 32) {
       out.Plaintext?.fill(0);
       throw new KmsRequestError("KMS Decrypt answered without a 32-byte key");
