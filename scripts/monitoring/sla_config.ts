@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { repoRoot } from "../local/paths.ts";
+import { parseConfigJson } from "../_cli/config_json.ts";
 
 const level = z.number().finite().nonnegative().nullable();
 
@@ -62,21 +63,10 @@ export const slaPath = `${repoRoot}/config/sla.json`;
 /**
  * Parses and validates SLA JSON text.
  *
- * @throws {Error} naming the file and the first invalid field.
+ * @throws {ConfigError} naming the file and the first invalid field.
  */
 export function parseSla(text: string, source = slaPath): SlaConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`${source} is not valid JSON: ${(error as Error).message}`);
-  }
-  const result = slaSchema.safeParse(raw);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new Error(`${source}: ${issue?.path.join(".")}: ${issue?.message}`);
-  }
-  return result.data;
+  return parseConfigJson(slaSchema, text, source);
 }
 
 /** Reads {@link slaPath} (or `path`). @throws {Error} when missing or invalid. */
