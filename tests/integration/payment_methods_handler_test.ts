@@ -6,6 +6,7 @@ import { SignJWT } from "jose";
 import postgres from "postgres";
 import { type KmsServer, startKmsServer } from "../../scripts/local/kms_server.ts";
 import { createAuthVerifier } from "../../supabase/functions/_shared/auth.ts";
+import { CircuitBreaker } from "../../supabase/functions/_shared/circuit_breaker.ts";
 import { DataKeyCache } from "../../supabase/functions/_shared/kms/data_key_cache.ts";
 import { EnvelopeCipher } from "../../supabase/functions/_shared/kms/envelope.ts";
 import {
@@ -319,6 +320,39 @@ Deno.test(
       assertEquals([wrongMethod.status, wrongMethod.headers.get("allow")], [405, "GET, POST"]);
       const badId = await handler(call("DELETE", "/not-a-uuid", await userToken(user)), f.deps);
       assertEquals(badId.status, 400);
+    } finally {
+      await close(f);
+    }
+  },
+);
+
+Deno.test(
+  "payment-methods handler: an open KMS breaker answers 503 without a log line per request",
+  opts,
+  async () => {
+    const logs: string[] = [];
+    const opened: number[] = [];
+    const kmsBreaker = new CircuitBreaker({
+      dependency: "kms",
+      failureThreshold: 1,
+      openMs: 60_000,
+      onOpen: () => opened.push(1),
+    });
+    const f = await fixture({}, { log: (line) => logs.push(line), kmsBreaker });
+    try {
+      const jwt = await userToken(crypto.randomUUID());
+      await f.kms.stop();
+      const first = await handler(call("POST", "", jwt, card), f.deps);
+      assertEquals(first.status, 503);
+      assertEquals([opened.length, logs.length], [1, 1], "the failure that opens it is logged");
+      for (let i = 0; i < 5; i++) {
+        const refused = await handler(call("POST", "", jwt, card), f.deps);
+        assertEquals(refused.status, 503);
+        assertEquals((await refused.json()).error.code, "kms_unavailable");
+      }
+      assertEquals(logs.length, 1, logs.join("\n"));
+      assertEquals(kmsBreaker.snapshot().rejected, 5);
+      assertEquals(await rowCount(f.db), 0);
     } finally {
       await close(f);
     }

@@ -300,7 +300,11 @@ export async function handler(req: Request, deps: PaymentMethodsDeps): Promise<R
       (error instanceof CircuitOpenError && error.dependency === "kms") ||
       (error instanceof DeadlineExceeded && error.dependency === "kms")
     ) {
-      log(`payment-methods: KMS unavailable: ${describe(error)}`);
+      // A refusal by the open breaker is counted by the breaker, which logged its opening once:
+      // a line per refused request would flood the log for the whole outage.
+      if (!(error instanceof CircuitOpenError)) {
+        log(`payment-methods: KMS unavailable: ${describe(error)}`);
+      }
       return errorResponse(
         new HttpError(503, "kms_unavailable", "the key service is unavailable; retry later", {
           headers: { "retry-after": "2" },

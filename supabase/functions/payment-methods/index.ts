@@ -31,7 +31,16 @@ function isolateServe(): (req: Request) => Promise<Response> {
   );
   const sql = isolatePool(paymentMethodsFunctionName);
   const cache = new DataKeyCache({ capacity });
-  const kmsBreaker = new CircuitBreaker({ dependency: "kms", ...breakerOptionsFromEnv("kms") });
+  const kmsBreakerOptions = breakerOptionsFromEnv("kms");
+  const kmsBreaker = new CircuitBreaker({
+    dependency: "kms",
+    ...kmsBreakerOptions,
+    // Once per opening; the requests it then refuses are not logged one by one.
+    onOpen: () =>
+      console.error(
+        `payment-methods: KMS circuit breaker open: KMS calls refused for ${kmsBreakerOptions.openMs} ms`,
+      ),
+  });
   const dbBreaker = new CircuitBreaker({
     dependency: "database",
     ...breakerOptionsFromEnv("database"),
