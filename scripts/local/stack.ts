@@ -7,22 +7,24 @@
  *
  * @module
  */
-import postgres from "postgres";
-import { seedDatabase } from "../seed/seed.ts";
-import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded_postgres.ts";
+import { startEmbeddedPostgres } from "./embedded_postgres.ts";
 import { discoverFunctions, type FunctionSpec } from "./functions_config.ts";
 import { type FunctionProcess, startFunction } from "./function_process.ts";
 import { checkIsolateCounts, startIsolates } from "./function_isolates.ts";
-import { type Gateway, type Route, startGateway } from "./gateway.ts";
-import { apiKeys, defaultJwtSecret } from "./keys.ts";
-import { pushMigrations } from "./migrate.ts";
-import { startKmsServer } from "./kms_server.ts";
+import { startGateway } from "./gateway.ts";
+import { type ApiKeys, apiKeys, defaultJwtSecret } from "./keys.ts";
 import { localStateDir, repoRoot } from "./paths.ts";
 import { assertPortFree, freePort } from "./ports.ts";
-import { type RedisServer, RedisUnavailableError, startRedis } from "./redis.ts";
-import { supervise, type Supervisor, unsupervised } from "./supervisor.ts";
-import { ensureSupabaseRoles } from "./supabase_roles.ts";
-import { startUpstashBridge } from "./upstash_bridge.ts";
+import {
+  childStopMs,
+  postgresStopMs,
+  type StackChildren,
+  StackChildrenSet,
+  type StackRestarts,
+} from "./stack_children.ts";
+import { prepareDatabase, startL2Cache, startLocalKms } from "./stack_services.ts";
+
+export { childStopMs, postgresStopMs, type StackChildren, type StackRestarts };
 
 /** Options for {@link startStack}; every one has a default suited to `npm start`. */
 export interface StackOptions {
@@ -101,32 +103,6 @@ export class StackStartAborted extends Error {
   override name = "StackStartAborted";
 }
 
-/** The pids of the processes a stack started (for stack.json and fault tests). */
-export interface StackChildren {
-  /** The embedded postmaster; absent with `databaseUrl`. */
-  postgres?: number;
-  /** Our redis-server; absent without Redis or with `REDIS_URL`. */
-  redis?: number;
-  /** Each function's isolates (one pid per isolate). */
-  functions: Record<string, number[]>;
-}
-
-/** How many times each supervised child was restarted. */
-export interface StackRestarts {
-  postgres: number;
-  redis: number;
-  functions: Record<string, number>;
-}
-
-/**
- * Bounds of a graceful stop: the isolates get this long after SIGTERM before SIGKILL, in
- * parallel; then Redis as long and, at the same time, Postgres {@link postgresStopMs} of fast
- * shutdown before SIGQUIT.
- */
-export const childStopMs = 2_000;
-/** See {@link childStopMs}. */
-export const postgresStopMs = 5_000;
-
 /** A running stack. */
 export interface Stack {
   /** Gateway base URL, e.g. http://127.0.0.1:54321 (the SUPABASE_URL of the functions). */
@@ -183,16 +159,167 @@ function randomSecret(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function isEmpty(url: string): Promise<boolean> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    const [row] = await sql<
-      { empty: boolean }[]
-    >`select not exists (select 1 from public.airports) as empty`;
-    return row?.empty ?? true;
-  } finally {
-    await sql.end({ timeout: 5 });
+/** The functions to serve: every one under `workdir/supabase/functions/`, or those named. */
+async function selectFunctions(
+  workdir: string,
+  names: readonly string[] | undefined,
+): Promise<FunctionSpec[]> {
+  const specs = await discoverFunctions(`${workdir}/supabase`);
+  if (!names) return specs;
+  const wanted = new Set(names);
+  const unknown = [...wanted].filter((name) => !specs.some((s) => s.name === name));
+  if (unknown.length > 0) throw new Error(`no such function: ${unknown.join(", ")}`);
+  return specs.filter((s) => wanted.has(s.name));
+}
+
+/** What {@link StackFunctions} starts its isolates with. */
+interface StackFunctionsOptions {
+  specs: readonly FunctionSpec[];
+  /** Every function's environment, until restartFunction() gives one its own. */
+  env: Record<string, string>;
+  onLog: StackOptions["onFunctionLog"];
+  detached: boolean;
+  onChildrenChange: (children: StackChildren) => void;
+}
+
+/**
+ * Each function's isolates, supervised in the stack's children and routed by its gateway: the
+ * gateway picks among the isolates running now, so a restarted one (on a new port) is routed
+ * again. A supervised restart keeps the environment restartFunction() last gave.
+ */
+class StackFunctions {
+  readonly #children: StackChildrenSet;
+  readonly #options: StackFunctionsOptions;
+  readonly #envs = new Map<string, Record<string, string>>();
+
+  constructor(children: StackChildrenSet, options: StackFunctionsOptions) {
+    this.#children = children;
+    this.#options = options;
   }
+
+  #isolateOptions(spec: FunctionSpec) {
+    const { env, onLog, detached } = this.#options;
+    return { env: this.#envs.get(spec.name) ?? env, onLog, detached };
+  }
+
+  #route(spec: FunctionSpec): void {
+    this.#children.routes.set(spec.name, {
+      verifyJwt: spec.verifyJwt,
+      upstreams: (this.#children.functions.get(spec.name) ?? []).map((s) => s.current()),
+    });
+  }
+
+  #watch(spec: FunctionSpec, procs: FunctionProcess[]): void {
+    this.#children.functions.set(
+      spec.name,
+      procs.map((proc, i) =>
+        this.#children.watch(
+          `function ${spec.name}${procs.length > 1 ? ` (isolate ${i + 1})` : ""}`,
+          proc,
+          () => startFunction(spec, this.#isolateOptions(spec)),
+          () => this.#route(spec),
+        )
+      ),
+    );
+    this.#route(spec);
+  }
+
+  /** Starts every function's isolates (1 unless `isolates` says otherwise), all at once. */
+  async startAll(isolates: Readonly<Record<string, number>>): Promise<void> {
+    const started = await Promise.allSettled(
+      this.#options.specs.map(async (spec) =>
+        this.#watch(
+          spec,
+          await startIsolates(spec, isolates[spec.name] ?? 1, this.#isolateOptions(spec)),
+        )
+      ),
+    );
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+
+  /** Restarts one function's isolates with `env` on top of the stack's environment. */
+  async restart(name: string, env: Record<string, string>): Promise<void> {
+    const spec = this.#options.specs.find((s) => s.name === name);
+    const supervisors = this.#children.functions.get(name);
+    if (!spec || !supervisors) throw new Error(`no such function: ${name}`);
+    await Promise.all(supervisors.map((s) => s.current().stop()));
+    this.#envs.set(name, { ...this.#options.env, ...env });
+    const procs = await startIsolates(spec, supervisors.length, this.#isolateOptions(spec));
+    procs.forEach((proc, i) => supervisors[i]!.replace(proc));
+    this.#route(spec);
+    this.#options.onChildrenChange(this.#children.children());
+  }
+}
+
+/** Postgres for the stack: the server of `databaseUrl`, or the embedded one, supervised. */
+async function startDatabase(
+  options: Pick<StackOptions, "databaseUrl" | "dataDir" | "ephemeral" | "detached">,
+  dbPort: number,
+  children: StackChildrenSet,
+  log: (line: string) => void,
+  checkpoint: () => void,
+): Promise<string> {
+  const {
+    databaseUrl,
+    dataDir = `${localStateDir}/postgres`,
+    ephemeral = false,
+    detached = false,
+  } = options;
+  if (databaseUrl) {
+    log(`Postgres: using ${new URL(databaseUrl).host}`);
+    return databaseUrl;
+  }
+  const pgOptions = { dataDir, port: dbPort, ephemeral, detached, notice: log };
+  const pg = children.watch("Postgres", await startEmbeddedPostgres(pgOptions), async () => {
+    const server = await startEmbeddedPostgres(pgOptions);
+    log(`Postgres accepts connections again on 127.0.0.1:${dbPort}`);
+    return server;
+  });
+  children.postgres = pg;
+  checkpoint();
+  log(`Postgres 17 (embedded) ready on 127.0.0.1:${dbPort}, data in ${dataDir}`);
+  return pg.current().url;
+}
+
+/** What {@link stackHandle} exposes. */
+interface StackParts {
+  url: string;
+  keys: ApiKeys;
+  dbUrl: string;
+  specs: readonly FunctionSpec[];
+  functionEnv: Record<string, string>;
+  upstashEnv: Record<string, string>;
+  children: StackChildrenSet;
+  functions: StackFunctions;
+}
+
+/** The running stack as its callers see it. */
+function stackHandle(parts: StackParts): Stack {
+  const { url, keys, dbUrl, specs, functionEnv, upstashEnv, children, functions } = parts;
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    functionsUrl: `${url}/functions/v1`,
+    anonKey: keys.anonKey,
+    serviceRoleKey: keys.serviceRoleKey,
+    jwtSecret: keys.jwtSecret,
+    dbUrl,
+    functions: specs.map((s) => s.name),
+    // extraEnv may replace it (a test pinning its own scrape token): expose what functions got.
+    metricsBearerToken: functionEnv.METRICS_BEARER_TOKEN!,
+    upstashUrl: upstashEnv.UPSTASH_REDIS_REST_URL,
+    functionProcess: (name) => children.functions.get(name)?.[0]?.current(),
+    functionProcesses: (name) => (children.functions.get(name) ?? []).map((s) => s.current()),
+    children: () => children.children(),
+    restarts: () => children.restarts(),
+    restartFunction: (name, env = {}) => functions.restart(name, env),
+    stop() {
+      stopping ??= children.stopAll();
+      return stopping;
+    },
+    killSync: () => children.killSync(),
+  };
 }
 
 /**
@@ -204,19 +331,14 @@ async function isEmpty(url: string): Promise<boolean> {
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const {
-    databaseUrl,
-    dataDir = `${localStateDir}/postgres`,
-    ephemeral = false,
     seedFlights = 5000,
     env: extraEnv = {},
     jwtSecret = defaultJwtSecret,
     workdir = repoRoot,
     log = () => {},
-    onFunctionLog,
     detached = false,
     onChildrenChange = () => {},
   } = options;
-  const supervised = options.supervise ?? true;
   const checkpoint = () => {
     if (options.signal?.aborted) {
       throw new StackStartAborted(`start aborted: ${String(options.signal.reason)}`);
@@ -237,136 +359,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     throw new RangeError("startStack metricsBearerToken: expected at least 32 characters");
   }
   const keys = await apiKeys(jwtSecret);
-  const stoppers: Array<() => Promise<void>> = [];
-  const routes = new Map<string, Route>();
-  let gateway: Gateway | undefined;
-  /** Each child with its supervisor (a supervisor that never restarts when `supervise` is off). */
-  let pg: Supervisor<EmbeddedPostgres> | undefined;
-  let redis: Supervisor<RedisServer> | undefined;
-  /** Each function's isolates, one supervisor per isolate, in round-robin order. */
-  const functions = new Map<string, Supervisor<FunctionProcess>[]>();
-  const watch = <T extends EmbeddedPostgres | RedisServer | FunctionProcess>(
-    name: string,
-    first: T,
-    restart: () => Promise<T>,
-    onRestart: (server: T) => void = () => {},
-  ): Supervisor<T> =>
-    supervised
-      ? supervise<T>({
-        name,
-        first,
-        restart,
-        log,
-        onRestart: (server) => {
-          onRestart(server);
-          onChildrenChange(children());
-        },
-      })
-      : unsupervised(first);
-  const children = (): StackChildren => ({
-    ...(pg ? { postgres: pg.current().pid } : {}),
-    ...(redis?.current().pid !== undefined ? { redis: redis.current().pid } : {}),
-    functions: Object.fromEntries(
-      [...functions].map(([n, ss]) => [n, ss.map((s) => s.current().pid)]),
-    ),
+  const children = new StackChildrenSet({
+    supervised: options.supervise ?? true,
+    log,
+    onChildrenChange,
   });
 
-  const stopAll = async () => {
-    const sups = [pg, redis, ...[...functions.values()].flat()];
-    await Promise.all(sups.map((s) => s?.stop()));
-    await gateway?.stop().catch(() => {});
-    await Promise.all([...functions.values()].flat().map((f) => f.current().stop(childStopMs)));
-    // The bridge and the KMS endpoint close in-process, before Redis goes (no "Redis unavailable").
-    for (const stop of stoppers.reverse()) await stop().catch(() => {});
-    await Promise.all([
-      redis?.current().stop(childStopMs),
-      pg?.current().stop(postgresStopMs),
-    ]);
-  };
-
   try {
-    let dbUrl: string;
-    if (databaseUrl) {
-      dbUrl = databaseUrl;
-      log(`Postgres: using ${new URL(databaseUrl).host}`);
-    } else {
-      const pgOptions = { dataDir, port: dbPort, ephemeral, detached, notice: log };
-      pg = watch("Postgres", await startEmbeddedPostgres(pgOptions), async () => {
-        const server = await startEmbeddedPostgres(pgOptions);
-        log(`Postgres accepts connections again on 127.0.0.1:${dbPort}`);
-        return server;
-      });
-      dbUrl = pg.current().url;
-      checkpoint();
-      log(`Postgres 17 (embedded) ready on 127.0.0.1:${dbPort}, data in ${dataDir}`);
-    }
-    await ensureSupabaseRoles(dbUrl);
+    const dbUrl = await startDatabase(options, dbPort, children, log, checkpoint);
+    await prepareDatabase(dbUrl, { workdir, seedFlights, log, checkpoint });
     checkpoint();
-    const pushed = await pushMigrations(dbUrl, { workdir });
-    log(
-      pushed.applied.length > 0
-        ? `Migrations applied by supabase db push: ${pushed.applied.join(", ")}`
-        : "Migrations: database is up to date",
-    );
-    checkpoint();
-    if (seedFlights !== false && seedFlights > 0 && (await isEmpty(dbUrl))) {
-      const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
-      try {
-        const summary = await seedDatabase(sql, { flights: seedFlights });
-        log(
-          `Seeded ${summary.counts.flights} flights, ${summary.counts.fares} fares in ${summary.elapsedMs} ms`,
-        );
-      } finally {
-        await sql.end({ timeout: 5 });
-      }
-    }
-
-    checkpoint();
-    // The project's own KMS endpoint (AWS JSON 1.1 over HTTPS), so payment-methods runs the real
-    // AWS SDK end to end. Its key file persists, keeping stored cards decryptable across restarts.
-    let kmsEnv: Readonly<Record<string, string>> = {};
-    if (options.kms ?? true) {
-      const kmsDir = options.kmsDir ?? `${localStateDir}/kms`;
-      const kms = await startKmsServer({
-        https: true,
-        keyFile: `${kmsDir}/key.json`,
-        caCertFile: `${kmsDir}/ca.pem`,
-      });
-      stoppers.push(() => kms.stop());
-      kmsEnv = kms.env;
-      log(`KMS endpoint (local, HTTPS) on ${kms.url}`);
-    } else {
-      log("KMS: not configured (disabled)");
-    }
-
-    // The L2 cache: a real Redis behind the Upstash REST bridge, so the functions run the real
-    // @upstash/redis client. Without Redis the cache is L1-only, which is said once, here.
-    const upstashEnv: Record<string, string> = {};
-    if (options.redis ?? true) {
-      try {
-        const server = await startRedis({ detached });
-        // Restarted on the same port: the bridge's client reconnects by itself.
-        redis = watch("Redis", server, () => startRedis({ detached, port: server.port }));
-        const bridge = await startUpstashBridge({
-          redisUrl: server.url,
-          token: `local-${crypto.randomUUID()}`,
-          log,
-        });
-        stoppers.push(() => bridge.stop());
-        upstashEnv.UPSTASH_REDIS_REST_URL = bridge.url;
-        upstashEnv.UPSTASH_REDIS_REST_TOKEN = bridge.token;
-        log(
-          `Redis ${
-            server.owned ? `(redis-server, port ${server.port})` : `(REDIS_URL)`
-          } behind the Upstash REST bridge on ${bridge.url}: result cache L1 + L2`,
-        );
-      } catch (error) {
-        if (!(error instanceof RedisUnavailableError)) throw error;
-        log(`Result cache: L1 only (${error.message})`);
-      }
-    } else {
-      log("Result cache: L1 only (Redis disabled)");
-    }
+    const kmsDir = options.kmsDir ?? `${localStateDir}/kms`;
+    const kmsEnv = await startLocalKms(options.kms ?? true, kmsDir, children, log);
+    const upstashEnv = await startL2Cache(options.redis ?? true, detached, children, log);
 
     checkpoint();
     const url = `http://127.0.0.1:${port}`;
@@ -384,53 +389,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...upstashEnv,
       ...extraEnv,
     };
-    let specs = await discoverFunctions(`${workdir}/supabase`);
-    if (options.functions) {
-      const wanted = new Set(options.functions);
-      const unknown = [...wanted].filter((name) => !specs.some((s) => s.name === name));
-      if (unknown.length > 0) throw new Error(`no such function: ${unknown.join(", ")}`);
-      specs = specs.filter((s) => wanted.has(s.name));
-    }
+    const specs = await selectFunctions(workdir, options.functions);
     checkIsolateCounts(isolates, specs.map((s) => s.name));
-    /** Each function's environment: a supervised restart keeps what restartFunction() gave. */
-    const envs = new Map<string, Record<string, string>>();
-    const isolateOptions = (spec: FunctionSpec) => ({
-      env: envs.get(spec.name) ?? functionEnv,
-      onLog: onFunctionLog,
+    const functions = new StackFunctions(children, {
+      specs,
+      env: functionEnv,
+      onLog: options.onFunctionLog,
       detached,
+      onChildrenChange,
     });
-    // The gateway picks among the isolates running now: a restarted one listens on a new port.
-    const route = (spec: FunctionSpec) =>
-      routes.set(spec.name, {
-        verifyJwt: spec.verifyJwt,
-        upstreams: (functions.get(spec.name) ?? []).map((s) => s.current()),
-      });
-    const watchIsolates = (spec: FunctionSpec, procs: FunctionProcess[]) => {
-      functions.set(
-        spec.name,
-        procs.map((proc, i) =>
-          watch(
-            `function ${spec.name}${procs.length > 1 ? ` (isolate ${i + 1})` : ""}`,
-            proc,
-            () => startFunction(spec, isolateOptions(spec)),
-            () => route(spec),
-          )
-        ),
-      );
-      route(spec);
-    };
-    const started = await Promise.allSettled(
-      specs.map(async (spec) =>
-        watchIsolates(
-          spec,
-          await startIsolates(spec, isolates[spec.name] ?? 1, isolateOptions(spec)),
-        )
-      ),
-    );
-    const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failed) throw failed.reason;
+    await functions.startAll(isolates);
     checkpoint();
-    gateway = startGateway({ port, jwtSecret: keys.jwtSecret, routes });
+    children.gateway = startGateway({ port, jwtSecret: keys.jwtSecret, routes: children.routes });
     log(
       `Functions: ${
         specs.map((s) =>
@@ -440,52 +410,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ).join(", ")
       }`,
     );
-
-    let stopping: Promise<void> | undefined;
-    return {
-      url,
-      functionsUrl: `${url}/functions/v1`,
-      anonKey: keys.anonKey,
-      serviceRoleKey: keys.serviceRoleKey,
-      jwtSecret: keys.jwtSecret,
-      dbUrl,
-      functions: specs.map((s) => s.name),
-      // extraEnv may replace it (a test pinning its own scrape token): expose what functions got.
-      metricsBearerToken: functionEnv.METRICS_BEARER_TOKEN!,
-      upstashUrl: upstashEnv.UPSTASH_REDIS_REST_URL,
-      functionProcess: (name) => functions.get(name)?.[0]?.current(),
-      functionProcesses: (name) => (functions.get(name) ?? []).map((s) => s.current()),
-      children,
-      restarts: () => ({
-        postgres: pg?.restarts() ?? 0,
-        redis: redis?.restarts() ?? 0,
-        functions: Object.fromEntries(
-          [...functions].map(([n, ss]) => [n, ss.reduce((sum, s) => sum + s.restarts(), 0)]),
-        ),
-      }),
-      async restartFunction(name, env = {}) {
-        const spec = specs.find((s) => s.name === name);
-        const supervisors = functions.get(name);
-        if (!spec || !supervisors) throw new Error(`no such function: ${name}`);
-        await Promise.all(supervisors.map((s) => s.current().stop()));
-        envs.set(name, { ...functionEnv, ...env });
-        const procs = await startIsolates(spec, supervisors.length, isolateOptions(spec));
-        procs.forEach((proc, i) => supervisors[i]!.replace(proc));
-        route(spec);
-        onChildrenChange(children());
-      },
-      stop() {
-        stopping ??= stopAll();
-        return stopping;
-      },
-      killSync() {
-        for (const supervisor of [...[...functions.values()].flat(), redis, pg]) {
-          supervisor?.current().killSync();
-        }
-      },
-    };
+    return stackHandle({ url, keys, dbUrl, specs, functionEnv, upstashEnv, children, functions });
   } catch (error) {
-    await stopAll();
+    await children.stopAll();
     throw error;
   }
 }
