@@ -274,39 +274,54 @@ function method(options: BenchOptions, pooler: string): Record<string, string> {
   };
 }
 
+/** The report `--compare` names, validated. @throws {UsageError} when it cannot be read. */
+async function readCompared(path: string): Promise<SearchReport> {
+  try {
+    return searchReportSchema.parse(JSON.parse(await Deno.readTextFile(path)));
+  } catch (error) {
+    throw new UsageError(`--compare ${path}: ${(error as Error).message}`, "--compare");
+  }
+}
+
+/** A scratch or embedded Postgres with Supabase's roles, the migrations and `flights` seeded. */
+async function seededDatabase(flights: number, cleanups: Cleanups, log: (line: string) => void) {
+  const db = await startBenchDatabase();
+  cleanups.push(() => db.stop());
+  const dbUrl = db.url;
+  log(`Postgres at ${new URL(dbUrl).host}`);
+  await ensureSupabaseRoles(dbUrl);
+  await pushMigrations(dbUrl);
+  const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
+  cleanups.push(() => sql.end({ timeout: 2 }));
+  const seeded = await seedDatabase(sql, { flights });
+  log(
+    `seeded ${seeded.counts.flights} flights, ${seeded.counts.fares} fares in ${
+      round(seeded.elapsedMs / 1000)
+    } s (${JSON.stringify(seeded.phasesMs)} ms)`,
+  );
+  return { dbUrl, sql, seeded };
+}
+
+/** Writes search.json and search.md into `out` and prints the markdown. */
+async function writeReport(report: SearchReport, out: string, log: (line: string) => void) {
+  await Deno.mkdir(out, { recursive: true });
+  await Deno.writeTextFile(`${out}/search.json`, JSON.stringify(report, null, 2) + "\n");
+  const markdown = renderMarkdown(report);
+  await Deno.writeTextFile(`${out}/search.md`, markdown);
+  console.log(markdown);
+  log(`wrote ${out}/search.json and ${out}/search.md`);
+}
+
 async function main(args: string[]): Promise<number> {
   const options = parseOptions(args);
   if (options.help) return showUsage(usage);
-  let compared: SearchReport | undefined;
-  if (options.compare) {
-    try {
-      compared = searchReportSchema.parse(JSON.parse(await Deno.readTextFile(options.compare)));
-    } catch (error) {
-      throw new UsageError(
-        `--compare ${options.compare}: ${(error as Error).message}`,
-        "--compare",
-      );
-    }
-  }
+  const compared = options.compare ? await readCompared(options.compare) : undefined;
   const startedAt = new Date();
   const log = (line: string) => console.error(`[bench] ${line}`);
   const cleanups: Cleanups = [];
   try {
     // 1. A database with the migrations and the seed.
-    const db = await startBenchDatabase();
-    cleanups.push(() => db.stop());
-    const dbUrl = db.url;
-    log(`Postgres at ${new URL(dbUrl).host}`);
-    await ensureSupabaseRoles(dbUrl);
-    await pushMigrations(dbUrl);
-    const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
-    cleanups.push(() => sql.end({ timeout: 2 }));
-    const seeded = await seedDatabase(sql, { flights: options.seedFlights });
-    log(
-      `seeded ${seeded.counts.flights} flights, ${seeded.counts.fares} fares in ${
-        round(seeded.elapsedMs / 1000)
-      } s (${JSON.stringify(seeded.phasesMs)} ms)`,
-    );
+    const { dbUrl, sql, seeded } = await seededDatabase(options.seedFlights, cleanups, log);
 
     // 2. PgBouncer under the pooler's rules, the latency proxy in front.
     const { proxy, proxyUrl, pooler } = await startProxy(dbUrl, options, cleanups, log);
@@ -388,12 +403,7 @@ async function main(args: string[]): Promise<number> {
       isolates,
       targets,
     });
-    await Deno.mkdir(options.out, { recursive: true });
-    await Deno.writeTextFile(`${options.out}/search.json`, JSON.stringify(report, null, 2) + "\n");
-    const markdown = renderMarkdown(report);
-    await Deno.writeTextFile(`${options.out}/search.md`, markdown);
-    console.log(markdown);
-    log(`wrote ${options.out}/search.json and ${options.out}/search.md`);
+    await writeReport(report, options.out, log);
     return 0;
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
