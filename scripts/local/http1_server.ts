@@ -142,6 +142,173 @@ function requestFor(
   }
 }
 
+/** What every connection of one server shares: its settings and its connections. */
+interface ServerContext {
+  limits: HeadLimits;
+  onForbiddenMethod: (method: string) => Response;
+  onError: (error: unknown) => void;
+  handler: Http1Handler;
+  /** Per connection: serving a request, or waiting for a head since `waitingSince`. */
+  connections: Map<Deno.Conn, ConnState>;
+  /** Set once by `shutdown()`. */
+  closing: boolean;
+}
+
+function malformedResponse(message: string): Response {
+  return Response.json({ error: { code: "malformed_request", message } }, { status: 400 });
+}
+
+/** Closes the connections waiting too long for a head, answering 408 when a head had begun. */
+function sweepHeadTimeouts(connections: Map<Deno.Conn, ConnState>, headTimeoutMs: number): void {
+  const now = performance.now();
+  for (const [conn, state] of connections) {
+    if (state.busy || state.timedOut || now - state.waitingSince < headTimeoutMs) continue;
+    state.timedOut = true;
+    if (state.reader.available > 0) {
+      const late = new RequestRefused(
+        408,
+        "request_timeout",
+        `no complete request head within ${headTimeoutMs} ms`,
+      );
+      writeAll(conn, refusalBytes(late)).catch(() => {}).finally(() => closeQuietly(conn));
+    } else closeQuietly(conn);
+  }
+}
+
+/** Serves one connection's requests in turn until it closes, times out or the server shuts down. */
+async function serveConnection(conn: Deno.TcpConn, server: ServerContext): Promise<void> {
+  conn.setNoDelay(true);
+  const reader = new ConnReader(conn);
+  const state: ConnState = {
+    busy: false,
+    waitingSince: performance.now(),
+    timedOut: false,
+    reader,
+  };
+  server.connections.set(conn, state);
+  try {
+    while (!server.closing) {
+      state.waitingSince = performance.now();
+      const head = await readHead(reader, server.limits);
+      if (head === undefined || state.timedOut) return;
+      state.busy = true;
+      const keepAlive = await serveRequest(conn, reader, head, server);
+      state.busy = false;
+      if (!keepAlive) return;
+    }
+  } catch (error) {
+    if (error instanceof RequestRefused) {
+      await writeAll(conn, refusalBytes(error)).catch(() => {});
+      await lingeringClose(conn, reader);
+    }
+  } finally {
+    server.connections.delete(conn);
+    closeQuietly(conn);
+  }
+}
+
+/** A request's body as the handler sees it, and when it is read to its end or broken. */
+interface RequestBody {
+  hasBody: boolean;
+  state: BodyState;
+  settled: Promise<void>;
+  stream: ReadableStream<Uint8Array> | null;
+}
+
+/** Frames the request's body and sends `100 Continue` if the client waits for it. */
+async function openBody(
+  conn: Deno.Conn,
+  reader: ConnReader,
+  head: RequestHead,
+): Promise<RequestBody> {
+  const hasBody = head.chunked || (head.contentLength ?? 0) > 0;
+  const bodySettled = Promise.withResolvers<void>();
+  const state: BodyState = { done: !hasBody, settled: () => bodySettled.resolve() };
+  if (!hasBody) bodySettled.resolve();
+  const stream = hasBody ? bodyStream(reader, head, state) : null;
+  if (hasBody && head.expectContinue) {
+    await writeAll(conn, encoder.encode("HTTP/1.1 100 Continue\r\n\r\n"));
+  }
+  return { hasBody, state, settled: bodySettled.promise, stream };
+}
+
+/**
+ * Once the body is read, a read that ends means the client went away (a body that ends early
+ * says the same): aborts the handler's work, as Deno.serve's req.signal does.
+ */
+async function watchClientGone(
+  reader: ConnReader,
+  body: RequestBody,
+  aborter: AbortController,
+  finished: () => boolean,
+): Promise<void> {
+  await body.settled;
+  if (body.state.error && reader.eof) return aborter.abort(clientGone());
+  while (!finished() && !body.state.error && reader.available < 64 * 1024) {
+    if (!(await reader.fill())) {
+      if (!finished()) aborter.abort(clientGone());
+      return;
+    }
+  }
+}
+
+/** The handler's answer, or the JSON error standing for it (400 for a broken body, else 500). */
+async function handlerResponse(
+  req: Request,
+  body: BodyState,
+  server: ServerContext,
+): Promise<Response> {
+  let res: Response;
+  try {
+    res = await server.handler(req);
+  } catch (error) {
+    if (body.error) {
+      res = malformedResponse(body.error.message);
+    } else {
+      server.onError(error);
+      res = Response.json({ error: { code: "internal_error", message: "internal error" } }, {
+        status: 500,
+      });
+    }
+  }
+  if (body.error) {
+    await res.body?.cancel();
+    res = malformedResponse(body.error.message);
+  }
+  return res;
+}
+
+/** Serves one request; true when the connection may carry the next one. */
+async function serveRequest(
+  conn: Deno.Conn,
+  reader: ConnReader,
+  head: RequestHead,
+  server: ServerContext,
+): Promise<boolean> {
+  if (forbiddenMethods.has(head.method.toUpperCase())) {
+    // Nothing after such a request is framed the way we could trust: close after answering.
+    await writeResponse(conn, server.onForbiddenMethod(head.method), head.method, false);
+    await lingeringClose(conn, reader);
+    return false;
+  }
+  const body = await openBody(conn, reader, head);
+  const aborter = new AbortController();
+  const bodyless = head.method === "GET" || head.method === "HEAD";
+  const req = requestFor(head, bodyless ? null : body.stream, aborter.signal);
+  let finished = false;
+  if (!(bodyless && body.hasBody)) watchClientGone(reader, body, aborter, () => finished);
+  const res = await handlerResponse(req, body.state, server);
+  let keepAlive = head.keepAlive && !server.closing;
+  try {
+    keepAlive = await writeResponse(conn, res, head.method, keepAlive);
+  } finally {
+    finished = true;
+  }
+  // A body the handler left unread (a 401 before the upload, say) is not drained: its sender
+  // may never finish it. The connection closes instead, as after a broken body.
+  return keepAlive && body.state.done && !body.state.error && !aborter.signal.aborted;
+}
+
 /**
  * Serves `handler` on `hostname:port` over HTTP/1.1.
  *
@@ -170,130 +337,25 @@ export function serveHttp1(options: Http1ServerOptions, handler: Http1Handler): 
     ...(options.maxHeaders !== undefined ? { maxHeaders: options.maxHeaders } : {}),
   };
   const listener = Deno.listen({ hostname, port, transport: "tcp" });
-  /** Per connection: serving a request, or waiting for a head since `waitingSince`. */
-  const connections = new Map<Deno.Conn, ConnState>();
+  const server: ServerContext = {
+    limits,
+    onForbiddenMethod,
+    onError,
+    handler,
+    connections: new Map(),
+    closing: false,
+  };
   const served = new Set<Promise<void>>();
-  let closing = false;
 
   // One sweep for every connection's head timeout: a timer per request costs more than it saves.
-  const sweep = setInterval(() => {
-    const now = performance.now();
-    for (const [conn, state] of connections) {
-      if (state.busy || state.timedOut || now - state.waitingSince < headTimeoutMs) continue;
-      state.timedOut = true;
-      if (state.reader.available > 0) {
-        const late = new RequestRefused(
-          408,
-          "request_timeout",
-          `no complete request head within ${headTimeoutMs} ms`,
-        );
-        writeAll(conn, refusalBytes(late)).catch(() => {}).finally(() => closeQuietly(conn));
-      } else closeQuietly(conn);
-    }
-  }, Math.max(10, Math.min(1000, headTimeoutMs / 4)));
-
-  const serveConnection = async (conn: Deno.TcpConn): Promise<void> => {
-    conn.setNoDelay(true);
-    const reader = new ConnReader(conn);
-    const state: ConnState = {
-      busy: false,
-      waitingSince: performance.now(),
-      timedOut: false,
-      reader,
-    };
-    connections.set(conn, state);
-    try {
-      while (!closing) {
-        state.waitingSince = performance.now();
-        const head = await readHead(reader, limits);
-        if (head === undefined || state.timedOut) return;
-        state.busy = true;
-        const keepAlive = await serveRequest(conn, reader, head);
-        state.busy = false;
-        if (!keepAlive) return;
-      }
-    } catch (error) {
-      if (error instanceof RequestRefused) {
-        await writeAll(conn, refusalBytes(error)).catch(() => {});
-        await lingeringClose(conn, reader);
-      }
-    } finally {
-      connections.delete(conn);
-      closeQuietly(conn);
-    }
-  };
-
-  const serveRequest = async (
-    conn: Deno.Conn,
-    reader: ConnReader,
-    head: RequestHead,
-  ): Promise<boolean> => {
-    if (forbiddenMethods.has(head.method.toUpperCase())) {
-      // Nothing after such a request is framed the way we could trust: close after answering.
-      await writeResponse(conn, onForbiddenMethod(head.method), head.method, false);
-      await lingeringClose(conn, reader);
-      return false;
-    }
-    const hasBody = head.chunked || (head.contentLength ?? 0) > 0;
-    const bodySettled = Promise.withResolvers<void>();
-    const body: BodyState = { done: !hasBody, settled: () => bodySettled.resolve() };
-    if (!hasBody) bodySettled.resolve();
-    const stream = hasBody ? bodyStream(reader, head, body) : null;
-    if (hasBody && head.expectContinue) {
-      await writeAll(conn, encoder.encode("HTTP/1.1 100 Continue\r\n\r\n"));
-    }
-    const aborter = new AbortController();
-    const bodyless = head.method === "GET" || head.method === "HEAD";
-    const req = requestFor(head, bodyless ? null : stream, aborter.signal);
-    let finished = false;
-    // Once the body is read, a read that ends means the client went away (a body that ends
-    // early says the same): abort the handler's work, as Deno.serve's req.signal does.
-    const watch = async () => {
-      await bodySettled.promise;
-      if (body.error && reader.eof) return aborter.abort(clientGone());
-      while (!finished && !body.error && reader.available < 64 * 1024) {
-        if (!(await reader.fill())) {
-          if (!finished) aborter.abort(clientGone());
-          return;
-        }
-      }
-    };
-    if (!(bodyless && hasBody)) watch();
-    let res: Response;
-    try {
-      res = await handler(req);
-    } catch (error) {
-      if (body.error) {
-        res = Response.json({ error: { code: "malformed_request", message: body.error.message } }, {
-          status: 400,
-        });
-      } else {
-        onError(error);
-        res = Response.json({ error: { code: "internal_error", message: "internal error" } }, {
-          status: 500,
-        });
-      }
-    }
-    if (body.error) {
-      await res.body?.cancel();
-      res = Response.json({ error: { code: "malformed_request", message: body.error.message } }, {
-        status: 400,
-      });
-    }
-    let keepAlive = head.keepAlive && !closing;
-    try {
-      keepAlive = await writeResponse(conn, res, head.method, keepAlive);
-    } finally {
-      finished = true;
-    }
-    // A body the handler left unread (a 401 before the upload, say) is not drained: its sender
-    // may never finish it. The connection closes instead, as after a broken body.
-    return keepAlive && body.done && !body.error && !aborter.signal.aborted;
-  };
+  const sweep = setInterval(
+    () => sweepHeadTimeouts(server.connections, headTimeoutMs),
+    Math.max(10, Math.min(1000, headTimeoutMs / 4)),
+  );
 
   (async () => {
     for await (const conn of listener) {
-      const done = serveConnection(conn as Deno.TcpConn).catch(() => {});
+      const done = serveConnection(conn as Deno.TcpConn, server).catch(() => {});
       served.add(done);
       done.finally(() => served.delete(done));
     }
@@ -302,16 +364,12 @@ export function serveHttp1(options: Http1ServerOptions, handler: Http1Handler): 
   return {
     addr: listener.addr as Deno.NetAddr,
     async shutdown() {
-      if (closing) return;
-      closing = true;
+      if (server.closing) return;
+      server.closing = true;
       clearInterval(sweep);
       listener.close();
-      for (const [conn, state] of connections) {
-        if (!state.busy) {
-          try {
-            conn.close();
-          } catch { /* already closed */ }
-        }
+      for (const [conn, state] of server.connections) {
+        if (!state.busy) closeQuietly(conn);
       }
       await Promise.allSettled([...served]);
     },

@@ -138,17 +138,8 @@ async function delayedPipe(
   }
 }
 
-/** Starts the proxy on 127.0.0.1. */
-export function startLatencyProxy(options: LatencyProxyOptions): LatencyProxy {
-  const { targetHost = "127.0.0.1", targetPort, port = 0, maxStatements = 500 } = options;
-  let delayMs = validDelay(options.delayMs ?? 5);
-  let blocked = false;
-  let listener = Deno.listen({ hostname: "127.0.0.1", port });
-  const listenPort = (listener.addr as Deno.NetAddr).port;
-  const open = new Set<Deno.Conn>();
-  const sessions = new Set<Promise<void>>();
-
-  const fresh = (): ProxyStats => ({
+function freshStats(): ProxyStats {
+  return {
     connections: 0,
     queries: 0,
     simpleQueries: 0,
@@ -158,87 +149,140 @@ export function startLatencyProxy(options: LatencyProxyOptions): LatencyProxy {
     roundTripsByStatement: {},
     namedParses: 0,
     opaqueConnections: 0,
-  });
-  /** A bounded per-text counter: texts beyond `maxStatements` count under "(other)". */
-  const bump = (counts: Record<string, number>, text: string) => {
-    const key = text in counts || Object.keys(counts).length < maxStatements ? text : "(other)";
-    counts[key] = (counts[key] ?? 0) + 1;
   };
-  let stats = fresh();
+}
 
-  const closeQuietly = (conn: Deno.Conn) => {
-    open.delete(conn);
-    try {
-      conn.close();
-    } catch {
-      // already closed
-    }
-  };
+/** What a proxied connection needs from its proxy. */
+interface SessionContext {
+  targetHost: string;
+  targetPort: number;
+  delay: () => number;
+  /** The counts now (`reset()` replaces them). */
+  stats: () => ProxyStats;
+  maxStatements: number;
+  /** Connections to close when the proxy closes or is blocked. */
+  open: Set<Deno.Conn>;
+  /** Sessions under way, awaited by `close()`. */
+  sessions: Set<Promise<void>>;
+}
 
-  async function serve(client: Deno.TcpConn): Promise<void> {
-    let server: Deno.TcpConn;
-    try {
-      server = await Deno.connect({ hostname: targetHost, port: targetPort });
-    } catch {
-      closeQuietly(client);
-      return;
-    }
-    // Nagle's algorithm holds a small write back until the previous one is acknowledged, and
-    // delayed ACKs hold that for up to 40 ms: a protocol of small request/answer messages
-    // (Parse/Describe, then Bind/Execute) would pay it on every query. Real database hosts
-    // and poolers set TCP_NODELAY; so do we, so the added latency is exactly the configured one.
-    server.setNoDelay(true);
-    client.setNoDelay(true);
-    open.add(server);
-    // The flight under way: open from the client's first chunk until the server writes.
-    let inFlight = false;
-    const flightStatements = new Set<string>();
-    const parser = new PgFrontendParser({
-      onQuery(event) {
-        stats.queries++;
-        if (event.kind === "simple") stats.simpleQueries++;
-        else stats.executes++;
-        bump(stats.byStatement, normalizeSql(event.text) || "(unknown)");
-      },
-      onStatementMessage(message) {
-        if (message.type === "parse" && message.statementName) stats.namedParses++;
-        const text = message.text || "(unknown)";
-        if (flightStatements.has(text)) return;
-        flightStatements.add(text);
-        bump(stats.roundTripsByStatement, text);
-      },
-      onOpaque() {
-        stats.opaqueConnections++;
-      },
-    });
-    await Promise.all([
-      delayedPipe(client, server, () => delayMs, (chunk) => {
-        if (!inFlight) {
-          inFlight = true;
-          flightStatements.clear();
-          stats.roundTrips++;
-        }
-        parser.push(chunk);
-      }).finally(() => closeQuietly(server)),
-      delayedPipe(server, client, () => delayMs, () => (inFlight = false)).finally(() =>
-        closeQuietly(client)
-      ),
-    ]);
+/** A bounded per-text counter: texts beyond `maxStatements` count under "(other)". */
+function bump(counts: Record<string, number>, text: string, maxStatements: number): void {
+  const key = text in counts || Object.keys(counts).length < maxStatements ? text : "(other)";
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
+function closeTracked(open: Set<Deno.Conn>, conn: Deno.Conn): void {
+  open.delete(conn);
+  try {
+    conn.close();
+  } catch {
+    // already closed
   }
+}
 
-  const accept = async (from: Deno.TcpListener) => {
-    try {
-      for await (const client of from) {
-        stats.connections++;
-        open.add(client);
-        const session = serve(client).finally(() => sessions.delete(session));
-        sessions.add(session);
+/** Counts one connection's queries and flights from the chunks each side sends. */
+function sessionCounter(ctx: SessionContext): {
+  clientChunk(chunk: Uint8Array): void;
+  serverChunk(): void;
+} {
+  // The flight under way: open from the client's first chunk until the server writes.
+  let inFlight = false;
+  const flightStatements = new Set<string>();
+  const parser = new PgFrontendParser({
+    onQuery(event) {
+      const stats = ctx.stats();
+      stats.queries++;
+      if (event.kind === "simple") stats.simpleQueries++;
+      else stats.executes++;
+      bump(stats.byStatement, normalizeSql(event.text) || "(unknown)", ctx.maxStatements);
+    },
+    onStatementMessage(message) {
+      const stats = ctx.stats();
+      if (message.type === "parse" && message.statementName) stats.namedParses++;
+      const text = message.text || "(unknown)";
+      if (flightStatements.has(text)) return;
+      flightStatements.add(text);
+      bump(stats.roundTripsByStatement, text, ctx.maxStatements);
+    },
+    onOpaque() {
+      ctx.stats().opaqueConnections++;
+    },
+  });
+  return {
+    clientChunk(chunk) {
+      if (!inFlight) {
+        inFlight = true;
+        flightStatements.clear();
+        ctx.stats().roundTrips++;
       }
-    } catch {
-      // listener closed
-    }
+      parser.push(chunk);
+    },
+    serverChunk() {
+      inFlight = false;
+    },
   };
-  let accepting = accept(listener);
+}
+
+/** Connects `client` to the database and relays both ways, delayed and counted. */
+async function serveSession(client: Deno.TcpConn, ctx: SessionContext): Promise<void> {
+  let server: Deno.TcpConn;
+  try {
+    server = await Deno.connect({ hostname: ctx.targetHost, port: ctx.targetPort });
+  } catch {
+    closeTracked(ctx.open, client);
+    return;
+  }
+  // Nagle's algorithm holds a small write back until the previous one is acknowledged, and
+  // delayed ACKs hold that for up to 40 ms: a protocol of small request/answer messages
+  // (Parse/Describe, then Bind/Execute) would pay it on every query. Real database hosts
+  // and poolers set TCP_NODELAY; so do we, so the added latency is exactly the configured one.
+  server.setNoDelay(true);
+  client.setNoDelay(true);
+  ctx.open.add(server);
+  const counter = sessionCounter(ctx);
+  await Promise.all([
+    delayedPipe(client, server, ctx.delay, (chunk) => counter.clientChunk(chunk)).finally(() =>
+      closeTracked(ctx.open, server)
+    ),
+    delayedPipe(server, client, ctx.delay, () => counter.serverChunk()).finally(() =>
+      closeTracked(ctx.open, client)
+    ),
+  ]);
+}
+
+/** Serves every connection `listener` accepts until it closes. */
+async function acceptSessions(listener: Deno.TcpListener, ctx: SessionContext): Promise<void> {
+  try {
+    for await (const client of listener) {
+      ctx.stats().connections++;
+      ctx.open.add(client);
+      const session = serveSession(client, ctx).finally(() => ctx.sessions.delete(session));
+      ctx.sessions.add(session);
+    }
+  } catch {
+    // listener closed
+  }
+}
+
+/** Starts the proxy on 127.0.0.1. */
+export function startLatencyProxy(options: LatencyProxyOptions): LatencyProxy {
+  const { targetHost = "127.0.0.1", targetPort, port = 0, maxStatements = 500 } = options;
+  let delayMs = validDelay(options.delayMs ?? 5);
+  let blocked = false;
+  let listener = Deno.listen({ hostname: "127.0.0.1", port });
+  const listenPort = (listener.addr as Deno.NetAddr).port;
+  let stats = freshStats();
+  const ctx: SessionContext = {
+    targetHost,
+    targetPort,
+    delay: () => delayMs,
+    stats: () => stats,
+    maxStatements,
+    open: new Set(),
+    sessions: new Set(),
+  };
+  let accepting = acceptSessions(listener, ctx);
   let closed = false;
 
   return {
@@ -251,7 +295,7 @@ export function startLatencyProxy(options: LatencyProxyOptions): LatencyProxy {
     },
     stats: () => structuredClone(stats),
     reset() {
-      stats = fresh();
+      stats = freshStats();
     },
     setDelay(ms) {
       delayMs = validDelay(ms);
@@ -263,19 +307,19 @@ export function startLatencyProxy(options: LatencyProxyOptions): LatencyProxy {
         // Stop listening: new connections are refused, as by a host whose database is down.
         // (Accepting and closing at once would not do: postgres.js retries that forever.)
         listener.close();
-        for (const conn of [...open]) closeQuietly(conn);
+        for (const conn of [...ctx.open]) closeTracked(ctx.open, conn);
       } else {
         listener = Deno.listen({ hostname: "127.0.0.1", port: listenPort });
-        accepting = accept(listener);
+        accepting = acceptSessions(listener, ctx);
       }
     },
     async close() {
       if (closed) return;
       closed = true;
       if (!blocked) listener.close();
-      for (const conn of [...open]) closeQuietly(conn);
+      for (const conn of [...ctx.open]) closeTracked(ctx.open, conn);
       await accepting;
-      await Promise.all([...sessions]);
+      await Promise.all([...ctx.sessions]);
     },
   };
 }

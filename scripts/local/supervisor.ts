@@ -58,12 +58,11 @@ function describe(status: Deno.CommandStatus): string {
   return status.signal ? `killed by ${status.signal}` : `exit code ${status.code}`;
 }
 
-/**
- * Supervises `first` until {@link Supervisor.stop}.
- *
- * @throws {RangeError} when an option is out of range.
- */
-export function supervise<T extends Supervised>(options: SuperviseOptions<T>): Supervisor<T> {
+/** The options other than `first`, defaults applied. */
+type Settings<T extends Supervised> = Required<Omit<SuperviseOptions<T>, "first">>;
+
+/** `options` with defaults applied; throws a RangeError for one out of range. */
+function settingsOf<T extends Supervised>(options: SuperviseOptions<T>): Settings<T> {
   const {
     name,
     restart,
@@ -80,47 +79,71 @@ export function supervise<T extends Supervised>(options: SuperviseOptions<T>): S
   if (!(initialBackoffMs >= 0 && maxBackoffMs >= initialBackoffMs)) {
     throw new RangeError("supervise(): expected 0 <= initialBackoffMs <= maxBackoffMs");
   }
-  let current = options.first;
-  let startedAt = Date.now();
-  let restarts = 0;
-  /** Attempts in a row since the server last stayed up for `healthyAfterMs`. */
-  let attempts = 0;
-  let inFlight: Promise<T> | undefined;
-  let stopped = false;
-  let watching: Promise<void> | undefined;
-  const stopController = new AbortController();
+  return {
+    name,
+    restart,
+    log,
+    onRestart,
+    maxAttempts,
+    initialBackoffMs,
+    maxBackoffMs,
+    healthyAfterMs,
+  };
+}
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
+/** One supervision: the server it follows, and the loop that waits for its exit and restarts it. */
+class Supervision<T extends Supervised> {
+  current: T;
+  startedAt = Date.now();
+  restarts = 0;
+  /** Attempts in a row since the server last stayed up for `healthyAfterMs`. */
+  private attempts = 0;
+  private inFlight: Promise<T> | undefined;
+  private stopped = false;
+  private watching: Promise<void> | undefined;
+  private readonly stopController = new AbortController();
+
+  constructor(private readonly settings: Settings<T>, first: T) {
+    this.current = first;
+  }
+
+  /** Waits `ms`, or less if the supervision stops meanwhile. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
-      stopController.signal.addEventListener("abort", () => {
+      this.stopController.signal.addEventListener("abort", () => {
         clearTimeout(timer);
         resolve();
       }, { once: true });
     });
+  }
 
   /** Starts the server again after `status`; false when it gave up or was stopped. */
-  const recover = async (status: Deno.CommandStatus): Promise<boolean> => {
-    const up = ((Date.now() - startedAt) / 1000).toFixed(1);
-    log(`${name} (pid ${current.pid}) exited unexpectedly (${describe(status)}) after ${up} s`);
-    while (attempts < maxAttempts) {
-      const attempt = ++attempts;
+  private async recover(status: Deno.CommandStatus): Promise<boolean> {
+    const { name, restart, log, onRestart, maxAttempts, initialBackoffMs, maxBackoffMs } =
+      this.settings;
+    const up = ((Date.now() - this.startedAt) / 1000).toFixed(1);
+    log(
+      `${name} (pid ${this.current.pid}) exited unexpectedly (${describe(status)}) after ${up} s`,
+    );
+    while (this.attempts < maxAttempts) {
+      const attempt = ++this.attempts;
       const wait = Math.min(initialBackoffMs * 2 ** (attempt - 1), maxBackoffMs);
       log(`${name}: restarting in ${wait} ms (attempt ${attempt} of ${maxAttempts})`);
-      await sleep(wait);
-      if (stopped) return false;
+      await this.sleep(wait);
+      if (this.stopped) return false;
       const began = Date.now();
       try {
-        inFlight = restart();
-        const server = await inFlight;
-        if (stopped) {
+        this.inFlight = restart();
+        const server = await this.inFlight;
+        if (this.stopped) {
           // The stack began stopping meanwhile: the caller stops what `current` names.
-          current = server;
+          this.current = server;
           return false;
         }
-        current = server;
-        startedAt = Date.now();
-        restarts++;
+        this.current = server;
+        this.startedAt = Date.now();
+        this.restarts++;
         log(`${name} restarted (pid ${server.pid}) in ${Date.now() - began} ms`);
         onRestart(server);
         return true;
@@ -128,46 +151,60 @@ export function supervise<T extends Supervised>(options: SuperviseOptions<T>): S
         const reason = (error as Error).message.split("\n")[0];
         log(`${name}: restart attempt ${attempt} failed: ${reason}`);
       } finally {
-        inFlight = undefined;
+        this.inFlight = undefined;
       }
     }
     log(`${name}: giving up after ${maxAttempts} attempts; restart the stack`);
     return false;
-  };
+  }
 
-  const watch = async () => {
+  private async watch(): Promise<void> {
     for (;;) {
-      const server = current;
+      const server = this.current;
       const status = await server.exited;
-      if (stopped) return;
-      if (server !== current) continue; // replaced on purpose meanwhile
+      if (this.stopped) return;
+      if (server !== this.current) continue; // replaced on purpose meanwhile
       if (server.stopRequested()) return;
-      if (Date.now() - startedAt >= healthyAfterMs) attempts = 0;
-      if (!(await recover(status))) return;
+      if (Date.now() - this.startedAt >= this.settings.healthyAfterMs) this.attempts = 0;
+      if (!(await this.recover(status))) return;
     }
-  };
-  const follow = () => {
-    watching ??= watch().finally(() => {
-      watching = undefined;
-    });
-  };
-  follow();
+  }
 
+  /** Watches the current server, unless a watch is under way already. */
+  follow(): void {
+    this.watching ??= this.watch().finally(() => {
+      this.watching = undefined;
+    });
+  }
+
+  replace(server: T): void {
+    this.current = server;
+    this.startedAt = Date.now();
+    if (!this.stopped) this.follow();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopController.abort();
+    // A watch waiting on a live server's exit ends when the caller stops that server; only a
+    // restart under way is awaited here, so that current() names what the caller must stop.
+    await this.inFlight?.catch(() => {});
+  }
+}
+
+/**
+ * Supervises `first` until {@link Supervisor.stop}.
+ *
+ * @throws {RangeError} when an option is out of range.
+ */
+export function supervise<T extends Supervised>(options: SuperviseOptions<T>): Supervisor<T> {
+  const supervision = new Supervision(settingsOf(options), options.first);
+  supervision.follow();
   return {
-    current: () => current,
-    restarts: () => restarts,
-    replace(server) {
-      current = server;
-      startedAt = Date.now();
-      if (!stopped) follow();
-    },
-    async stop() {
-      stopped = true;
-      stopController.abort();
-      // A watch waiting on a live server's exit ends when the caller stops that server; only a
-      // restart under way is awaited here, so that current() names what the caller must stop.
-      await inFlight?.catch(() => {});
-    },
+    current: () => supervision.current,
+    restarts: () => supervision.restarts,
+    replace: (server) => supervision.replace(server),
+    stop: () => supervision.stop(),
   };
 }
 

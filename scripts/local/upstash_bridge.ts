@@ -212,30 +212,18 @@ function rows(results: [Error | null, unknown][], base64: boolean): Row[] {
   });
 }
 
-/**
- * Starts the bridge on 127.0.0.1 and resolves once it is connected to Redis and listening.
- *
- * @example
- * ```ts
- * const redis = await startRedis();
- * const bridge = await startUpstashBridge({ redisUrl: redis.url, token: "local-token" });
- * const client = new Redis({ url: bridge.url, token: bridge.token }); // @upstash/redis
- * await client.set("k", "v", { ex: 60 });
- * await bridge.stop();
- * await redis.stop();
- * ```
- * @throws {RangeError} when an option is malformed.
- * @throws {Error} when Redis cannot be reached at start.
- */
-export async function startUpstashBridge(options: UpstashBridgeOptions): Promise<UpstashBridge> {
+/** The options checked, defaults applied. */
+function validOptions(options: UpstashBridgeOptions): z.infer<typeof optionsSchema> {
   const parsed = optionsSchema.safeParse({ ...options, log: undefined });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new RangeError(`startUpstashBridge(): ${issue?.path.join(".")}: ${issue?.message}`);
   }
-  const { redisUrl, token, port, maxBodyBytes, maxCommands } = parsed.data;
-  const log = options.log ?? ((line: string) => console.warn(line));
+  return parsed.data;
+}
 
+/** A Redis connection that fails commands at once while Redis is away and logs outages. */
+async function connectRedis(redisUrl: string, log: (line: string) => void): Promise<RedisClient> {
   const redis = new RedisClient(redisUrl, {
     lazyConnect: true,
     // Fail a command at once while Redis is away instead of queueing it without bound: the
@@ -262,70 +250,119 @@ export async function startUpstashBridge(options: UpstashBridgeOptions): Promise
       `upstash bridge: cannot reach Redis at ${redisUrl}: ${(error as Error).message}`,
     );
   }
+  return redis;
+}
+
+/** Whether `req` presents `token`, as a bearer header or else as Upstash's `_token` parameter. */
+function authorized(req: Request, url: URL, token: string): boolean {
+  const header = req.headers.get("authorization");
+  if (header !== null) {
+    const match = /^Bearer (.+)$/i.exec(header);
+    return match !== null && sameSecret(match[1] ?? "", token);
+  }
+  const query = url.searchParams.get("_token");
+  return query !== null && sameSecret(query, token);
+}
+
+/** What the request handler needs from its bridge. */
+interface BridgeContext {
+  redis: RedisClient;
+  token: string;
+  maxBodyBytes: number;
+  maxCommands: number;
+}
+
+/** `POST /`: one command. */
+async function runCommand(redis: RedisClient, body: unknown, base64: boolean): Promise<Response> {
+  const [name, ...args] = parseCommand(body, "the body");
+  try {
+    const result = await redis.callBuffer(name, ...args);
+    return reply(200, { result: encode(result, base64) });
+  } catch (error) {
+    if (error instanceof ReplyError) return reply(400, { error: (error as Error).message });
+    throw error;
+  }
+}
+
+/** `POST /pipeline` or `/multi-exec`: the commands in order (one transaction for the latter). */
+async function runBatch(
+  ctx: BridgeContext,
+  path: string,
+  body: unknown,
+  base64: boolean,
+): Promise<Response> {
+  if (!Array.isArray(body) || body.length === 0 || body.length > ctx.maxCommands) {
+    throw new BridgeRequestError(
+      400,
+      `ERR the body must be a JSON array of 1 to ${ctx.maxCommands} commands`,
+    );
+  }
+  const commands = body.map((raw, i) => parseCommand(raw, `command ${i + 1}`));
+  const batch = path === "/pipeline" ? ctx.redis.pipeline() : ctx.redis.multi();
+  for (const [name, ...args] of commands) batch.callBuffer(name, ...args);
+  let results: [Error | null, unknown][] | null;
+  try {
+    results = await batch.exec();
+  } catch (error) {
+    // EXECABORT: Redis refused to queue a command, so nothing ran.
+    if (error instanceof ReplyError) return reply(400, { error: (error as Error).message });
+    throw error;
+  }
+  if (results === null) throw new Error("Redis returned no result for the batch");
+  return reply(200, rows(results, base64));
+}
+
+/** Answers one request: a 4xx for a client mistake, 503 when Redis is unreachable. */
+async function handleRequest(req: Request, ctx: BridgeContext): Promise<Response> {
+  const url = new URL(req.url);
+  if (!authorized(req, url, ctx.token)) return reply(401, { error: "Unauthorized" });
+  const path = url.pathname.replace(/\/+$/, "") || "/";
+  if (path !== "/" && path !== "/pipeline" && path !== "/multi-exec") {
+    return reply(404, {
+      error: `ERR ${path} is not served: the bridge serves POST /, /pipeline and /multi-exec`,
+    });
+  }
+  if (req.method !== "POST") {
+    return reply(405, { error: `ERR method ${req.method} not allowed; use POST` }, {
+      allow: "POST",
+    });
+  }
+  const base64 = (req.headers.get("upstash-encoding") ?? "").toLowerCase() === "base64";
+  try {
+    const body = parseJson(await readBody(req, ctx.maxBodyBytes));
+    if (path === "/") return await runCommand(ctx.redis, body, base64);
+    return await runBatch(ctx, path, body, base64);
+  } catch (error) {
+    if (error instanceof BridgeRequestError) return reply(error.status, { error: error.message });
+    return reply(503, { error: `ERR Redis unavailable: ${(error as Error).message}` });
+  }
+}
+
+/**
+ * Starts the bridge on 127.0.0.1 and resolves once it is connected to Redis and listening.
+ *
+ * @example
+ * ```ts
+ * const redis = await startRedis();
+ * const bridge = await startUpstashBridge({ redisUrl: redis.url, token: "local-token" });
+ * const client = new Redis({ url: bridge.url, token: bridge.token }); // @upstash/redis
+ * await client.set("k", "v", { ex: 60 });
+ * await bridge.stop();
+ * await redis.stop();
+ * ```
+ * @throws {RangeError} when an option is malformed.
+ * @throws {Error} when Redis cannot be reached at start.
+ */
+export async function startUpstashBridge(options: UpstashBridgeOptions): Promise<UpstashBridge> {
+  const { redisUrl, token, port, maxBodyBytes, maxCommands } = validOptions(options);
+  const log = options.log ?? ((line: string) => console.warn(line));
+  const redis = await connectRedis(redisUrl, log);
+  const ctx: BridgeContext = { redis, token, maxBodyBytes, maxCommands };
 
   let requestCount = 0;
-
-  const authorized = (req: Request, url: URL): boolean => {
-    const header = req.headers.get("authorization");
-    if (header !== null) {
-      const match = /^Bearer (.+)$/i.exec(header);
-      return match !== null && sameSecret(match[1] ?? "", token);
-    }
-    const query = url.searchParams.get("_token");
-    return query !== null && sameSecret(query, token);
-  };
-
-  const handle = async (req: Request): Promise<Response> => {
+  const handle = (req: Request): Promise<Response> => {
     requestCount++;
-    const url = new URL(req.url);
-    if (!authorized(req, url)) return reply(401, { error: "Unauthorized" });
-    const path = url.pathname.replace(/\/+$/, "") || "/";
-    if (path !== "/" && path !== "/pipeline" && path !== "/multi-exec") {
-      return reply(404, {
-        error: `ERR ${path} is not served: the bridge serves POST /, /pipeline and /multi-exec`,
-      });
-    }
-    if (req.method !== "POST") {
-      return reply(405, { error: `ERR method ${req.method} not allowed; use POST` }, {
-        allow: "POST",
-      });
-    }
-    const base64 = (req.headers.get("upstash-encoding") ?? "").toLowerCase() === "base64";
-    try {
-      const body = parseJson(await readBody(req, maxBodyBytes));
-      if (path === "/") {
-        const [name, ...args] = parseCommand(body, "the body");
-        try {
-          const result = await redis.callBuffer(name, ...args);
-          return reply(200, { result: encode(result, base64) });
-        } catch (error) {
-          if (error instanceof ReplyError) return reply(400, { error: (error as Error).message });
-          throw error;
-        }
-      }
-      if (!Array.isArray(body) || body.length === 0 || body.length > maxCommands) {
-        throw new BridgeRequestError(
-          400,
-          `ERR the body must be a JSON array of 1 to ${maxCommands} commands`,
-        );
-      }
-      const commands = body.map((raw, i) => parseCommand(raw, `command ${i + 1}`));
-      const batch = path === "/pipeline" ? redis.pipeline() : redis.multi();
-      for (const [name, ...args] of commands) batch.callBuffer(name, ...args);
-      let results: [Error | null, unknown][] | null;
-      try {
-        results = await batch.exec();
-      } catch (error) {
-        // EXECABORT: Redis refused to queue a command, so nothing ran.
-        if (error instanceof ReplyError) return reply(400, { error: (error as Error).message });
-        throw error;
-      }
-      if (results === null) throw new Error("Redis returned no result for the batch");
-      return reply(200, rows(results, base64));
-    } catch (error) {
-      if (error instanceof BridgeRequestError) return reply(error.status, { error: error.message });
-      return reply(503, { error: `ERR Redis unavailable: ${(error as Error).message}` });
-    }
+    return handleRequest(req, ctx);
   };
 
   const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, handle);
