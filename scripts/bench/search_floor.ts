@@ -44,6 +44,9 @@ export interface FloorRun {
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
+/** The longest one floor request may take (the function's budget is 3 s). */
+const requestTimeoutMs = 10_000;
+
 /**
  * Runs `waves` waves of `level` concurrent searches against a cache-on isolate, after two waves
  * per distinct search set that fill its cache, and summarises the latencies.
@@ -54,7 +57,11 @@ export async function measureFloor(run: FloorRun): Promise<SearchFloorResult> {
     await Promise.all(Array.from({ length: level }, async (_, i) => {
       const query = searches[(offset + i) % searches.length];
       const t0 = performance.now();
-      const res = await fetch(`http://127.0.0.1:${port}/flight-search?${query}`, { headers });
+      // The function answers within its own budget; this only keeps a wedged one from hanging.
+      const res = await fetch(`http://127.0.0.1:${port}/flight-search?${query}`, {
+        headers,
+        signal: AbortSignal.timeout(requestTimeoutMs),
+      });
       await res.arrayBuffer();
       const server = /total;dur=([\d.]+)/.exec(res.headers.get("server-timing") ?? "");
       return {

@@ -78,7 +78,8 @@ function latencyTargets(at: At, context: SearchTargetContext): BenchTarget[] {
   if (o1 && rtt > 0) {
     targets.push(roundTripTarget("optimized p50 at N=1", o1.latencyMs.p50, 1.6, rtt));
   }
-  const floor50 = context.floor?.find((f) => f.level === 50);
+  // A floor with answers not from the cache measured database work too: not a floor.
+  const floor50 = context.floor?.find((f) => f.level === 50 && f.misses === 0);
   if (o50 && rtt > 0) {
     const target = roundTripTarget("optimized p95 at N=50", o50.latencyMs.p95, 2.5, rtt);
     if (floor50) target.measured += `; no-database floor p95 ${floor50.latencyMs.p95} ms`;

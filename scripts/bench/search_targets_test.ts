@@ -95,6 +95,13 @@ Deno.test("searchTargets() reads optimized p95 at N=50 against the no-database f
   const p95Row = judged(50, 30).find((t) => t.name === "optimized p95 at N=50");
   assertEquals(p95Row?.met, false);
   assertEquals(p95Row?.measured.endsWith("no-database floor p95 30 ms"), true);
+  // A floor whose answers did not all come from the cache is no floor: not read.
+  const missed = searchTargets([result("optimized", 50, { p95: 50 })], {
+    ...context,
+    floor: [{ ...floor(50, 30), misses: 3 }],
+  });
+  assertEquals(missed.some((t) => t.name.includes("floor")), false);
+  assertEquals(missed.some((t) => t.measured.includes("floor")), false);
   // Without a floor at N=50 there is nothing to read it against.
   assertEquals(
     searchTargets([result("optimized", 50)], context).some((t) => t.name.includes("floor")),

@@ -7,9 +7,17 @@
  */
 import { repoRoot } from "../local/paths.ts";
 
-/** `markdown` as `deno fmt` would leave it. @throws {Error} when the formatter fails. */
+/** How long the formatter may take before it is killed. */
+const formatTimeoutMs = 30_000;
+
+/**
+ * `markdown` as `deno fmt` would leave it.
+ *
+ * @throws {Error} when the formatter fails or does not finish within {@link formatTimeoutMs}.
+ */
 export async function formatMarkdown(markdown: string): Promise<string> {
   const child = new Deno.Command(Deno.execPath(), {
+    signal: AbortSignal.timeout(formatTimeoutMs),
     args: ["fmt", "--ext", "md", "-"],
     cwd: repoRoot,
     env: { DENO_NO_PACKAGE_JSON: "1" },
@@ -20,7 +28,10 @@ export async function formatMarkdown(markdown: string): Promise<string> {
   const writer = child.stdin.getWriter();
   await writer.write(new TextEncoder().encode(markdown));
   await writer.close();
-  const { code, stdout, stderr } = await child.output();
+  const { code, signal, stdout, stderr } = await child.output();
+  if (signal !== null) {
+    throw new Error(`deno fmt killed by ${signal} (limit ${formatTimeoutMs} ms)`);
+  }
   if (code !== 0) {
     throw new Error(`deno fmt failed (${code}): ${new TextDecoder().decode(stderr).trim()}`);
   }
